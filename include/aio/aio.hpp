@@ -1,0 +1,15 @@
+// aio/aio.hpp — everything: `#include <aio/aio.hpp>` is `import asyncio`.
+#pragma once
+
+#include "aio/clock.hpp"
+#include "aio/coro.hpp"
+#include "aio/duration.hpp"
+#include "aio/errors.hpp"
+#include "aio/future.hpp"
+#include "aio/handle.hpp"
+#include "aio/loop.hpp"
+#include "aio/outcome.hpp"
+#include "aio/run_options.hpp"
+#include "aio/runners.hpp"
+#include "aio/task.hpp"
+#include "aio/tasks.hpp"

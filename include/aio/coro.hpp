@@ -1,0 +1,211 @@
+// aio/coro.hpp — Coro<T>: what an `async def` function returns.
+//
+// A Coro is lazy: nothing runs until it is awaited or handed to create_task(). `co_await coro`
+// runs it inline in the awaiting task by symmetric transfer (no trip through the loop) and
+// yields its T or rethrows its exception. It is move-only and awaited at most once; awaiting it
+// again is a RuntimeError, as in asyncio. In debug mode a Coro destroyed without ever running
+// is reported: "coroutine 'name' was never awaited".
+//
+// The promise doubles as the Task state (aio/detail/task_core.hpp), so create_task() allocates
+// nothing beyond the coroutine frame.
+#pragma once
+
+#include <coroutine>
+#include <exception>
+#include <type_traits>
+#include <utility>
+
+#include "aio/detail/frame_allocator.hpp"
+#include "aio/detail/task_core.hpp"
+#include "aio/errors.hpp"
+#include "aio/future.hpp"
+
+namespace aio {
+
+template <class T = void>
+class Coro;
+
+namespace detail {
+
+/// Names the coroutine function a promise belongs to (for the debug-mode reports).
+struct SourceName {
+  const char* function = "";
+};
+
+void report_never_awaited(const char* function) noexcept;
+
+template <class T>
+class Promise;
+
+/// co_return for a value, or for nothing.
+template <class T>
+class PromiseReturn : public FutureCore<T> {
+ public:
+  template <class U = T>
+  requires std::is_convertible_v<U&&, T>
+  void return_value(U&& value) { this->store_value(std::forward<U>(value)); }
+};
+
+template <>
+class PromiseReturn<void> : public FutureCore<void> {
+ public:
+  void return_void() noexcept {}
+};
+
+template <class T>
+class Promise final : public PromiseReturn<T>, public TaskCore {
+ public:
+  explicit Promise(SourceName where = SourceName{__builtin_FUNCTION()}) noexcept
+      : TaskCore(this), function_(where.function) {}
+
+  static void* operator new(std::size_t size) { return allocate_frame(size); }
+  static void operator delete(void* p, std::size_t size) noexcept { free_frame(p, size); }
+
+  Coro<T> get_return_object() noexcept;
+
+  struct InitialAwaiter {
+    Promise* promise;
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<>) const noexcept {}
+    // A task cancelled before its first step: CancelledError here, the body never runs.
+    void await_resume() const { promise->check_cancel(); }
+  };
+  InitialAwaiter initial_suspend() noexcept { return {this}; }
+
+  struct FinalAwaiter {
+    bool await_ready() const noexcept { return false; }
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> h) noexcept {
+      Promise& p = h.promise();
+      if (p.continuation_) return p.continuation_;  // awaited inline: back to the awaiter
+      p.finish();                                   // a task: settle it (may free this frame)
+      return std::noop_coroutine();
+    }
+    void await_resume() const noexcept {}
+  };
+  FinalAwaiter final_suspend() noexcept { return {}; }
+
+  void unhandled_exception() noexcept {
+    if (this->is_task_) classify_task_exception();
+    this->exception_ = std::current_exception();
+  }
+
+  // Inline awaiting (Coro's awaiter).
+  void set_continuation(std::coroutine_handle<> c) noexcept { continuation_ = c; }
+  T take_inline_result() {
+    if (this->exception_) std::rethrow_exception(std::move(this->exception_));
+    if constexpr (!std::is_void_v<T>) return std::move(*this->value_);
+  }
+  /// Marks the coroutine as taken (awaited or made a task); RuntimeError the second time.
+  void claim() {
+    if (claimed_) throw RuntimeError("cannot reuse already awaited coroutine");
+    claimed_ = true;
+  }
+  bool claimed() const noexcept { return claimed_; }
+  const char* function_name() const noexcept { return function_; }
+
+  /// As a task, cancel() is a request (Task.cancel); a plain promise is never cancelled.
+  bool cancel(std::string_view msg) override {
+    return this->is_task_ ? request_cancel(msg) : this->cancel_now(msg);
+  }
+
+  /// Makes this coroutine a task on `loop` (see create_task).
+  void start_task(EventLoop& loop) {
+    claim();
+    this->is_task_ = true;
+    resume_point_ = std::coroutine_handle<Promise>::from_promise(*this);
+    start(loop);
+  }
+
+  std::string repr() const override {
+    return this->is_task_ ? task_repr(*this, function_) : FutureCore<T>::repr();
+  }
+
+ private:
+  void destroy() noexcept override {
+    std::coroutine_handle<Promise>::from_promise(*this).destroy();
+  }
+  void classify_task_exception() noexcept {
+    try {
+      throw;
+    } catch (const CancelledError&) {
+      ended_by_cancel_ = true;
+    } catch (const KeyboardInterrupt&) {
+      ended_by_interrupt_ = true;
+    } catch (...) {
+    }
+  }
+
+  std::coroutine_handle<> continuation_;
+  const char* function_;
+  bool claimed_ = false;
+};
+
+/// What `co_await coro` suspends on: a symmetric transfer into the callee.
+template <class T>
+class CoroAwaiter {
+ public:
+  explicit CoroAwaiter(std::coroutine_handle<Promise<T>> h) noexcept : h_(h) {}
+  bool await_ready() const noexcept { return false; }
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
+    h_.promise().set_continuation(caller);
+    return h_;
+  }
+  T await_resume() { return h_.promise().take_inline_result(); }
+
+ private:
+  std::coroutine_handle<Promise<T>> h_;
+};
+
+}  // namespace detail
+
+template <class T>
+class [[nodiscard]] Coro {
+ public:
+  using promise_type = detail::Promise<T>;
+  using value_type = T;
+
+  Coro() noexcept = default;
+  explicit Coro(std::coroutine_handle<promise_type> h) noexcept : h_(h) {}
+  Coro(Coro&& other) noexcept : h_(std::exchange(other.h_, nullptr)) {}
+  Coro& operator=(Coro&& other) noexcept {
+    if (this != &other) {
+      reset();
+      h_ = std::exchange(other.h_, nullptr);
+    }
+    return *this;
+  }
+  Coro(const Coro&) = delete;
+  Coro& operator=(const Coro&) = delete;
+  ~Coro() { reset(); }
+
+  /// True until the Coro is moved from or handed to a task.
+  explicit operator bool() const noexcept { return static_cast<bool>(h_); }
+
+  detail::CoroAwaiter<T> operator co_await() & { return detail::CoroAwaiter<T>(claim()); }
+  detail::CoroAwaiter<T> operator co_await() && { return detail::CoroAwaiter<T>(claim()); }
+
+  /// Gives up ownership of the frame (create_task takes it).
+  std::coroutine_handle<promise_type> release() noexcept { return std::exchange(h_, nullptr); }
+
+ private:
+  std::coroutine_handle<promise_type> claim() {
+    if (!h_) throw RuntimeError("cannot await an empty Coro (moved from, or given to a task)");
+    h_.promise().claim();
+    return h_;
+  }
+  void reset() noexcept {
+    if (!h_) return;
+    if (!h_.promise().claimed()) detail::report_never_awaited(h_.promise().function_name());
+    h_.destroy();
+    h_ = nullptr;
+  }
+
+  std::coroutine_handle<promise_type> h_;
+};
+
+template <class T>
+Coro<T> detail::Promise<T>::get_return_object() noexcept {
+  return Coro<T>(std::coroutine_handle<Promise>::from_promise(*this));
+}
+
+}  // namespace aio

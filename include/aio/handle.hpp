@@ -1,0 +1,92 @@
+// aio/handle.hpp — asyncio.Handle and asyncio.TimerHandle: what call_soon/call_later return.
+//
+// A handle shares ownership of the scheduled callback with the loop; cancel() before it runs
+// and it never runs. A cancelled timer leaves the timer heap at once. The callable is stored
+// inline in the one allocation each call_* makes (no std::function).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <exception>
+#include <utility>
+
+#include "aio/detail/timer_heap.hpp"
+
+namespace aio {
+class EventLoop;
+}
+
+namespace aio::detail {
+
+/// A scheduled callback; every handle has the timer fields so one type serves both kinds.
+class HandleState : public TimerNode {
+ public:
+  void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void release() noexcept {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+  bool cancelled() const noexcept { return cancelled_.load(std::memory_order_relaxed); }
+  void cancel() noexcept;
+
+  void run() override;
+  void discard() noexcept override { release(); }
+
+ protected:
+  explicit HandleState(EventLoop& loop) noexcept : loop_(&loop) {}
+  virtual ~HandleState() = default;
+  virtual void invoke() = 0;
+
+ private:
+  EventLoop* loop_;
+  std::atomic<std::uint32_t> refs_{1};  // the queue's (or heap's) reference
+  std::atomic<bool> cancelled_{false};
+};
+
+template <class F>
+class CallbackHandle final : public HandleState {
+ public:
+  CallbackHandle(EventLoop& loop, F fn) : HandleState(loop), fn_(std::move(fn)) {}
+
+ private:
+  void invoke() override { fn_(); }
+  F fn_;
+};
+
+}  // namespace aio::detail
+
+namespace aio {
+
+/// asyncio.Handle: cancel() a callback scheduled with call_soon before it runs.
+class Handle {
+ public:
+  Handle() = default;
+  explicit Handle(detail::HandleState* state) noexcept : state_(state) {
+    if (state_) state_->add_ref();
+  }
+  Handle(const Handle& other) noexcept : Handle(other.state_) {}
+  Handle(Handle&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
+  Handle& operator=(Handle other) noexcept {
+    std::swap(state_, other.state_);
+    return *this;
+  }
+  ~Handle() {
+    if (state_) state_->release();
+  }
+
+  void cancel() noexcept {
+    if (state_) state_->cancel();
+  }
+  bool cancelled() const noexcept { return state_ && state_->cancelled(); }
+
+ protected:
+  detail::HandleState* state_ = nullptr;
+};
+
+/// asyncio.TimerHandle: a Handle with the absolute time it is due at (loop.time() clock).
+class TimerHandle : public Handle {
+ public:
+  using Handle::Handle;
+  double when() const noexcept { return state_ ? state_->when : 0.0; }
+};
+
+}  // namespace aio

@@ -1,0 +1,222 @@
+// aio/loop.hpp — asyncio's event loop: EventLoop, get_running_loop(), get_event_loop().
+//
+// One loop per thread. Each iteration runs exactly the callbacks that were ready when it began,
+// in FIFO order (what they schedule runs in the next one), after polling I/O with a timeout up
+// to the next timer and moving the timers that came due to the ready queue in deadline order
+// (equal deadlines FIFO). With virtual time the clock starts at 0 and, whenever nothing is
+// ready, jumps straight to the next deadline. Only stop() and call_soon_threadsafe() may be
+// called from other threads.
+#pragma once
+
+#include <atomic>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "aio/coro.hpp"
+#include "aio/detail/runnable.hpp"
+#include "aio/detail/timer_heap.hpp"
+#include "aio/duration.hpp"
+#include "aio/future.hpp"
+#include "aio/handle.hpp"
+#include "aio/run_options.hpp"
+#include "aio/task.hpp"
+
+namespace aio {
+
+namespace detail {
+class Backend;
+struct LoopAccess;
+}  // namespace detail
+
+/// What the loop's exception handler is given (asyncio's context dict).
+struct ExceptionContext {
+  std::string message;
+  std::exception_ptr exception;
+  std::optional<TaskRef> task;
+};
+
+class EventLoop;
+using ExceptionHandler = std::function<void(EventLoop&, const ExceptionContext&)>;
+
+class EventLoop {
+ public:
+  EventLoop() : EventLoop(RunOptions{}) {}
+  explicit EventLoop(RunOptions options);
+  ~EventLoop();  // closes the loop
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  /// Runs until `aw` (a Coro, Task, Future or other awaitable) is done; returns its value or
+  /// rethrows. RuntimeError if the loop is closed, already running, or stopped first.
+  template <class A>
+  auto run_until_complete(A&& aw);
+  /// Runs until stop() is called.
+  void run_forever();
+  /// Makes run_forever()/run_until_complete() return after the current iteration. Thread-safe.
+  void stop() noexcept;
+  /// Drops whatever is still scheduled and releases the loop's resources; RuntimeError while
+  /// running. Idempotent.
+  void close();
+  bool is_running() const noexcept { return running_; }
+  bool is_closed() const noexcept { return closed_; }
+  /// Seconds on the loop's clock (monotonic, or virtual: starts at 0).
+  double time() const noexcept;
+
+  template <class F>
+  Handle call_soon(F fn);
+  template <class F>
+  TimerHandle call_later(Duration delay, F fn);
+  template <class F>
+  TimerHandle call_at(double when, F fn);
+  /// call_soon() from any thread; wakes the loop. Thread-safe.
+  template <class F>
+  Handle call_soon_threadsafe(F fn);
+
+  template <class T = void>
+  Future<T> create_future() {
+    check_open();
+    return Future<T>(Future<T>::adopt, new detail::FutureState<T>(*this));
+  }
+  template <class T>
+  Task<T> create_task(Coro<T> coro, std::string name = {}) {
+    return make_task(*this, std::move(coro), std::move(name));
+  }
+  template <class A>
+  requires(detail::Awaitable<A> && !detail::IsCoro<A>::value &&
+           !std::is_reference_v<A>) auto create_task(A aw, std::string name = {}) {
+    return make_task(*this, detail::await_in_coro(std::move(aw)), std::move(name));
+  }
+
+  void set_exception_handler(ExceptionHandler handler) { handler_ = std::move(handler); }
+  const ExceptionHandler& get_exception_handler() const noexcept { return handler_; }
+  /// Passes `context` to the handler (or the default one, which logs to stderr).
+  void call_exception_handler(const ExceptionContext& context) noexcept;
+  void default_exception_handler(const ExceptionContext& context) noexcept;
+
+  bool get_debug() const noexcept { return debug_; }
+  void set_debug(bool enabled) noexcept { debug_ = enabled; }
+  /// Debug mode logs callbacks that run longer than this many seconds.
+  double slow_callback_duration = 0.1;
+
+  bool uses_virtual_time() const noexcept { return virtual_time_; }
+
+ private:
+  friend struct detail::LoopAccess;
+
+  void run_until_done(detail::FutureBase& future);
+  void run_once();
+  void run_ready(detail::Runnable* r);
+  void move_due_timers();
+  void drain_threadsafe_queue();
+  double poll_timeout() const;
+  void check_open() const;
+  void check_thread() const;
+  void schedule_handle(detail::HandleState* h);
+  void schedule_threadsafe(detail::HandleState* h);
+  void discard_scheduled() noexcept;
+
+  detail::ReadyQueue ready_;
+  detail::TimerHeap timers_;
+  std::unique_ptr<detail::Backend> backend_;
+  detail::TaskCore* tasks_ = nullptr;  // unfinished tasks, newest first
+  ExceptionHandler handler_;
+  std::exception_ptr interrupt_;  // a KeyboardInterrupt on its way out of the loop
+  double virtual_now_ = 0;
+  std::thread::id thread_;
+  bool virtual_time_ = false;
+  bool debug_ = false;
+  bool running_ = false;
+  bool closed_ = false;
+  std::atomic<bool> stopping_{false};
+  std::mutex threadsafe_mutex_;
+  std::vector<detail::Runnable*> threadsafe_queue_;
+  std::atomic<bool> threadsafe_pending_{false};
+};
+
+/// The loop running in this thread; RuntimeError("no running event loop") when none.
+EventLoop& get_running_loop();
+/// The running loop; outside one, the thread's current loop (created on first use and owned by
+/// the library). RuntimeError after set_event_loop(nullptr).
+EventLoop& get_event_loop();
+/// Makes `loop` the thread's current loop (nullptr: none). Never destroys a caller's loop.
+void set_event_loop(EventLoop* loop);
+std::unique_ptr<EventLoop> new_event_loop(RunOptions options = {});
+
+namespace detail {
+
+/// The loop internals the library's awaitables use.
+struct LoopAccess {
+  static void schedule(EventLoop& loop, Runnable* r) { loop.ready_.push(r); }
+  static void add_timer(EventLoop& loop, TimerNode* node) { loop.timers_.push(node); }
+  static void remove_timer(EventLoop& loop, TimerNode* node) { loop.timers_.remove(node); }
+  static void link_task(EventLoop& loop, TaskCore* task) noexcept;
+  static void unlink_task(EventLoop& loop, TaskCore* task) noexcept;
+  static void set_interrupt(EventLoop& loop, std::exception_ptr e) noexcept {
+    loop.interrupt_ = std::move(e);
+  }
+  static std::exception_ptr take_interrupt(EventLoop& loop) noexcept {
+    return std::exchange(loop.interrupt_, nullptr);
+  }
+  static TaskCore* tasks(EventLoop& loop) noexcept { return loop.tasks_; }
+};
+
+}  // namespace detail
+
+template <class A>
+auto EventLoop::run_until_complete(A&& aw) {
+  using D = std::remove_cvref_t<A>;
+  // A caller's own Future/Task keeps its value; anything else is ours to move out of.
+  constexpr bool shared = detail::IsFuture<D>::value && std::is_lvalue_reference_v<A>;
+  check_open();
+  auto future = detail::ensure_future_on(*this, std::forward<A>(aw));
+  run_until_done(*future.core());
+  if constexpr (shared) {
+    return std::remove_cvref_t<decltype(future.core()->get())>(future.core()->get());
+  } else {
+    return future.core()->take();
+  }
+}
+
+template <class F>
+Handle EventLoop::call_soon(F fn) {
+  check_open();
+  check_thread();
+  auto* h = new detail::CallbackHandle<F>(*this, std::move(fn));
+  Handle handle(h);
+  ready_.push(h);
+  return handle;
+}
+
+template <class F>
+TimerHandle EventLoop::call_at(double when, F fn) {
+  check_open();
+  check_thread();
+  auto* h = new detail::CallbackHandle<F>(*this, std::move(fn));
+  h->when = when;
+  TimerHandle handle(h);
+  timers_.push(h);
+  return handle;
+}
+
+template <class F>
+TimerHandle EventLoop::call_later(Duration delay, F fn) {
+  return call_at(time() + (delay.seconds() > 0 ? delay.seconds() : 0.0), std::move(fn));
+}
+
+template <class F>
+Handle EventLoop::call_soon_threadsafe(F fn) {
+  auto* h = new detail::CallbackHandle<F>(*this, std::move(fn));
+  Handle handle(h);
+  schedule_threadsafe(h);
+  return handle;
+}
+
+}  // namespace aio

@@ -1,0 +1,60 @@
+// aio/runners.hpp — asyncio.run() and asyncio.Runner.
+//
+// run(main) makes a loop, runs `main` as a task until it is done, then cancels whatever tasks
+// are left and waits for them, and closes the loop; its value (or exception) is main's. A
+// Runner keeps one loop across several run() calls and closes it on close() or destruction.
+// Both refuse to start from inside a running loop (RuntimeError). While a Runner is open its
+// loop is the thread's current loop (get_event_loop()); closing restores the previous one.
+#pragma once
+
+#include <memory>
+#include <utility>
+
+#include "aio/coro.hpp"
+#include "aio/errors.hpp"
+#include "aio/loop.hpp"
+#include "aio/run_options.hpp"
+#include "aio/task.hpp"
+
+namespace aio {
+
+class Runner {
+ public:
+  explicit Runner(RunOptions options = {}) : options_(options) {}
+  ~Runner();  // close(), swallowing errors
+  Runner(const Runner&) = delete;
+  Runner& operator=(const Runner&) = delete;
+
+  /// Runs `coro` as a task on the runner's loop until it is done; returns its value.
+  template <class T>
+  T run(Coro<T> coro) {
+    check_can_run();
+    EventLoop& loop = get_loop();
+    return loop.run_until_complete(loop.create_task(std::move(coro)));
+  }
+  /// The runner's loop (made on first use); RuntimeError("Runner is closed") after close().
+  EventLoop& get_loop();
+  /// Cancels the remaining tasks, waits for them, closes the loop. Idempotent.
+  void close();
+
+ private:
+  void check_can_run() const;
+
+  RunOptions options_;
+  std::unique_ptr<EventLoop> loop_;
+  EventLoop* previous_loop_ = nullptr;  // the thread's current loop before ours
+  bool previous_set_called_ = false;
+  bool closed_ = false;
+};
+
+/// asyncio.run(): RuntimeError when called while a loop runs in this thread.
+template <class T>
+T run(Coro<T> main, RunOptions options = {}) {
+  if (detail::this_thread.running_loop) {
+    throw RuntimeError("aio::run() cannot be called from a running event loop");
+  }
+  Runner runner(options);
+  return runner.run(std::move(main));
+}
+
+}  // namespace aio

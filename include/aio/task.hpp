@@ -1,0 +1,179 @@
+// aio/task.hpp — asyncio.Task: a Future that drives a Coro on the loop.
+//
+// create_task() schedules the Coro's first step with call_soon (FIFO with other ready work; the
+// body never starts inside create_task) and returns a Task<T> handle. The loop keeps the task
+// alive until it finishes, whether or not anyone holds a handle; handles stay readable after
+// the loop is closed. cancel(msg) *requests* cancellation: the task's pending co_await throws
+// CancelledError at its next resumption, and an awaited Future/Task is cancelled with it.
+// TaskRef is the same handle with the value type erased (current_task(), all_tasks()).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "aio/coro.hpp"
+#include "aio/detail/awaitable.hpp"
+#include "aio/future.hpp"
+
+namespace aio {
+
+class TaskRef;
+
+namespace detail {
+
+/// The running loop of this thread; RuntimeError("no running event loop") when none.
+EventLoop& running_loop();
+/// The running loop, else the thread's current loop (get_event_loop()).
+EventLoop& running_or_current_loop();
+std::vector<TaskRef> tasks_of(EventLoop& loop);
+
+template <class A>
+Coro<await_result_t<A>> await_in_coro(A aw) {
+  co_return co_await std::move(aw);
+}
+
+}  // namespace detail
+
+template <class T = void>
+class Task : public Future<T> {
+ public:
+  Task(typename Future<T>::Adopt, detail::Promise<T>* promise) noexcept
+      : Future<T>(Future<T>::adopt, promise) {}
+
+  std::string get_name() const { return task().name(); }
+  void set_name(std::string name) { task().set_name(std::move(name)); }
+  /// Requests cancellation; false if the task is already done.
+  bool cancel(std::string msg = {}) { return task().request_cancel(msg); }
+  /// The number of pending cancellation requests (asyncio's Task.cancelling()).
+  std::int64_t cancelling() const noexcept { return task().cancelling(); }
+  /// Withdraws one cancellation request; returns the remaining count.
+  std::int64_t uncancel() noexcept { return task().uncancel(); }
+
+  operator TaskRef() const noexcept;  // NOLINT(google-explicit-constructor): a Task is a TaskRef
+
+ private:
+  detail::TaskCore& task() const noexcept { return *static_cast<detail::Promise<T>*>(this->core_); }
+};
+
+/// A type-erased Task handle: every Task<T> converts to it; == compares identity.
+class TaskRef {
+ public:
+  explicit TaskRef(detail::TaskCore* task) noexcept : task_(task) { task_->future().add_ref(); }
+  TaskRef(const TaskRef& other) noexcept : TaskRef(other.task_) {}
+  TaskRef(TaskRef&& other) noexcept : task_(std::exchange(other.task_, nullptr)) {}
+  TaskRef& operator=(TaskRef other) noexcept {
+    std::swap(task_, other.task_);
+    return *this;
+  }
+  ~TaskRef() {
+    if (task_) task_->future().release();
+  }
+
+  std::string get_name() const { return task_->name(); }
+  void set_name(std::string name) { task_->set_name(std::move(name)); }
+  bool done() const noexcept { return task_->future().done(); }
+  bool cancelled() const noexcept { return task_->future().cancelled(); }
+  bool cancel(std::string msg = {}) { return task_->request_cancel(msg); }
+  std::int64_t cancelling() const noexcept { return task_->cancelling(); }
+  std::int64_t uncancel() noexcept { return task_->uncancel(); }
+  /// As Task::exception(): InvalidStateError while pending, CancelledError if cancelled.
+  std::exception_ptr exception() const { return task_->future().exception(); }
+  EventLoop& get_loop() const noexcept { return task_->future().loop(); }
+
+  friend bool operator==(const TaskRef& a, const TaskRef& b) noexcept { return a.task_ == b.task_; }
+  template <class T>
+  friend bool operator==(const TaskRef& a, const Task<T>& b) noexcept {
+    return a == static_cast<TaskRef>(b);
+  }
+
+  detail::TaskCore* core() const noexcept { return task_; }
+
+ private:
+  detail::TaskCore* task_;
+};
+
+template <class T>
+Task<T>::operator TaskRef() const noexcept {
+  return TaskRef(&task());
+}
+
+/// Makes `coro` a task on `loop` (what loop.create_task does).
+template <class T>
+Task<T> make_task(EventLoop& loop, Coro<T> coro, std::string name = {}) {
+  auto h = coro.release();
+  if (!h) throw RuntimeError("create_task(): the Coro is empty (moved from, or already a task)");
+  struct Destroy {  // create_task failed (closed loop, reused Coro): the frame is ours to free
+    std::coroutine_handle<detail::Promise<T>> h;
+    ~Destroy() {
+      if (h) h.destroy();
+    }
+  } guard{h};
+  h.promise().start_task(loop);
+  guard.h = nullptr;
+  if (!name.empty()) h.promise().set_name(std::move(name));
+  return Task<T>(Future<T>::adopt, &h.promise());
+}
+
+/// asyncio.create_task(): schedules the Coro on the running loop.
+template <class T>
+Task<T> create_task(Coro<T> coro, std::string name = {}) {
+  return make_task(detail::running_loop(), std::move(coro), std::move(name));
+}
+
+/// create_task() of any other awaitable (a Future, an awaitable method's result...).
+template <class A>
+requires(detail::Awaitable<A> && !std::is_reference_v<A>) auto create_task(A aw,
+                                                                           std::string name = {}) {
+  return make_task(detail::running_loop(), detail::await_in_coro(std::move(aw)), std::move(name));
+}
+
+/// asyncio.current_task(): nullopt outside a task; RuntimeError when no loop runs.
+std::optional<TaskRef> current_task();
+/// asyncio.all_tasks(): the running loop's unfinished tasks.
+std::vector<TaskRef> all_tasks();
+
+namespace detail {
+template <class X>
+struct IsFuture : std::false_type {};
+template <class T>
+struct IsFuture<Future<T>> : std::true_type {};
+template <class T>
+struct IsFuture<Task<T>> : std::true_type {};
+template <class X>
+struct IsCoro : std::false_type {};
+template <class T>
+struct IsCoro<Coro<T>> : std::true_type {};
+}  // namespace detail
+
+namespace detail {
+/// ensure_future() on a given loop: what gather() and run_until_complete() use.
+template <class A>
+auto ensure_future_on(EventLoop& loop, A&& aw) {
+  using D = std::remove_cvref_t<A>;
+  if constexpr (IsFuture<D>::value) {
+    return D(std::forward<A>(aw));
+  } else if constexpr (IsCoro<D>::value) {
+    return make_task(loop, D(std::move(aw)));  // a Coro is consumed, as asyncio's coroutines are
+  } else {
+    static_assert(Awaitable<D>, "ensure_future(): not an awaitable");
+    return make_task(loop, await_in_coro(D(std::forward<A>(aw))));
+  }
+}
+}  // namespace detail
+
+/// asyncio.ensure_future(): a Future or Task as it is; a Coro (or other awaitable) wrapped in a
+/// task on the running loop (outside one: get_event_loop()).
+template <class A>
+auto ensure_future(A&& aw) {
+  if constexpr (detail::IsFuture<std::remove_cvref_t<A>>::value) {
+    return std::remove_cvref_t<A>(std::forward<A>(aw));
+  } else {
+    return detail::ensure_future_on(detail::running_or_current_loop(), std::forward<A>(aw));
+  }
+}
+
+}  // namespace aio

@@ -1,0 +1,284 @@
+// The event loop: construction, the run cycle, stop/close, and the thread-safe entry points.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <utility>
+
+#include "aio/loop.hpp"
+#include "core/loop_registry.hpp"
+#include "core/virtual_clock.hpp"
+#include "io/backend.hpp"
+
+namespace aio {
+
+namespace {
+
+bool env_flag(const char* name) {
+  const char* v = std::getenv(name);
+  return v && *v && std::strcmp(v, "0") != 0;
+}
+
+// Stops the loop when the future run_until_complete() waits for is done.
+struct StopWhenDone final : detail::Runnable {
+  explicit StopWhenDone(EventLoop& l) : loop(&l) {}
+  void run() override {
+    if (armed) loop->stop();
+    delete this;
+  }
+  void discard() noexcept override { delete this; }
+  EventLoop* loop;
+  bool armed = true;
+};
+
+}  // namespace
+
+EventLoop::EventLoop(RunOptions options)
+    : backend_(detail::make_backend(options.backend)),
+      thread_(std::this_thread::get_id()),
+      virtual_time_(options.virtual_time || env_flag("AIO_VIRTUAL_TIME")),
+      debug_(options.debug || env_flag("AIO_DEBUG")) {
+  detail::register_loop(this);
+}
+
+EventLoop::~EventLoop() {
+  if (running_) {
+    std::fputs("aio: an EventLoop was destroyed while running\n", stderr);
+    std::abort();
+  }
+  close();
+  detail::unregister_loop(this);
+}
+
+double EventLoop::time() const noexcept {
+  return virtual_time_ ? virtual_now_ : detail::monotonic_seconds();
+}
+
+void EventLoop::check_open() const {
+  if (closed_) throw RuntimeError("Event loop is closed");
+}
+
+void EventLoop::check_thread() const {
+  if (debug_ && running_ && std::this_thread::get_id() != thread_) {
+    throw RuntimeError(
+        "Non-thread-safe operation invoked on an event loop other than the current one");
+  }
+}
+
+void EventLoop::run_forever() {
+  check_open();
+  if (running_) throw RuntimeError("This event loop is already running");
+  if (detail::this_thread.running_loop) {
+    throw RuntimeError("Cannot run the event loop while another loop is running");
+  }
+  struct Running {
+    EventLoop& loop;
+    explicit Running(EventLoop& l) : loop(l) {
+      loop.running_ = true;
+      loop.thread_ = std::this_thread::get_id();
+      detail::this_thread.running_loop = &loop;
+    }
+    ~Running() {
+      loop.stopping_.store(false, std::memory_order_relaxed);
+      loop.running_ = false;
+      detail::this_thread.running_loop = nullptr;
+      detail::this_thread.current_task = nullptr;
+    }
+  } running(*this);
+  for (;;) {
+    run_once();
+    if (stopping_.load(std::memory_order_relaxed)) break;
+  }
+}
+
+// One iteration: poll I/O (blocking only when nothing is ready), take in what other threads
+// scheduled, move the timers that came due, then run exactly what is ready now.
+void EventLoop::run_once() {
+  const double timeout = poll_timeout();
+  if (timeout != 0 || backend_->has_io()) backend_->poll(timeout);
+  drain_threadsafe_queue();
+  if (virtual_time_ && ready_.empty() && !timers_.empty() && timers_.top()->when > virtual_now_) {
+    detail::note_virtual_skip(timers_.top()->when - virtual_now_);
+    virtual_now_ = timers_.top()->when;
+  }
+  move_due_timers();
+  for (std::size_t n = ready_.size(); n > 0; --n) {
+    run_ready(ready_.pop());
+    if (interrupt_) [[unlikely]]
+      std::rethrow_exception(std::exchange(interrupt_, nullptr));
+  }
+}
+
+double EventLoop::poll_timeout() const {
+  if (!ready_.empty() || stopping_.load(std::memory_order_relaxed) ||
+      threadsafe_pending_.load(std::memory_order_relaxed)) {
+    return 0;
+  }
+  if (timers_.empty()) return -1;
+  if (virtual_time_) return 0;
+  const double wait = timers_.top()->when - time();
+  return wait > 0 ? wait : 0;
+}
+
+void EventLoop::move_due_timers() {
+  if (timers_.empty()) return;
+  const double now = time();
+  while (!timers_.empty() && timers_.top()->when <= now) ready_.push(timers_.pop());
+}
+
+void EventLoop::run_ready(detail::Runnable* r) {
+  const auto start =
+      debug_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
+  try {
+    r->run();
+  } catch (const KeyboardInterrupt&) {
+    throw;
+  } catch (...) {
+    call_exception_handler({"Exception in callback", std::current_exception(), std::nullopt});
+  }
+  if (debug_) {
+    const double took =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (took >= slow_callback_duration) {
+      auto* task = dynamic_cast<detail::TaskCore*>(r);
+      std::fprintf(stderr, "aio: Executing %s took %.3f seconds\n",
+                   task ? ("<Task name='" + task->name() + "'>").c_str() : "<Handle>", took);
+    }
+  }
+}
+
+void EventLoop::stop() noexcept {
+  stopping_.store(true, std::memory_order_relaxed);
+  if (std::this_thread::get_id() != thread_) backend_->wake();
+}
+
+void EventLoop::schedule_threadsafe(detail::HandleState* h) {
+  {
+    std::lock_guard lock(threadsafe_mutex_);
+    if (closed_) {
+      h->release();
+      throw RuntimeError("Event loop is closed");
+    }
+    threadsafe_queue_.push_back(h);
+    threadsafe_pending_.store(true, std::memory_order_release);
+  }
+  backend_->wake();
+}
+
+void EventLoop::drain_threadsafe_queue() {
+  if (!threadsafe_pending_.load(std::memory_order_acquire)) return;
+  std::vector<detail::Runnable*> batch;
+  {
+    std::lock_guard lock(threadsafe_mutex_);
+    batch.swap(threadsafe_queue_);
+    threadsafe_pending_.store(false, std::memory_order_relaxed);
+  }
+  for (detail::Runnable* r : batch) ready_.push(r);
+}
+
+void EventLoop::run_until_done(detail::FutureBase& future) {
+  check_open();
+  if (running_) throw RuntimeError("This event loop is already running");
+  auto* stopper = new StopWhenDone(*this);
+  future.add_callback(stopper);
+  try {
+    run_forever();
+  } catch (...) {
+    // The stopper is in the future's list (delete it) or queued (it must not stop a later run).
+    if (future.remove_callback(stopper)) {
+      delete stopper;
+    } else {
+      stopper->armed = false;
+    }
+    throw;
+  }
+  if (!future.done()) {
+    if (future.remove_callback(stopper)) delete stopper;
+    throw RuntimeError("Event loop stopped before Future completed.");
+  }
+}
+
+void EventLoop::discard_scheduled() noexcept {
+  while (!ready_.empty()) ready_.pop()->discard();
+  for (detail::TimerNode* node : timers_.release_all()) node->discard();
+  std::vector<detail::Runnable*> batch;
+  {
+    std::lock_guard lock(threadsafe_mutex_);
+    batch.swap(threadsafe_queue_);
+    threadsafe_pending_.store(false, std::memory_order_relaxed);
+  }
+  for (detail::Runnable* r : batch) r->discard();
+}
+
+void EventLoop::close() {
+  if (running_) throw RuntimeError("Cannot close a running event loop");
+  if (closed_) return;
+  {
+    std::lock_guard lock(threadsafe_mutex_);
+    closed_ = true;
+  }
+  discard_scheduled();
+  // Tasks still pending are abandoned: whoever waits on them is dropped, and the loop's own
+  // reference goes (a task nobody else holds is destroyed here, running its destructors).
+  while (tasks_) {
+    detail::TaskCore* task = tasks_;
+    detail::LoopAccess::unlink_task(*this, task);
+    task->future().discard_callbacks();
+    task->future().release();
+  }
+  // Destroying those frames may have queued nothing (the loop is closed), but be thorough.
+  discard_scheduled();
+}
+
+void EventLoop::call_exception_handler(const ExceptionContext& context) noexcept {
+  if (!handler_) {
+    default_exception_handler(context);
+    return;
+  }
+  try {
+    handler_(*this, context);
+  } catch (...) {
+    default_exception_handler(
+        {"Unhandled error in exception handler", std::current_exception(), std::nullopt});
+    default_exception_handler(context);
+  }
+}
+
+void EventLoop::default_exception_handler(const ExceptionContext& context) noexcept {
+  detail::log_to_stderr(context);
+}
+
+void detail::log_to_stderr(const ExceptionContext& context) noexcept {
+  std::string text =
+      context.message.empty() ? "Unhandled exception in event loop" : context.message;
+  if (context.task) text += "\ntask: <Task name='" + context.task->get_name() + "'>";
+  if (context.exception) text += "\nexception: " + describe_exception(context.exception);
+  std::fprintf(stderr, "%s\n", text.c_str());
+}
+
+void detail::LoopAccess::link_task(EventLoop& loop, TaskCore* task) noexcept {
+  task->prev_task = nullptr;
+  task->next_task = loop.tasks_;
+  if (loop.tasks_) loop.tasks_->prev_task = task;
+  loop.tasks_ = task;
+}
+
+void detail::LoopAccess::unlink_task(EventLoop& loop, TaskCore* task) noexcept {
+  if (task->prev_task) {
+    task->prev_task->next_task = task->next_task;
+  } else {
+    loop.tasks_ = task->next_task;
+  }
+  if (task->next_task) task->next_task->prev_task = task->prev_task;
+  task->prev_task = task->next_task = nullptr;
+}
+
+void detail::schedule_on(EventLoop& loop, Runnable* r) {
+  if (loop.is_closed()) {
+    r->discard();
+    throw RuntimeError("Event loop is closed");
+  }
+  LoopAccess::schedule(loop, r);
+}
+
+}  // namespace aio

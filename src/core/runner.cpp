@@ -1,0 +1,72 @@
+// Runner: a loop for several run() calls, and asyncio.run()'s orderly shutdown.
+#include "aio/runners.hpp"
+
+#include "core/current_loop.hpp"
+
+namespace aio {
+
+namespace {
+
+Coro<void> wait_all(std::vector<TaskRef> tasks) {
+  for (TaskRef& t : tasks) co_await detail::DoneAwaiter(t.core()->future());
+}
+
+// asyncio.runners._cancel_all_tasks: cancel what is left, wait for it, report its errors.
+void cancel_all_tasks(EventLoop& loop) {
+  std::vector<TaskRef> tasks = detail::tasks_of(loop);
+  if (tasks.empty()) return;
+  for (TaskRef& t : tasks) t.cancel();
+  loop.run_until_complete(wait_all(tasks));
+  for (TaskRef& t : tasks) {
+    if (t.cancelled()) continue;
+    if (auto e = t.exception()) {
+      loop.call_exception_handler({"unhandled exception during aio::run() shutdown", e, t});
+    }
+  }
+}
+
+}  // namespace
+
+EventLoop& Runner::get_loop() {
+  if (closed_) throw RuntimeError("Runner is closed");
+  if (!loop_) {
+    const detail::CurrentLoopState previous = detail::save_current_loop();
+    loop_ = std::make_unique<EventLoop>(options_);
+    previous_loop_ = previous.loop;
+    previous_set_called_ = previous.set_called;
+    set_event_loop(loop_.get());
+  }
+  return *loop_;
+}
+
+void Runner::check_can_run() const {
+  if (detail::this_thread.running_loop) {
+    throw RuntimeError("Runner.run() cannot be called from a running event loop");
+  }
+  if (closed_) throw RuntimeError("Runner is closed");
+}
+
+void Runner::close() {
+  if (closed_) return;
+  closed_ = true;
+  if (!loop_) return;
+  struct Finally {
+    Runner& r;
+    ~Finally() {
+      detail::restore_current_loop({r.previous_loop_, r.previous_set_called_});
+      r.loop_->close();
+      r.loop_.reset();
+    }
+  } finally{*this};
+  cancel_all_tasks(*loop_);
+}
+
+Runner::~Runner() {
+  try {
+    close();
+  } catch (...) {
+    // A destructor cannot throw; close() explicitly to see shutdown errors.
+  }
+}
+
+}  // namespace aio

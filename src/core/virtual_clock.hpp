@@ -1,0 +1,13 @@
+// The clocks behind loop.time() and perf_counter().
+#pragma once
+
+namespace aio::detail {
+
+/// Seconds on the monotonic clock.
+double monotonic_seconds() noexcept;
+/// A virtual clock jumped ahead by `seconds` (counted for perf_counter()).
+void note_virtual_skip(double seconds) noexcept;
+/// Total seconds all virtual clocks of the process have skipped.
+double virtual_time_skipped() noexcept;
+
+}  // namespace aio::detail

@@ -1,0 +1,175 @@
+// The future state machine shared by Future and Task.
+#include "aio/detail/future_base.hpp"
+
+#include <cstdio>
+
+#include "aio/loop.hpp"
+#include "core/loop_registry.hpp"
+
+namespace aio::detail {
+
+FutureBase::~FutureBase() {
+  discard_callbacks();
+}
+
+void FutureBase::discard_callbacks() noexcept {
+  Runnable* r = std::exchange(callbacks_head_, nullptr);
+  callbacks_tail_ = nullptr;
+  while (r) {
+    Runnable* next = std::exchange(r->next_callback, nullptr);
+    r->discard();
+    r = next;
+  }
+}
+
+void FutureBase::last_release() noexcept {
+  const char* problem = nullptr;
+  if (log_unretrieved_) {
+    problem =
+        is_task_ ? "Task exception was never retrieved" : "Future exception was never retrieved";
+  } else if (is_task_ && state_ == State::pending) {
+    problem = "Task was destroyed but it is pending!";
+  }
+  if (problem) {
+    ExceptionContext context{std::string(problem) + "\nfuture: " + repr(),
+                             log_unretrieved_ ? exception_ : nullptr, std::nullopt};
+    if (loop_ && loop_alive(loop_)) {
+      loop_->call_exception_handler(context);
+    } else {
+      log_to_stderr(context);
+    }
+  }
+  destroy();
+}
+
+std::string FutureBase::repr() const {
+  switch (state_) {
+    case State::pending:
+      return "<Future pending>";
+    case State::cancelled:
+      return "<Future cancelled>";
+    case State::finished:
+      break;
+  }
+  return exception_ ? "<Future finished exception=" + describe_exception(exception_) + ">"
+                    : "<Future finished>";
+}
+
+void FutureBase::set_cancel_message(std::string_view msg) {
+  if (msg.empty()) {
+    cancel_message_.reset();
+  } else {
+    cancel_message_ = std::make_unique<std::string>(msg);
+  }
+}
+
+bool FutureBase::cancel_now(std::string_view msg) {
+  log_unretrieved_ = false;
+  if (state_ != State::pending) return false;
+  state_ = State::cancelled;
+  set_cancel_message(msg);
+  schedule_callbacks();
+  return true;
+}
+
+void FutureBase::set_exception(std::exception_ptr e) {
+  if (!e) throw std::invalid_argument("set_exception(): an exception is required");
+  if (state_ != State::pending)
+    throw InvalidStateError("set_exception(): invalid state: future is done");
+  exception_ = std::move(e);
+  state_ = State::finished;
+  log_unretrieved_ = true;
+  schedule_callbacks();
+}
+
+void FutureBase::mark_finished() {
+  state_ = State::finished;
+  schedule_callbacks();
+}
+
+void FutureBase::throw_not_ok() {
+  if (state_ == State::pending) throw InvalidStateError("Result is not ready.");
+  log_unretrieved_ = false;
+  std::rethrow_exception(state_ == State::cancelled ? cancelled_error() : exception_);
+}
+
+std::exception_ptr FutureBase::exception() {
+  if (state_ == State::pending) throw InvalidStateError("Exception is not set.");
+  log_unretrieved_ = false;
+  if (state_ == State::cancelled) std::rethrow_exception(cancelled_error());
+  return exception_;
+}
+
+std::exception_ptr FutureBase::cancelled_error() const {
+  if (exception_) return exception_;  // the CancelledError that ended a task
+  return std::make_exception_ptr(CancelledError(cancel_message()));
+}
+
+void FutureBase::add_callback(Runnable* r) {
+  if (state_ != State::pending) {
+    if (r->is_done_callback) {
+      static_cast<DoneCallbackBase*>(r)->future_ = this;
+      add_ref();
+    }
+    schedule_on(*loop_, r);
+    return;
+  }
+  r->next_callback = nullptr;
+  if (callbacks_tail_) {
+    callbacks_tail_->next_callback = r;
+  } else {
+    callbacks_head_ = r;
+  }
+  callbacks_tail_ = r;
+}
+
+bool FutureBase::remove_callback(Runnable* r) noexcept {
+  Runnable* prev = nullptr;
+  for (Runnable* cur = callbacks_head_; cur; prev = cur, cur = cur->next_callback) {
+    if (cur != r) continue;
+    (prev ? prev->next_callback : callbacks_head_) = cur->next_callback;
+    if (callbacks_tail_ == cur) callbacks_tail_ = prev;
+    cur->next_callback = nullptr;
+    return true;
+  }
+  return false;
+}
+
+std::size_t FutureBase::remove_done_callbacks(std::uint64_t id) noexcept {
+  std::size_t removed = 0;
+  Runnable* cur = callbacks_head_;
+  while (cur) {
+    Runnable* next = cur->next_callback;
+    if (cur->is_done_callback && static_cast<DoneCallbackBase*>(cur)->id() == id) {
+      remove_callback(cur);
+      cur->discard();
+      ++removed;
+    }
+    cur = next;
+  }
+  return removed;
+}
+
+void FutureBase::schedule_callbacks() {
+  Runnable* r = std::exchange(callbacks_head_, nullptr);
+  callbacks_tail_ = nullptr;
+  if (r && loop_->is_closed()) {
+    while (r) {
+      Runnable* next = std::exchange(r->next_callback, nullptr);
+      r->discard();
+      r = next;
+    }
+    throw RuntimeError("Event loop is closed");
+  }
+  while (r) {
+    Runnable* next = std::exchange(r->next_callback, nullptr);
+    if (r->is_done_callback) {
+      static_cast<DoneCallbackBase*>(r)->future_ = this;
+      add_ref();
+    }
+    LoopAccess::schedule(*loop_, r);
+    r = next;
+  }
+}
+
+}  // namespace aio::detail

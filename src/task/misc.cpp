@@ -1,0 +1,69 @@
+// Small pieces of the task layer: current_task(), all_tasks(), the debug-mode reports.
+#include <cxxabi.h>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <system_error>
+#include <typeinfo>
+
+#include "aio/loop.hpp"
+
+namespace aio {
+
+std::string describe_exception(const std::exception_ptr& e) {
+  if (!e) return "None";
+  try {
+    std::rethrow_exception(e);
+  } catch (const BaseException& b) {
+    return b.message().empty() ? std::string(b.name()) : std::string(b.name()) + ": " + b.message();
+  } catch (const std::exception& x) {
+    int status = 0;
+    std::unique_ptr<char, decltype(&std::free)> name(
+        abi::__cxa_demangle(typeid(x).name(), nullptr, nullptr, &status), &std::free);
+    return std::string(status == 0 ? name.get() : typeid(x).name()) + ": " + x.what();
+  } catch (...) {
+    return "an exception of unknown type";
+  }
+}
+
+std::optional<TaskRef> current_task() {
+  detail::running_loop();  // RuntimeError when no loop runs
+  if (detail::TaskCore* task = detail::this_thread.current_task) return TaskRef(task);
+  return std::nullopt;
+}
+
+std::vector<TaskRef> all_tasks() {
+  return detail::tasks_of(detail::running_loop());
+}
+
+namespace detail {
+
+std::vector<TaskRef> tasks_of(EventLoop& loop) {
+  std::vector<TaskRef> tasks;
+  for (TaskCore* t = LoopAccess::tasks(loop); t; t = t->next_task) tasks.emplace_back(t);
+  return tasks;
+}
+
+std::uint64_t next_callback_id() noexcept {
+  static thread_local std::uint64_t counter = 0;
+  return ++counter;
+}
+
+void check_can_wait(TaskCore& task, FutureBase& awaited) {
+  if (&task.future() == &awaited) throw RuntimeError("Task cannot await on itself");
+  if (&task.future().loop() != &awaited.loop()) {
+    throw RuntimeError("Task got Future attached to a different loop");
+  }
+}
+
+void report_never_awaited(const char* function) noexcept {
+  const EventLoop* loop = this_thread.running_loop;
+  const char* env = std::getenv("AIO_DEBUG");
+  const bool debug = (loop && loop->get_debug()) || (env && *env && std::strcmp(env, "0") != 0);
+  if (debug) std::fprintf(stderr, "RuntimeWarning: coroutine '%s' was never awaited\n", function);
+}
+
+}  // namespace detail
+
+}  // namespace aio
