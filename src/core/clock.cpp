@@ -3,6 +3,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 
 #include "core/virtual_clock.hpp"
 
@@ -11,6 +14,17 @@ namespace aio {
 namespace detail {
 namespace {
 std::atomic<double> skipped_seconds{0.0};
+
+// With AIO_REPORT_VIRTUAL_TIME=1 the process reports, as it exits, how much time its virtual
+// clocks skipped: how tests learn the virtual duration of a whole example program.
+struct VirtualTimeReport {
+  ~VirtualTimeReport() {
+    const char* v = std::getenv("AIO_REPORT_VIRTUAL_TIME");
+    if (v && std::strcmp(v, "1") == 0) {
+      std::fprintf(stderr, "aio: virtual time skipped: %.3f s\n", skipped_seconds.load());
+    }
+  }
+} report_at_exit;
 }  // namespace
 
 void note_virtual_skip(double seconds) noexcept {
