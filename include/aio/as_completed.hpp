@@ -74,8 +74,11 @@ class AsCompleted {
 
   class iterator {
    public:
+    using iterator_category = std::input_iterator_tag;
     using value_type = Coro<T>;
     using difference_type = std::ptrdiff_t;
+    using reference = Coro<T>;
+    using pointer = void;
     iterator() = default;
     explicit iterator(State* s) : state_(s) {}
     /// Hands out the next element; call once per position (single pass).
@@ -85,15 +88,17 @@ class AsCompleted {
     }
     iterator& operator++() { return *this; }
     void operator++(int) {}
-    friend bool operator==(const iterator& it, std::default_sentinel_t) {
-      return it.state_->handed_out >= it.state_->remaining;
+    /// Iterators compare equal when both are at the end (everything was handed out).
+    friend bool operator==(const iterator& a, const iterator& b) {
+      return a.at_end() == b.at_end();
     }
 
    private:
+    bool at_end() const { return !state_ || state_->handed_out >= state_->remaining; }
     State* state_ = nullptr;
   };
   iterator begin() { return iterator(state_.get()); }
-  std::default_sentinel_t end() { return {}; }
+  iterator end() { return iterator(); }
 
  private:
   struct State : std::enable_shared_from_this<State> {

@@ -29,7 +29,9 @@ namespace detail {
 
 /// Names the coroutine function a promise belongs to (for the debug-mode reports).
 struct SourceName {
-  const char* function = "";
+  // A default argument of a default argument: evaluated in the coroutine that makes the promise.
+  SourceName(const char* f = __builtin_FUNCTION()) noexcept : function(f) {}  // NOLINT
+  const char* function;
 };
 
 void report_never_awaited(const char* function) noexcept;
@@ -55,8 +57,7 @@ class PromiseReturn<void> : public FutureCore<void> {
 template <class T>
 class Promise final : public PromiseReturn<T>, public TaskCore {
  public:
-  explicit Promise(SourceName where = SourceName{__builtin_FUNCTION()}) noexcept
-      : TaskCore(this), function_(where.function) {}
+  explicit Promise(SourceName where = {}) noexcept : TaskCore(this), function_(where.function) {}
 
   static void* operator new(std::size_t size) { return allocate_frame(size); }
   static void operator delete(void* p, std::size_t size) noexcept { free_frame(p, size); }

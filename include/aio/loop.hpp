@@ -114,6 +114,7 @@ class EventLoop {
   void run_until_done(detail::FutureBase& future);
   void run_once();
   void run_ready(detail::Runnable* r);
+  void run_timed(detail::Runnable* r);
   void move_due_timers();
   void drain_threadsafe_queue();
   double poll_timeout() const;

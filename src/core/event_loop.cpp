@@ -127,8 +127,10 @@ void EventLoop::move_due_timers() {
 }
 
 void EventLoop::run_ready(detail::Runnable* r) {
-  const auto start =
-      debug_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
+  if (debug_) [[unlikely]] {
+    run_timed(r);
+    return;
+  }
   try {
     r->run();
   } catch (const KeyboardInterrupt&) {
@@ -136,14 +138,32 @@ void EventLoop::run_ready(detail::Runnable* r) {
   } catch (...) {
     call_exception_handler({"Exception in callback", std::current_exception(), std::nullopt});
   }
-  if (debug_) {
-    const double took =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (took >= slow_callback_duration) {
-      auto* task = dynamic_cast<detail::TaskCore*>(r);
-      std::fprintf(stderr, "aio: Executing %s took %.3f seconds\n",
-                   task ? ("<Task name='" + task->name() + "'>").c_str() : "<Handle>", took);
+}
+
+// Debug mode: run `r` and log it when it took longer than slow_callback_duration.
+void EventLoop::run_timed(detail::Runnable* r) {
+  // Described before it runs: running may free it.
+  auto* task = dynamic_cast<detail::TaskCore*>(r);
+  const std::string what = task ? "<Task name='" + task->name() + "'>" : "<Handle>";
+  const auto start = std::chrono::steady_clock::now();
+  struct Report {
+    const EventLoop& loop;
+    const std::string& what;
+    std::chrono::steady_clock::time_point start;
+    ~Report() {
+      const double took =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (took >= loop.slow_callback_duration) {
+        std::fprintf(stderr, "aio: Executing %s took %.3f seconds\n", what.c_str(), took);
+      }
     }
+  } report{*this, what, start};
+  try {
+    r->run();
+  } catch (const KeyboardInterrupt&) {
+    throw;
+  } catch (...) {
+    call_exception_handler({"Exception in callback", std::current_exception(), std::nullopt});
   }
 }
 

@@ -1,0 +1,154 @@
+// aio::run() and Runner (asyncio-behaviours.md RUN-*).
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "support/virtual_loop.hpp"
+
+namespace {
+
+using aio::testing::virtual_time;
+
+TEST(Run, ReturnsTheValueOrRethrows) {  // RUN-01
+  EXPECT_EQ(aio::run([]() -> aio::Coro<int> { co_return 42; }(), virtual_time), 42);
+  EXPECT_THROW(aio::run(
+                   []() -> aio::Coro<void> {
+                     throw std::invalid_argument("spam");
+                     co_return;
+                   }(),
+                   virtual_time),
+               std::invalid_argument);
+}
+
+TEST(Run, RefusesToRunInsideARunningLoop) {  // RUN-02
+  aio::run(
+      []() -> aio::Coro<void> {
+        try {
+          aio::run([]() -> aio::Coro<void> { co_return; }());
+          ADD_FAILURE();
+        } catch (const aio::RuntimeError& e) {
+          EXPECT_STREQ(e.what(), "aio::run() cannot be called from a running event loop");
+        }
+        co_return;
+      }(),
+      virtual_time);
+}
+
+TEST(Run, CancelsLeftoverTasksAndWaitsForThem) {  // RUN-03
+  std::vector<std::string> log;
+  std::optional<aio::Task<void>> lo;
+  auto leftover = [&]() -> aio::Coro<void> {
+    try {
+      co_await aio::sleep(0.1);
+    } catch (const aio::CancelledError&) {
+      log.push_back("cancelled");
+      throw;
+    }
+  };
+  int r = aio::run(
+      [&]() -> aio::Coro<int> {
+        lo = aio::create_task(leftover());
+        co_await aio::sleep(0);
+        co_return 123;
+      }(),
+      virtual_time);
+  EXPECT_EQ(r, 123);
+  EXPECT_TRUE(lo->done());
+  EXPECT_TRUE(lo->cancelled());
+  EXPECT_EQ(log, std::vector<std::string>{"cancelled"});
+}
+
+TEST(Run, ErrorsOfLeftoverTasksGoToTheExceptionHandler) {  // RUN-04
+  std::vector<aio::ExceptionContext> seen;
+  std::optional<aio::TaskRef> leftover_ref;
+  auto leftover = []() -> aio::Coro<void> {
+    try {
+      co_await aio::sleep(0.1);
+    } catch (const aio::CancelledError&) {
+      throw std::domain_error("division by zero");
+    }
+  };
+  int r = aio::run(
+      [&]() -> aio::Coro<int> {
+        aio::get_running_loop().set_exception_handler(
+            [&](aio::EventLoop&, const aio::ExceptionContext& c) { seen.push_back(c); });
+        leftover_ref = aio::create_task(leftover());
+        co_await aio::sleep(0);
+        co_return 123;
+      }(),
+      virtual_time);
+  EXPECT_EQ(r, 123);
+  EXPECT_EQ(seen.size(), 1u);
+  EXPECT_NE(seen.at(0).message.find("aio::run() shutdown"), std::string::npos);
+  EXPECT_TRUE(seen.at(0).task.has_value());
+  EXPECT_TRUE(*seen.at(0).task == *leftover_ref);
+  EXPECT_THROW(std::rethrow_exception(seen.at(0).exception), std::domain_error);
+}
+
+TEST(Runner, LifeCycle) {  // RUN-06
+  aio::EventLoop* loop = nullptr;
+  {
+    aio::Runner runner(virtual_time);
+    EXPECT_EQ(runner.run([]() -> aio::Coro<std::string> { co_return "done"; }()), "done");
+    loop = &runner.get_loop();
+    EXPECT_FALSE(loop->is_closed());
+    EXPECT_EQ(runner.run([]() -> aio::Coro<int> { co_return 2; }()), 2);  // same loop again
+    EXPECT_EQ(&runner.get_loop(), loop);
+    runner.close();
+    runner.close();  // a no-op
+    try {
+      runner.get_loop();
+      ADD_FAILURE();
+    } catch (const aio::RuntimeError& e) {
+      EXPECT_STREQ(e.what(), "Runner is closed");
+    }
+    EXPECT_THROW(runner.run([]() -> aio::Coro<void> { co_return; }()), aio::RuntimeError);
+  }
+}
+
+TEST(Runner, TheRunnersLoopIsTheCurrentLoopWhileOpen) {
+  aio::Runner runner(virtual_time);
+  aio::EventLoop& loop = runner.get_loop();
+  EXPECT_EQ(&aio::get_event_loop(), &loop);
+  runner.close();
+}
+
+TEST(Runner, RecursiveRunIsRefused) {  // RUN-08
+  aio::Runner runner(virtual_time);
+  runner.run([&]() -> aio::Coro<void> {
+    try {
+      runner.run([]() -> aio::Coro<void> { co_return; }());
+      ADD_FAILURE();
+    } catch (const aio::RuntimeError& e) {
+      EXPECT_STREQ(e.what(), "Runner.run() cannot be called from a running event loop");
+    }
+    co_return;
+  }());
+}
+
+TEST(Run, DebugFlagReachesTheLoop) {  // RUN-10
+  for (bool debug : {false, true}) {
+    bool seen = !debug;
+    aio::run(
+        [&]() -> aio::Coro<void> {
+          seen = aio::get_running_loop().get_debug();
+          co_return;
+        }(),
+        {.debug = debug, .virtual_time = true});
+    EXPECT_EQ(seen, debug);
+  }
+}
+
+TEST(Run, KeyboardInterruptInTheMainTaskEscapes) {
+  EXPECT_THROW(aio::run(
+                   []() -> aio::Coro<void> {
+                     co_await aio::sleep(1);
+                     throw aio::KeyboardInterrupt();
+                   }(),
+                   virtual_time),
+               aio::KeyboardInterrupt);
+}
+
+}  // namespace

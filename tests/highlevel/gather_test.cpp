@@ -1,0 +1,289 @@
+// gather() (asyncio-behaviours.md GATHER-*), on virtual time.
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <variant>
+#include <vector>
+
+#include "support/virtual_loop.hpp"
+
+namespace {
+
+using aio::testing::now;
+using aio::testing::run_virtual;
+using aio::testing::yield0;
+
+TEST(Gather, ResultsComeBackInArgumentOrder) {  // GATHER-01
+  run_virtual([]() -> aio::Coro<void> {
+    aio::Future<int> a, b, c;
+    auto g = aio::gather(a, b, c);
+    int callbacks = 0;
+    g.add_done_callback([&](auto&) { ++callbacks; });
+    b.set_result(1);
+    a.set_result(2);
+    co_await yield0();
+    co_await yield0();
+    EXPECT_FALSE(g.done());
+    c.set_result(3);
+    co_await yield0();
+    co_await yield0();
+    EXPECT_TRUE(g.done());
+    EXPECT_EQ(g.result(), std::make_tuple(2, 1, 3));
+    EXPECT_EQ(callbacks, 1);
+    auto w = [](double d, std::string v) -> aio::Coro<std::string> {
+      co_await aio::sleep(d);
+      co_return v;
+    };
+    auto [x, y, z] = co_await aio::gather(w(0.3, "x"), w(0.1, "y"), w(0.2, "z"));
+    EXPECT_EQ(x + y + z, "xyz");
+  });
+}
+
+TEST(Gather, FirstExceptionWinsAndSiblingsAreNotCancelled) {  // GATHER-02
+  run_virtual([]() -> aio::Coro<void> {
+    aio::Future<int> a, b, c, d, e;
+    auto g = aio::gather(a, b, c, d, e);
+    auto exc = std::make_exception_ptr(std::runtime_error("b"));
+    a.set_result(1);
+    b.set_exception(exc);
+    co_await yield0();
+    co_await yield0();
+    EXPECT_TRUE(g.done());
+    EXPECT_EQ(g.exception(), exc);
+    EXPECT_FALSE(c.done());
+    EXPECT_FALSE(d.done());
+    EXPECT_FALSE(e.done());
+    c.set_result(3);
+    d.cancel();
+    e.set_exception(std::make_exception_ptr(std::runtime_error("e")));
+    co_await yield0();
+    co_await yield0();
+    EXPECT_EQ(g.exception(), exc);
+  });
+}
+
+TEST(Gather, ReturnExceptionsCollectsThemInPlace) {  // GATHER-03
+  run_virtual([]() -> aio::Coro<void> {
+    aio::Future<int> a, b, c, d;
+    auto g = aio::gather(aio::return_exceptions, a, b, c, d);
+    auto exc = std::make_exception_ptr(std::runtime_error("c"));
+    auto exc2 = std::make_exception_ptr(std::runtime_error("d"));
+    b.set_result(1);
+    c.set_exception(exc);
+    a.set_result(3);
+    co_await yield0();
+    co_await yield0();
+    EXPECT_FALSE(g.done());
+    d.set_exception(exc2);
+    auto [ra, rb, rc, rd] = co_await g;
+    EXPECT_EQ(ra.value(), 3);
+    EXPECT_EQ(rb.value(), 1);
+    EXPECT_EQ(rc.exception(), exc);
+    EXPECT_EQ(rd.exception(), exc2);
+    EXPECT_FALSE(rc.has_value());
+    EXPECT_THROW(rc.value(), std::runtime_error);
+  });
+}
+
+TEST(Gather, ACancelledChildFailsTheGatherWithoutCancellingIt) {  // GATHER-04
+  run_virtual([]() -> aio::Coro<void> {
+    aio::Future<int> a, b, c;
+    auto g = aio::gather(a, b, c);
+    a.set_result(1);
+    b.cancel();
+    co_await yield0();
+    co_await yield0();
+    EXPECT_TRUE(g.done());
+    EXPECT_FALSE(g.cancelled());
+    EXPECT_THROW(std::rethrow_exception(g.exception()), aio::CancelledError);
+    EXPECT_FALSE(c.done());
+  });
+}
+
+TEST(Gather, ReturnExceptionsWithCancelledChildren) {  // GATHER-05
+  run_virtual([]() -> aio::Coro<void> {
+    aio::Future<int> a, b, c, d, e, f;
+    auto g = aio::gather(aio::return_exceptions, std::vector{a, b, c, d, e, f});
+    a.set_result(1);
+    b.set_exception(std::make_exception_ptr(std::domain_error("zde")));
+    c.cancel();
+    co_await yield0();
+    co_await yield0();
+    EXPECT_FALSE(g.done());
+    d.set_result(3);
+    e.cancel();
+    f.set_exception(std::make_exception_ptr(std::runtime_error("rte")));
+    std::vector<aio::Outcome<int>> r = co_await g;
+    EXPECT_EQ(r.size(), 6u);
+    EXPECT_EQ(r.at(0).value(), 1);
+    EXPECT_THROW(r.at(1).value(), std::domain_error);
+    EXPECT_THROW(r.at(2).value(), aio::CancelledError);
+    EXPECT_EQ(r.at(3).value(), 3);
+    EXPECT_THROW(r.at(4).value(), aio::CancelledError);
+    EXPECT_THROW(r.at(5).value(), std::runtime_error);
+  });
+}
+
+TEST(Gather, EmptyGatherIsDoneAtOnce) {  // GATHER-06
+  run_virtual([]() -> aio::Coro<void> {
+    auto g = aio::gather();
+    EXPECT_TRUE(g.done());
+    EXPECT_EQ(co_await g, std::tuple<>());
+    auto v = aio::gather(std::vector<aio::Coro<int>>{});
+    EXPECT_TRUE(v.done());
+    EXPECT_TRUE((co_await v).empty());
+  });
+}
+
+TEST(Gather, CancellingTheAwaitingTaskCancelsEveryChild) {  // GATHER-08
+  run_virtual([]() -> aio::Coro<void> {
+    aio::Future<void> waiter;
+    int proof = 0;
+    auto inner = [&]() -> aio::Coro<void> {
+      co_await waiter;
+      proof += 1;
+    };
+    auto child1 = aio::create_task(inner());
+    auto child2 = aio::create_task(inner());
+    std::optional<aio::Future<std::tuple<std::monostate, std::monostate>>> gatherer;
+    auto outer = [&]() -> aio::Coro<void> {
+      gatherer = aio::gather(child1, child2);
+      co_await *gatherer;
+      proof += 100;
+    };
+    auto f = aio::create_task(outer());
+    co_await yield0();
+    EXPECT_TRUE(f.cancel());
+    EXPECT_THROW(co_await f, aio::CancelledError);
+    EXPECT_FALSE(gatherer->cancel());
+    EXPECT_TRUE(waiter.cancelled());
+    EXPECT_TRUE(child1.cancelled());
+    EXPECT_TRUE(child2.cancelled());
+    EXPECT_EQ(proof, 0);
+  });
+}
+
+TEST(Gather, RefusesCancellationOnceAllChildrenAreDone) {  // GATHER-09
+  run_virtual([]() -> aio::Coro<void> {
+    aio::Future<int> fut;
+    auto child = [&]() -> aio::Coro<int> { co_return co_await fut; };
+    auto gt = aio::gather(std::vector<aio::Coro<int>>{});
+    gt = aio::gather([&] {
+      std::vector<aio::Coro<int>> v;
+      v.push_back(child());
+      return v;
+    }());
+    std::optional<bool> cr;
+    fut.add_done_callback([&](auto&) { cr = gt.cancel(); });
+    fut.set_result(42);
+    auto r = co_await gt;
+    EXPECT_TRUE(cr.has_value());
+    EXPECT_FALSE(*cr);
+    EXPECT_FALSE(gt.cancelled());
+    EXPECT_EQ(r, std::vector<int>{42});
+  });
+}
+
+TEST(Gather, CancelMessageGoesThroughReturnExceptions) {  // GATHER-10
+  run_virtual([]() -> aio::Coro<void> {
+    for (std::string msg : {"", "my message"}) {
+      auto test = []() -> aio::Coro<void> {
+        for (;;) co_await aio::gather(aio::return_exceptions, aio::sleep(0.05));
+      };
+      auto qwe = aio::create_task(test());
+      co_await aio::sleep(0.2);
+      qwe.cancel(msg);
+      try {
+        co_await qwe;
+        ADD_FAILURE();
+      } catch (const aio::CancelledError& e) {
+        EXPECT_EQ(e.message(), msg);
+      }
+    }
+  });
+}
+
+TEST(Gather, SeveralFailuresTheFirstPropagatesAndNothingIsLogged) {  // GATHER-11
+  std::vector<std::string> logged;
+  run_virtual([&]() -> aio::Coro<void> {
+    aio::get_running_loop().set_exception_handler(
+        [&](aio::EventLoop&, const aio::ExceptionContext& c) { logged.push_back(c.message); });
+    aio::Future<void> a, b;
+    auto inner = [](aio::Future<void> f, std::string what) -> aio::Coro<void> {
+      co_await f;
+      throw std::runtime_error(what);
+    };
+    auto body = [&]() -> aio::Coro<void> {
+      co_await aio::gather(inner(a, "first"), inner(b, "second"));
+    };
+    auto outer = aio::create_task(body());
+    co_await yield0();
+    a.set_result();
+    co_await yield0();
+    b.set_result();
+    try {
+      co_await outer;
+      ADD_FAILURE();
+    } catch (const std::runtime_error& e) {
+      EXPECT_STREQ(e.what(), "first");
+    }
+    co_await aio::sleep(1);
+  });
+  EXPECT_TRUE(logged.empty());
+}
+
+TEST(Gather, AFailingChildDoesNotStopSlowerSiblings) {  // GATHER-12
+  run_virtual([]() -> aio::Coro<void> {
+    std::vector<std::string> log;
+    auto slow = [&]() -> aio::Coro<std::string> {
+      co_await aio::sleep(0.5);
+      log.push_back("slow finished");
+      co_return "ok";
+    };
+    auto fail = []() -> aio::Coro<void> {
+      co_await aio::sleep(0.1);
+      throw std::invalid_argument("fail");
+    };
+    auto ts = aio::create_task(slow());
+    EXPECT_THROW(co_await aio::gather(fail(), ts), std::invalid_argument);
+    EXPECT_DOUBLE_EQ(now(), 0.1);
+    EXPECT_FALSE(ts.done());
+    EXPECT_EQ(co_await ts, "ok");
+    EXPECT_EQ(log, std::vector<std::string>{"slow finished"});
+  });
+}
+
+TEST(Gather, VoidChildrenGiveMonostateAndMixedKindsWork) {
+  run_virtual([]() -> aio::Coro<void> {
+    auto t = aio::create_task(aio::sleep(0.1, 5));
+    aio::Future<std::string> f;
+    aio::get_running_loop().call_later(0.2, [f]() mutable { f.set_result("f"); });
+    auto [v, i, s, c] = co_await aio::gather(aio::sleep(0.3), t, f, aio::sleep(0.1, 'c'));
+    EXPECT_EQ(v, std::monostate{});
+    EXPECT_EQ(i, 5);
+    EXPECT_EQ(s, "f");
+    EXPECT_EQ(c, 'c');
+    EXPECT_DOUBLE_EQ(now(), 0.3);
+  });
+}
+
+TEST(Gather, OutsideARunningLoopUsesTheCurrentLoop) {
+  aio::EventLoop loop({.virtual_time = true});
+  aio::Runner runner(aio::testing::virtual_time);  // makes its loop the current loop
+  aio::EventLoop& current = runner.get_loop();
+  auto g = aio::gather(aio::sleep(1, 1), aio::sleep(2, 2));
+  EXPECT_EQ(&g.get_loop(), &current);
+  EXPECT_EQ(current.run_until_complete(g), std::make_tuple(1, 2));
+  EXPECT_DOUBLE_EQ(current.time(), 2.0);
+}
+
+TEST(Gather, FuturesOfDifferentLoopsAreRejected) {
+  aio::EventLoop one({.virtual_time = true}), two({.virtual_time = true});
+  auto a = one.create_future<int>();
+  auto b = two.create_future<int>();
+  EXPECT_THROW(aio::gather(a, b), std::invalid_argument);
+}
+
+}  // namespace
