@@ -53,9 +53,14 @@ class GatherCore {
   virtual void set_results() = 0;
 
  private:
+  // Registered on a child; holds a reference on the gather only while queued to run (a
+  // gather nobody holds any more unlinks itself from its children instead).
   struct ChildDone final : Runnable {
+    ChildDone() noexcept { notify_when_scheduled = true; }
     GatherCore* gather = nullptr;
     std::size_t index = 0;
+    bool queued = false;
+    void on_scheduled(FutureBase&) noexcept override;
     void run() override;
     void discard() noexcept override;
   };

@@ -1,10 +1,15 @@
 // gather()'s bookkeeping: asyncio's _GatheringFuture and its _done_callback, one to one.
 #include "aio/gather.hpp"
 
+#include <utility>
+
 namespace aio::detail {
 
 GatherCore::~GatherCore() {
-  for (FutureBase* child : children_) child->release();
+  for (std::size_t i = 0; i < children_.size(); ++i) {
+    if (nodes_ && !children_[i]->done()) children_[i]->remove_callback(&nodes_[i]);
+    children_[i]->release();
+  }
 }
 
 void GatherCore::watch(std::vector<FutureBase*> children) {
@@ -18,19 +23,26 @@ void GatherCore::watch(std::vector<FutureBase*> children) {
   for (std::size_t i = 0; i < children_.size(); ++i) {
     nodes_[i].gather = this;
     nodes_[i].index = i;
-    outer_->add_ref();  // each registered node keeps the gather alive until it runs
     children_[i]->add_callback(&nodes_[i]);
   }
 }
 
+void GatherCore::ChildDone::on_scheduled(FutureBase&) noexcept {
+  queued = true;
+  gather->outer_->add_ref();
+}
+
 void GatherCore::ChildDone::run() {
-  FutureBase* outer = gather->outer_;
+  queued = false;
+  struct Release {  // the reference taken when queued: may free the gather (and this node)
+    FutureBase* outer;
+    ~Release() { outer->release(); }
+  } release{gather->outer_};
   gather->child_done(index);
-  outer->release();
 }
 
 void GatherCore::ChildDone::discard() noexcept {
-  gather->outer_->release();
+  if (std::exchange(queued, false)) gather->outer_->release();
 }
 
 void GatherCore::child_done(std::size_t index) {

@@ -107,10 +107,7 @@ std::exception_ptr FutureBase::cancelled_error() const {
 
 void FutureBase::add_callback(Runnable* r) {
   if (state_ != State::pending) {
-    if (r->is_done_callback) {
-      static_cast<DoneCallbackBase*>(r)->future_ = this;
-      add_ref();
-    }
+    if (r->notify_when_scheduled) r->on_scheduled(*this);
     schedule_on(*loop_, r);
     return;
   }
@@ -140,7 +137,8 @@ std::size_t FutureBase::remove_done_callbacks(std::uint64_t id) noexcept {
   Runnable* cur = callbacks_head_;
   while (cur) {
     Runnable* next = cur->next_callback;
-    if (cur->is_done_callback && static_cast<DoneCallbackBase*>(cur)->id() == id) {
+    auto* callback = dynamic_cast<DoneCallbackBase*>(cur);
+    if (callback && callback->id() == id) {
       remove_callback(cur);
       cur->discard();
       ++removed;
@@ -163,10 +161,7 @@ void FutureBase::schedule_callbacks() {
   }
   while (r) {
     Runnable* next = std::exchange(r->next_callback, nullptr);
-    if (r->is_done_callback) {
-      static_cast<DoneCallbackBase*>(r)->future_ = this;
-      add_ref();
-    }
+    if (r->notify_when_scheduled) r->on_scheduled(*this);
     LoopAccess::schedule(*loop_, r);
     r = next;
   }

@@ -111,11 +111,14 @@ class DoneCallbackBase : public Runnable {
   FutureBase* future() const noexcept { return future_; }
 
  protected:
-  explicit DoneCallbackBase(std::uint64_t id) noexcept : id_(id) { is_done_callback = true; }
+  explicit DoneCallbackBase(std::uint64_t id) noexcept : id_(id) { notify_when_scheduled = true; }
   virtual ~DoneCallbackBase() = default;
 
  private:
-  friend class FutureBase;
+  void on_scheduled(FutureBase& from) noexcept override {
+    future_ = &from;
+    from.add_ref();
+  }
   FutureBase* future_ = nullptr;
   std::uint64_t id_;
 };

@@ -20,8 +20,10 @@ struct Runnable {
 
   /// Intrusive link for a future's done-callback list (a Runnable is in at most one list).
   Runnable* next_callback = nullptr;
-  /// A user's done callback: holds a reference on the future from scheduling until it runs.
-  bool is_done_callback = false;
+  /// Called when a completing future moves this callback to the ready queue, for the few
+  /// callbacks that must take a reference then (only if `notify_when_scheduled`).
+  virtual void on_scheduled(class FutureBase& from) noexcept { (void)from; }
+  bool notify_when_scheduled = false;
 
  protected:
   Runnable() = default;
