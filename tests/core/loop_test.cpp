@@ -196,31 +196,6 @@ TEST(Loop, StopBeforeRunForeverRunsOneIteration) {
   EXPECT_EQ(ran, 1);
 }
 
-TEST(Loop, CallSoonThreadsafeWakesTheLoop) {
-  aio::EventLoop loop;  // real time: the loop blocks in epoll until the other thread calls
-  std::atomic<int> calls{0};
-  std::thread other([&] {
-    for (int i = 0; i < 100; ++i) loop.call_soon_threadsafe([&] { calls.fetch_add(1); });
-    loop.call_soon_threadsafe([&] { loop.stop(); });
-  });
-  loop.run_forever();
-  other.join();
-  EXPECT_EQ(calls.load(), 100);
-}
-
-TEST(Loop, StopFromAnotherThread) {
-  aio::EventLoop loop;
-  std::atomic<bool> started{false};
-  loop.call_soon([&] { started = true; });
-  std::thread other([&] {
-    while (!started) std::this_thread::yield();
-    loop.stop();
-  });
-  loop.run_forever();  // would block forever without the cross-thread wake-up
-  other.join();
-  SUCCEED();
-}
-
 TEST(Loop, ExceptionInACallbackGoesToTheHandler) {
   aio::EventLoop loop({.virtual_time = true});
   std::vector<std::string> seen;

@@ -1,0 +1,12 @@
+# Fails when a public header includes a Linux/POSIX header: those stay inside src/.
+file(GLOB_RECURSE headers ${DIR}/*.hpp)
+set(bad "")
+foreach(h IN LISTS headers)
+  file(STRINGS ${h} lines REGEX "#include <(sys/|linux/|unistd|fcntl|netinet/|arpa/|poll|signal\\.h|pthread)")
+  if(lines)
+    list(APPEND bad "${h}: ${lines}")
+  endif()
+endforeach()
+if(bad)
+  message(FATAL_ERROR "public headers include system headers:\n${bad}")
+endif()
