@@ -131,7 +131,6 @@ class EventLoop {
   ExceptionHandler handler_;
   std::exception_ptr interrupt_;  // a KeyboardInterrupt on its way out of the loop
   double virtual_now_ = 0;
-  std::thread::id thread_;
   bool virtual_time_ = false;
   bool debug_ = false;
   bool running_ = false;

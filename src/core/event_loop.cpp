@@ -35,7 +35,6 @@ struct StopWhenDone final : detail::Runnable {
 
 EventLoop::EventLoop(RunOptions options)
     : backend_(detail::make_backend(options.backend)),
-      thread_(std::this_thread::get_id()),
       virtual_time_(options.virtual_time || env_flag("AIO_VIRTUAL_TIME")),
       debug_(options.debug || env_flag("AIO_DEBUG")) {
   detail::register_loop(this);
@@ -59,7 +58,7 @@ void EventLoop::check_open() const {
 }
 
 void EventLoop::check_thread() const {
-  if (debug_ && running_ && std::this_thread::get_id() != thread_) {
+  if (debug_ && running_ && detail::this_thread.running_loop != this) {
     throw RuntimeError(
         "Non-thread-safe operation invoked on an event loop other than the current one");
   }
@@ -75,7 +74,6 @@ void EventLoop::run_forever() {
     EventLoop& loop;
     explicit Running(EventLoop& l) : loop(l) {
       loop.running_ = true;
-      loop.thread_ = std::this_thread::get_id();
       detail::this_thread.running_loop = &loop;
     }
     ~Running() {
@@ -169,7 +167,9 @@ void EventLoop::run_timed(detail::Runnable* r) {
 
 void EventLoop::stop() noexcept {
   stopping_.store(true, std::memory_order_relaxed);
-  if (std::this_thread::get_id() != thread_) backend_->wake();
+  // From another thread the loop may be blocked in poll(): wake it. (The running-loop
+  // thread-local tells which thread we are on without reading the loop's state.)
+  if (detail::this_thread.running_loop != this) backend_->wake();
 }
 
 void EventLoop::schedule_threadsafe(detail::HandleState* h) {

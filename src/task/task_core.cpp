@@ -81,8 +81,11 @@ void TaskCore::finish() noexcept {
       f.state_ = FutureBase::State::cancelled;  // keeps the CancelledError that ended it
     } else {
       f.state_ = FutureBase::State::finished;
-      f.log_unretrieved_ = true;
-      if (ended_by_interrupt_) LoopAccess::set_interrupt(loop, f.exception_);
+      if (ended_by_interrupt_) {
+        LoopAccess::set_interrupt(loop, f.exception_);  // reported by leaving the loop
+      } else {
+        f.log_unretrieved_ = true;
+      }
     }
   } else if (must_cancel_) {  // cancelled, then returned without awaiting again
     must_cancel_ = false;
