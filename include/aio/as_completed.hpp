@@ -37,9 +37,9 @@ class AsCompleted {
   template <std::ranges::range Range>
   AsCompleted(Range&& inputs, std::optional<Duration> timeout) : state_(std::make_shared<State>()) {
     using E = std::ranges::range_value_t<Range>;
-    std::vector<const detail::FutureBase*> futures;
-    for (auto& e : inputs) detail::collect_future(futures, e);
-    EventLoop& loop = detail::gather_loop(futures);
+    detail::LoopOfFutures where;
+    for (auto& e : inputs) where.add(e);
+    EventLoop& loop = where.loop();
     state_->loop = &loop;
     for (auto& e : inputs) {
       Future<T> f = [&] {

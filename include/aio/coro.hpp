@@ -64,21 +64,15 @@ class Promise final : public PromiseReturn<T>, public TaskCore {
 
   Coro<T> get_return_object() noexcept;
 
-  struct InitialAwaiter {
-    Promise* promise;
-    bool await_ready() const noexcept { return false; }
-    void await_suspend(std::coroutine_handle<>) const noexcept {}
-    // A task cancelled before its first step: CancelledError here, the body never runs.
-    void await_resume() const { promise->check_cancel(); }
-  };
-  InitialAwaiter initial_suspend() noexcept { return {this}; }
+  // Lazy. (A task cancelled before its first step never resumes here: see TaskCore::run.)
+  std::suspend_always initial_suspend() noexcept { return {}; }
 
   struct FinalAwaiter {
     bool await_ready() const noexcept { return false; }
     std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> h) noexcept {
       Promise& p = h.promise();
-      if (p.continuation_) return p.continuation_;  // awaited inline: back to the awaiter
-      p.finish();                                   // a task: settle it (may free this frame)
+      if (!p.is_task_) return p.resume_point_;  // awaited inline: back to the awaiter
+      p.finish();                               // a task: settle it (may free this frame)
       return std::noop_coroutine();
     }
     void await_resume() const noexcept {}
@@ -91,7 +85,7 @@ class Promise final : public PromiseReturn<T>, public TaskCore {
   }
 
   // Inline awaiting (Coro's awaiter).
-  void set_continuation(std::coroutine_handle<> c) noexcept { continuation_ = c; }
+  void set_continuation(std::coroutine_handle<> c) noexcept { resume_point_ = c; }
   T take_inline_result() {
     if (this->exception_) std::rethrow_exception(std::move(this->exception_));
     if constexpr (!std::is_void_v<T>) return std::move(*this->value_);
@@ -136,9 +130,7 @@ class Promise final : public PromiseReturn<T>, public TaskCore {
     }
   }
 
-  std::coroutine_handle<> continuation_;
   const char* function_;
-  bool claimed_ = false;
 };
 
 /// What `co_await coro` suspends on: a symmetric transfer into the callee.

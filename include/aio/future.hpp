@@ -234,6 +234,8 @@ class Future {
   } adopt{};
   Future(Adopt, detail::FutureCore<T>* core) noexcept : core_(core) { core_->add_ref(); }
   detail::FutureCore<T>* core() const noexcept { return core_; }
+  /// Hands this handle's reference over to the caller; the handle is left empty.
+  detail::FutureCore<T>* release_core() && noexcept { return std::exchange(core_, nullptr); }
   const detail::FutureBase* base() const noexcept { return core_; }
 
  protected:

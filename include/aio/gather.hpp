@@ -41,34 +41,41 @@ class GatherCore {
   GatherCore& operator=(const GatherCore&) = delete;
 
  protected:
-  GatherCore(FutureBase& outer, bool return_exceptions) noexcept
-      : outer_(&outer), return_exceptions_(return_exceptions) {}
+  /// Takes over one reference on each child.
+  GatherCore(FutureBase& outer, bool return_exceptions, std::vector<FutureBase*> children);
   virtual ~GatherCore();
 
-  /// Starts watching the children (the core keeps a reference on each).
-  void watch(std::vector<FutureBase*> children);
+  /// Starts watching the children (call once the derived state is built).
+  void watch();
   /// _GatheringFuture.cancel(): cancels the children; true if any of them was.
   bool cancel_children(std::string_view msg);
   /// Every child finished and no cancellation was requested: store the results.
   virtual void set_results() = 0;
 
+  std::size_t size() const noexcept { return count_; }
+  template <class T>
+  Future<T> child(std::size_t i) const noexcept {
+    return Future<T>(Future<T>::adopt, static_cast<FutureCore<T>*>(children_[i].future));
+  }
+
  private:
-  // Registered on a child; holds a reference on the gather only while queued to run (a
-  // gather nobody holds any more unlinks itself from its children instead).
-  struct ChildDone final : Runnable {
-    ChildDone() noexcept { notify_when_scheduled = true; }
+  // One per child: its future, and the done callback registered on it. The callback holds a
+  // reference on the gather only while queued to run (a gather nobody holds any more unlinks
+  // itself from its children instead).
+  struct Child final : Runnable {
+    Child() noexcept { notify_when_scheduled = true; }
+    bool queued = false;  // first: it fits in the Runnable's padding
     GatherCore* gather = nullptr;
-    std::size_t index = 0;
-    bool queued = false;
+    FutureBase* future = nullptr;
     void on_scheduled(FutureBase&) noexcept override;
     void run() override;
     void discard() noexcept override;
   };
-  void child_done(std::size_t index);
+  void child_done(Child& child);
 
   FutureBase* outer_;
-  std::vector<FutureBase*> children_;
-  std::unique_ptr<ChildDone[]> nodes_;
+  std::unique_ptr<Child[]> children_;
+  std::size_t count_ = 0;
   std::size_t finished_ = 0;
   bool return_exceptions_;
   bool cancel_requested_ = false;
@@ -81,7 +88,8 @@ auto gather_value(const Future<T>& f) {
     f.core()->get();
     return std::monostate{};
   } else if constexpr (std::is_copy_constructible_v<T>) {
-    return f.core()->use_count() == 1 ? f.core()->take() : T(f.core()->get());
+    // Two owners: the gather and `f`, a temporary handle.
+    return f.core()->use_count() <= 2 ? f.core()->take() : T(f.core()->get());
   } else {
     return f.core()->take();
   }
@@ -99,61 +107,74 @@ Outcome<T> gather_outcome(const Future<T>& f) {
   }
 }
 
-template <class R, class Children, bool ReturnExc>
-class GatherState final : public FutureCore<R>, public GatherCore {
- public:
-  GatherState(EventLoop& loop, Children children)
-      : FutureCore<R>(loop, false), GatherCore(*this, ReturnExc), children_(std::move(children)) {
-    std::vector<FutureBase*> bases;
-    for_each_child([&](auto& f) { bases.push_back(f.core()); });
-    watch(std::move(bases));
+template <bool ReturnExc, class T>
+auto gather_slot(const Future<T>& f) {
+  if constexpr (ReturnExc) {
+    return gather_outcome(f);
+  } else {
+    return gather_value(f);
   }
+}
 
-  bool cancel(std::string_view msg) override {
-    if (this->done()) return false;
-    return cancel_children(msg);
+/// gather(aws...): one child per argument, of types T...
+template <class R, bool ReturnExc, class... T>
+class GatherTuple final : public FutureCore<R>, public GatherCore {
+ public:
+  GatherTuple(EventLoop& loop, std::vector<FutureBase*> children)
+      : FutureCore<R>(loop, false), GatherCore(*this, ReturnExc, std::move(children)) {
+    watch();
   }
+  bool cancel(std::string_view msg) override { return !this->done() && cancel_children(msg); }
 
  private:
-  template <class F>
-  void for_each_child(F&& f) {
-    if constexpr (requires { children_.size(); }) {
-      for (auto& c : children_) f(c);
-    } else {
-      std::apply([&](auto&... c) { (f(c), ...); }, children_);
-    }
-  }
-  static auto slot(const auto& f) {
-    if constexpr (ReturnExc) {
-      return gather_outcome(f);
-    } else {
-      return gather_value(f);
-    }
-  }
   void set_results() override {
-    if constexpr (requires { children_.size(); }) {
-      R results;
-      results.reserve(children_.size());
-      for (auto& c : children_) results.push_back(slot(c));
-      this->store_value(std::move(results));
-    } else {
-      this->store_value(std::apply([](auto&... c) { return R{slot(c)...}; }, children_));
+    this->store_value(build(std::index_sequence_for<T...>{}));
+    this->mark_finished();
+  }
+  template <std::size_t... I>
+  R build(std::index_sequence<I...>) {
+    return R{gather_slot<ReturnExc>(this->template child<T>(I))...};
+  }
+  void destroy() noexcept override { delete this; }
+};
+
+/// gather(range): children of one type T.
+template <class R, bool ReturnExc, class T>
+class GatherRange final : public FutureCore<R>, public GatherCore {
+ public:
+  GatherRange(EventLoop& loop, std::vector<FutureBase*> children)
+      : FutureCore<R>(loop, false), GatherCore(*this, ReturnExc, std::move(children)) {
+    watch();
+  }
+  bool cancel(std::string_view msg) override { return !this->done() && cancel_children(msg); }
+
+ private:
+  void set_results() override {
+    R results;
+    results.reserve(size());
+    for (std::size_t i = 0; i < size(); ++i) {
+      results.push_back(gather_slot<ReturnExc>(this->template child<T>(i)));
     }
+    this->store_value(std::move(results));
     this->mark_finished();
   }
   void destroy() noexcept override { delete this; }
-
-  Children children_;
 };
 
-/// The loop a gather runs on: that of its Future arguments (which must agree), else the
-/// running loop, else get_event_loop().
-EventLoop& gather_loop(const std::vector<const FutureBase*>& futures);
+/// Finds the loop a gather (or as_completed) runs on: that of its Future arguments, which must
+/// agree (std::invalid_argument otherwise), else the running loop, else get_event_loop().
+class LoopOfFutures {
+ public:
+  template <class A>
+  void add(const A& a) {
+    if constexpr (IsFuture<std::remove_cvref_t<A>>::value) add_future(*a.base());
+  }
+  EventLoop& loop() const;
 
-template <class A>
-void collect_future(std::vector<const FutureBase*>& out, const A& a) {
-  if constexpr (IsFuture<std::remove_cvref_t<A>>::value) out.push_back(a.base());
-}
+ private:
+  void add_future(const FutureBase& f);
+  EventLoop* loop_ = nullptr;
+};
 
 template <class A>
 using gathered_t =
@@ -162,17 +183,23 @@ using gathered_t =
 template <class T>
 using slot_t = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
 
+/// A reference on `f`'s state, handed over to the gather.
+template <class F>
+FutureBase* take_ref(F&& f) {
+  return std::forward<F>(f).release_core();
+}
+
 template <bool ReturnExc, class... A>
 auto gather_variadic(A&&... aws) {
-  using Children = std::tuple<Future<gathered_t<A>>...>;
   using R = std::conditional_t<ReturnExc, std::tuple<Outcome<gathered_t<A>>...>,
                                std::tuple<slot_t<gathered_t<A>>...>>;
-  std::vector<const FutureBase*> futures;
-  (collect_future(futures, aws), ...);
-  EventLoop& loop = gather_loop(futures);
+  LoopOfFutures where;
+  (where.add(aws), ...);
+  EventLoop& loop = where.loop();
   // Braces: the children start in argument order.
-  Children children{Future<gathered_t<A>>(ensure_future_on(loop, std::forward<A>(aws)))...};
-  auto* state = new GatherState<R, Children, ReturnExc>(loop, std::move(children));
+  std::vector<FutureBase*> children{
+      take_ref(Future<gathered_t<A>>(ensure_future_on(loop, std::forward<A>(aws))))...};
+  auto* state = new GatherTuple<R, ReturnExc, gathered_t<A>...>(loop, std::move(children));
   return Future<R>(Future<R>::adopt, state);
 }
 
@@ -184,20 +211,20 @@ template <bool ReturnExc, class Range>
 auto gather_range(Range&& range) {
   using E = std::ranges::range_value_t<Range>;
   using T = gathered_t<E>;
-  using Children = std::vector<Future<T>>;
   using R = std::conditional_t<ReturnExc, std::vector<Outcome<T>>, std::vector<slot_t<T>>>;
-  std::vector<const FutureBase*> futures;
-  for (auto& e : range) collect_future(futures, e);
-  EventLoop& loop = gather_loop(futures);
-  Children children;
+  LoopOfFutures where;
+  for (auto& e : range) where.add(e);
+  EventLoop& loop = where.loop();
+  std::vector<FutureBase*> children;
+  if constexpr (std::ranges::sized_range<Range>) children.reserve(std::ranges::size(range));
   for (auto& e : range) {
     if constexpr (IsCoro<E>::value) {
-      children.emplace_back(ensure_future_on(loop, std::move(e)));  // a Coro is consumed
+      children.push_back(take_ref(ensure_future_on(loop, std::move(e))));  // a Coro is consumed
     } else {
-      children.emplace_back(e);
+      children.push_back(take_ref(Future<T>(e)));
     }
   }
-  auto* state = new GatherState<R, Children, ReturnExc>(loop, std::move(children));
+  auto* state = new GatherRange<R, ReturnExc, T>(loop, std::move(children));
   return Future<R>(Future<R>::adopt, state);
 }
 

@@ -86,7 +86,11 @@ class EventLoop {
     return Future<T>(Future<T>::adopt, new detail::FutureState<T>(*this));
   }
   template <class T>
-  Task<T> create_task(Coro<T> coro, std::string name = {}) {
+  Task<T> create_task(Coro<T> coro) {
+    return make_task(*this, std::move(coro));
+  }
+  template <class T>
+  Task<T> create_task(Coro<T> coro, std::string name) {
     return make_task(*this, std::move(coro), std::move(name));
   }
   template <class A>
@@ -113,7 +117,6 @@ class EventLoop {
 
   void run_until_done(detail::FutureBase& future);
   void run_once();
-  void run_ready(detail::Runnable* r);
   void run_timed(detail::Runnable* r);
   void move_due_timers();
   void drain_threadsafe_queue();

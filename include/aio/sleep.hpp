@@ -24,10 +24,11 @@ namespace aio {
 namespace detail {
 
 /// The timer and wake-up state of one sleeping task.
-class SleepWait : public TimerNode, public CancelHook {
+class SleepWait : public TimerNode {
  public:
   explicit SleepWait(double delay) noexcept : delay_(delay) {}
-  SleepWait(const SleepWait&) = delete;
+  /// Moving is allowed before the sleep is awaited (it carries only the delay then).
+  SleepWait(SleepWait&& other) noexcept : delay_(other.delay_) {}
   SleepWait& operator=(const SleepWait&) = delete;
   ~SleepWait() {
     if (in_heap()) LoopAccess::remove_timer(task_->future().loop(), this);
@@ -49,11 +50,6 @@ class SleepWait : public TimerNode, public CancelHook {
     }
     task.after_suspend();
   }
-  void resume_checks() {
-    task_->check_cancel();
-    if (cancelled_) [[unlikely]]
-      throw CancelledError(std::move(cancel_message_));
-  }
 
   // The timer came due (run from the ready queue): wake the task, one hop later as asyncio's
   // timer-completes-a-future does.
@@ -68,73 +64,60 @@ class SleepWait : public TimerNode, public CancelHook {
     if (in_heap()) LoopAccess::remove_timer(task_->future().loop(), this);
     woken_ = true;
     cancelled_ = true;
-    cancel_message_ = msg;
+    task_->note_cancel_message(msg);
     task_->schedule();
     return true;
   }
+
+ protected:
+  void resume_checks() {
+    task_->check_cancel();
+    if (cancelled_) [[unlikely]]
+      task_->throw_cancelled();
+  }
+  double delay() const noexcept { return delay_; }
 
  private:
   double delay_;
   TaskCore* task_ = nullptr;
   bool woken_ = false;
   bool cancelled_ = false;
-  std::string cancel_message_;
-};
-
-template <class T>
-class SleepAwaiter : public SleepWait {
- public:
-  SleepAwaiter(double delay, T&& value) : SleepWait(delay), value_(std::move(value)) {}
-  T await_resume() {
-    resume_checks();
-    return std::move(value_);
-  }
-
- private:
-  T value_;
-};
-
-template <>
-class SleepAwaiter<void> : public SleepWait {
- public:
-  explicit SleepAwaiter(double delay) noexcept : SleepWait(delay) {}
-  void await_resume() { resume_checks(); }
 };
 
 }  // namespace detail
 
-/// What sleep() returns: awaitable once, or convertible to a Coro<T>.
+/// What sleep() returns: awaited directly (the timer lives in the awaiting frame, so a sleep
+/// allocates nothing), or converted to a Coro<T> where one is wanted.
 template <class T = void>
-class [[nodiscard]] Sleep {
-  using Stored = std::conditional_t<std::is_void_v<T>, bool, T>;
-
+class [[nodiscard]] Sleep : public detail::SleepWait {
  public:
-  explicit Sleep(Duration delay) : delay_(delay.seconds()) {}
   template <class U>
-  requires(!std::is_void_v<T> && std::is_constructible_v<Stored, U&&>)
-      Sleep(Duration delay, U&& value)
-      : delay_(delay.seconds()), value_(std::forward<U>(value)) {}
+  requires std::is_constructible_v<T, U&&> Sleep(Duration delay, U&& value)
+      : SleepWait(delay.seconds()), value_(std::forward<U>(value)) {}
+  Sleep(Sleep&&) noexcept(std::is_nothrow_move_constructible_v<T>) = default;
 
-  auto operator co_await() && {
-    if constexpr (std::is_void_v<T>) {
-      return detail::SleepAwaiter<void>(delay_);
-    } else {
-      return detail::SleepAwaiter<T>(delay_, std::move(*value_));
-    }
+  T await_resume() {
+    resume_checks();
+    return std::move(value_);
   }
-  operator Coro<T>() && { return as_coro(delay_, std::move(value_)); }  // NOLINT
+  operator Coro<T>() && { return as_coro(std::move(*this)); }  // NOLINT(google-explicit-*)
 
  private:
-  static Coro<T> as_coro(double delay, std::optional<Stored> value) {
-    if constexpr (std::is_void_v<T>) {
-      co_await detail::SleepAwaiter<void>(delay);
-    } else {
-      co_return co_await detail::SleepAwaiter<T>(delay, std::move(*value));
-    }
-  }
+  static Coro<T> as_coro(Sleep s) { co_return co_await std::move(s); }
+  T value_;
+};
 
-  double delay_;
-  std::optional<Stored> value_;
+template <>
+class [[nodiscard]] Sleep<void> : public detail::SleepWait {
+ public:
+  explicit Sleep(Duration delay) : SleepWait(delay.seconds()) {}
+  Sleep(Sleep&&) noexcept = default;
+
+  void await_resume() { resume_checks(); }
+  operator Coro<void>() && { return as_coro(std::move(*this)); }  // NOLINT(google-explicit-*)
+
+ private:
+  static Coro<void> as_coro(Sleep s) { co_await std::move(s); }
 };
 
 /// asyncio.sleep(delay): NaN is std::invalid_argument; delay <= 0 yields once.

@@ -103,7 +103,7 @@ Task<T>::operator TaskRef() const noexcept {
 
 /// Makes `coro` a task on `loop` (what loop.create_task does).
 template <class T>
-Task<T> make_task(EventLoop& loop, Coro<T> coro, std::string name = {}) {
+Task<T> make_task(EventLoop& loop, Coro<T>&& coro) {
   auto h = coro.release();
   if (!h) throw RuntimeError("create_task(): the Coro is empty (moved from, or already a task)");
   struct Destroy {  // create_task failed (closed loop, reused Coro): the frame is ours to free
@@ -114,13 +114,23 @@ Task<T> make_task(EventLoop& loop, Coro<T> coro, std::string name = {}) {
   } guard{h};
   h.promise().start_task(loop);
   guard.h = nullptr;
-  if (!name.empty()) h.promise().set_name(std::move(name));
   return Task<T>(Future<T>::adopt, &h.promise());
+}
+
+template <class T>
+Task<T> make_task(EventLoop& loop, Coro<T>&& coro, std::string name) {
+  Task<T> task = make_task(loop, std::move(coro));
+  if (!name.empty()) task.set_name(std::move(name));
+  return task;
 }
 
 /// asyncio.create_task(): schedules the Coro on the running loop.
 template <class T>
-Task<T> create_task(Coro<T> coro, std::string name = {}) {
+Task<T> create_task(Coro<T> coro) {
+  return make_task(detail::running_loop(), std::move(coro));
+}
+template <class T>
+Task<T> create_task(Coro<T> coro, std::string name) {
   return make_task(detail::running_loop(), std::move(coro), std::move(name));
 }
 

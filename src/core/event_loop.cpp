@@ -101,7 +101,18 @@ void EventLoop::run_once() {
   }
   move_due_timers();
   for (std::size_t n = ready_.size(); n > 0; --n) {
-    run_ready(ready_.pop());
+    detail::Runnable* r = ready_.pop();
+    if (debug_) [[unlikely]] {
+      run_timed(r);
+    } else {
+      try {
+        r->run();
+      } catch (const KeyboardInterrupt&) {
+        throw;
+      } catch (...) {
+        call_exception_handler({"Exception in callback", std::current_exception(), std::nullopt});
+      }
+    }
     if (interrupt_) [[unlikely]]
       std::rethrow_exception(std::exchange(interrupt_, nullptr));
   }
@@ -122,20 +133,6 @@ void EventLoop::move_due_timers() {
   if (timers_.empty()) return;
   const double now = time();
   while (!timers_.empty() && timers_.top()->when <= now) ready_.push(timers_.pop());
-}
-
-void EventLoop::run_ready(detail::Runnable* r) {
-  if (debug_) [[unlikely]] {
-    run_timed(r);
-    return;
-  }
-  try {
-    r->run();
-  } catch (const KeyboardInterrupt&) {
-    throw;
-  } catch (...) {
-    call_exception_handler({"Exception in callback", std::current_exception(), std::nullopt});
-  }
 }
 
 // Debug mode: run `r` and log it when it took longer than slow_callback_duration.

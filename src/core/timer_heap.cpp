@@ -8,7 +8,7 @@ namespace aio::detail {
 void TimerHeap::push(TimerNode* node) {
   node->sequence = next_sequence_++;
   nodes_.push_back(node);
-  node->heap_index = nodes_.size() - 1;
+  node->heap_index = static_cast<std::uint32_t>(nodes_.size() - 1);
   sift_up(node->heap_index);
 }
 

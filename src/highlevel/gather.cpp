@@ -5,48 +5,53 @@
 
 namespace aio::detail {
 
-GatherCore::~GatherCore() {
-  for (std::size_t i = 0; i < children_.size(); ++i) {
-    if (nodes_ && !children_[i]->done()) children_[i]->remove_callback(&nodes_[i]);
-    children_[i]->release();
+GatherCore::GatherCore(FutureBase& outer, bool return_exceptions, std::vector<FutureBase*> children)
+    : outer_(&outer),
+      children_(new Child[children.size()]),
+      count_(children.size()),
+      return_exceptions_(return_exceptions) {
+  for (std::size_t i = 0; i < count_; ++i) {
+    children_[i].gather = this;
+    children_[i].future = children[i];
   }
 }
 
-void GatherCore::watch(std::vector<FutureBase*> children) {
-  children_ = std::move(children);
-  for (FutureBase* child : children_) child->add_ref();
-  if (children_.empty()) {
+GatherCore::~GatherCore() {
+  for (std::size_t i = 0; i < count_; ++i) {
+    Child& c = children_[i];
+    if (!c.future->done()) c.future->remove_callback(&c);
+    c.future->release();
+  }
+}
+
+void GatherCore::watch() {
+  if (count_ == 0) {
     set_results();  // gather() of nothing is done at once
     return;
   }
-  nodes_ = std::make_unique<ChildDone[]>(children_.size());
-  for (std::size_t i = 0; i < children_.size(); ++i) {
-    nodes_[i].gather = this;
-    nodes_[i].index = i;
-    children_[i]->add_callback(&nodes_[i]);
-  }
+  for (std::size_t i = 0; i < count_; ++i) children_[i].future->add_callback(&children_[i]);
 }
 
-void GatherCore::ChildDone::on_scheduled(FutureBase&) noexcept {
+void GatherCore::Child::on_scheduled(FutureBase&) noexcept {
   queued = true;
   gather->outer_->add_ref();
 }
 
-void GatherCore::ChildDone::run() {
+void GatherCore::Child::run() {
   queued = false;
   struct Release {  // the reference taken when queued: may free the gather (and this node)
     FutureBase* outer;
     ~Release() { outer->release(); }
   } release{gather->outer_};
-  gather->child_done(index);
+  gather->child_done(*this);
 }
 
-void GatherCore::ChildDone::discard() noexcept {
+void GatherCore::Child::discard() noexcept {
   if (std::exchange(queued, false)) gather->outer_->release();
 }
 
-void GatherCore::child_done(std::size_t index) {
-  FutureBase& child = *children_[index];
+void GatherCore::child_done(Child& done) {
+  FutureBase& child = *done.future;
   ++finished_;
   if (outer_->done()) {
     if (!child.cancelled()) child.exception();  // mark it retrieved: the gather reported first
@@ -62,7 +67,7 @@ void GatherCore::child_done(std::size_t index) {
       return;
     }
   }
-  if (finished_ < children_.size()) return;
+  if (finished_ < count_) return;
   if (cancel_requested_) {
     // The gather was cancelled: that wins over return_exceptions (bpo-32684).
     outer_->set_exception(child.cancelled_error());
@@ -73,20 +78,21 @@ void GatherCore::child_done(std::size_t index) {
 
 bool GatherCore::cancel_children(std::string_view msg) {
   bool any = false;
-  for (FutureBase* child : children_) any = child->cancel(msg) || any;
+  for (std::size_t i = 0; i < count_; ++i) any = children_[i].future->cancel(msg) || any;
   if (any) cancel_requested_ = true;
   return any;
 }
 
-EventLoop& gather_loop(const std::vector<const FutureBase*>& futures) {
-  if (futures.empty()) return running_or_current_loop();
-  EventLoop& loop = futures.front()->loop();
-  for (const FutureBase* f : futures) {
-    if (&f->loop() != &loop) {
-      throw std::invalid_argument("gather(): all futures must belong to the same event loop");
-    }
+void LoopOfFutures::add_future(const FutureBase& f) {
+  if (!loop_) {
+    loop_ = &f.loop();
+  } else if (loop_ != &f.loop()) {
+    throw std::invalid_argument("gather(): all futures must belong to the same event loop");
   }
-  return loop;
+}
+
+EventLoop& LoopOfFutures::loop() const {
+  return loop_ ? *loop_ : running_or_current_loop();
 }
 
 }  // namespace aio::detail

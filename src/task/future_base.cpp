@@ -2,6 +2,7 @@
 #include "aio/detail/future_base.hpp"
 
 #include <cstdio>
+#include <vector>
 
 #include "aio/loop.hpp"
 #include "core/loop_registry.hpp"
@@ -12,9 +13,16 @@ FutureBase::~FutureBase() {
   discard_callbacks();
 }
 
+Runnable* FutureBase::take_callbacks() noexcept {
+  if (!callbacks_) return nullptr;
+  Runnable* first = callbacks_->next_callback;
+  callbacks_->next_callback = nullptr;
+  callbacks_ = nullptr;
+  return first;
+}
+
 void FutureBase::discard_callbacks() noexcept {
-  Runnable* r = std::exchange(callbacks_head_, nullptr);
-  callbacks_tail_ = nullptr;
+  Runnable* r = take_callbacks();
   while (r) {
     Runnable* next = std::exchange(r->next_callback, nullptr);
     r->discard();
@@ -111,46 +119,54 @@ void FutureBase::add_callback(Runnable* r) {
     schedule_on(*loop_, r);
     return;
   }
-  r->next_callback = nullptr;
-  if (callbacks_tail_) {
-    callbacks_tail_->next_callback = r;
+  if (callbacks_) {
+    r->next_callback = callbacks_->next_callback;
+    callbacks_->next_callback = r;
   } else {
-    callbacks_head_ = r;
+    r->next_callback = r;
   }
-  callbacks_tail_ = r;
+  callbacks_ = r;
 }
 
 bool FutureBase::remove_callback(Runnable* r) noexcept {
-  Runnable* prev = nullptr;
-  for (Runnable* cur = callbacks_head_; cur; prev = cur, cur = cur->next_callback) {
-    if (cur != r) continue;
-    (prev ? prev->next_callback : callbacks_head_) = cur->next_callback;
-    if (callbacks_tail_ == cur) callbacks_tail_ = prev;
-    cur->next_callback = nullptr;
-    return true;
-  }
+  if (!callbacks_) return false;
+  Runnable* prev = callbacks_;
+  do {
+    Runnable* cur = prev->next_callback;
+    if (cur == r) {
+      if (cur == prev) {
+        callbacks_ = nullptr;  // it was the only one
+      } else {
+        prev->next_callback = cur->next_callback;
+        if (cur == callbacks_) callbacks_ = prev;
+      }
+      cur->next_callback = nullptr;
+      return true;
+    }
+    prev = cur;
+  } while (prev != callbacks_);
   return false;
 }
 
 std::size_t FutureBase::remove_done_callbacks(std::uint64_t id) noexcept {
-  std::size_t removed = 0;
-  Runnable* cur = callbacks_head_;
-  while (cur) {
-    Runnable* next = cur->next_callback;
-    auto* callback = dynamic_cast<DoneCallbackBase*>(cur);
-    if (callback && callback->id() == id) {
-      remove_callback(cur);
-      cur->discard();
-      ++removed;
-    }
-    cur = next;
+  std::vector<Runnable*> matches;
+  if (callbacks_) {
+    Runnable* cur = callbacks_;
+    do {
+      cur = cur->next_callback;
+      auto* callback = dynamic_cast<DoneCallbackBase*>(cur);
+      if (callback && callback->id() == id) matches.push_back(cur);
+    } while (cur != callbacks_);
   }
-  return removed;
+  for (Runnable* r : matches) {
+    remove_callback(r);
+    r->discard();
+  }
+  return matches.size();
 }
 
 void FutureBase::schedule_callbacks() {
-  Runnable* r = std::exchange(callbacks_head_, nullptr);
-  callbacks_tail_ = nullptr;
+  Runnable* r = take_callbacks();
   if (r && loop_->is_closed()) {
     while (r) {
       Runnable* next = std::exchange(r->next_callback, nullptr);

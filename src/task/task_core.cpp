@@ -9,7 +9,20 @@
 namespace aio::detail {
 
 namespace {
-std::atomic<std::uint64_t> task_counter{0};  // "Task-N" names, process-wide as in asyncio
+// "Task-N" numbers are process-wide and increasing, as in asyncio. Each thread takes them from
+// the shared counter in blocks, so numbering a task costs no atomic operation.
+std::atomic<std::uint64_t> task_counter{0};
+constexpr std::uint64_t id_block = 1024;
+thread_local std::uint64_t next_id = 0;
+thread_local std::uint64_t last_id = 0;
+
+std::uint64_t new_task_id() noexcept {
+  if (next_id == last_id) {
+    next_id = task_counter.fetch_add(id_block, std::memory_order_relaxed);
+    last_id = next_id + id_block;
+  }
+  return ++next_id;
+}
 }  // namespace
 
 TaskCore& TaskCore::current() {
@@ -21,7 +34,7 @@ TaskCore& TaskCore::current() {
 void TaskCore::start(EventLoop& loop) {
   if (loop.is_closed()) throw RuntimeError("Event loop is closed");
   future_->loop_ = &loop;
-  id_ = task_counter.fetch_add(1, std::memory_order_relaxed) + 1;
+  id_ = new_task_id();
   future_->refs_ = 1;  // the loop's reference, until the task finishes
   LoopAccess::link_task(loop, this);
   LoopAccess::schedule(loop, this);
@@ -31,12 +44,25 @@ void TaskCore::run() {
   hook_ = nullptr;
   if (must_cancel_) {
     must_cancel_ = false;
+    if (!started_) {
+      cancel_before_start();
+      return;
+    }
     deliver_cancel_ = true;
   }
+  started_ = true;
   ThreadState& ts = this_thread;
   TaskCore* previous = std::exchange(ts.current_task, this);
   resume_point_.resume();  // may finish the task and free *this
   ts.current_task = previous;
+}
+
+// Cancelled before its first step: the body never runs (asyncio throws into the unstarted
+// coroutine, which closes it without executing a line).
+void TaskCore::cancel_before_start() noexcept {
+  future_->exception_ = std::make_exception_ptr(CancelledError(future_->cancel_message()));
+  ended_by_cancel_ = true;
+  finish();
 }
 
 bool TaskCore::request_cancel(std::string_view msg) {
@@ -58,6 +84,10 @@ std::int64_t TaskCore::uncancel() noexcept {
 
 void TaskCore::cancel_awaited() {
   if (hook_ && hook_->cancel(future_->cancel_message())) must_cancel_ = false;
+}
+
+void TaskCore::note_cancel_message(std::string_view msg) {
+  future_->set_cancel_message(msg);
 }
 
 void TaskCore::throw_cancelled() {

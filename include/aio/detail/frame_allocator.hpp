@@ -27,7 +27,7 @@ inline constexpr bool sanitizing_addresses = false;
 
 class FrameCache {
  public:
-  static constexpr std::size_t granule = 64;
+  static constexpr std::size_t granule = 16;
   static constexpr std::size_t max_cached_size = 1024;
   static constexpr std::size_t classes = max_cached_size / granule;
   // Under AddressSanitizer nothing is cached, so a use after free is still caught.

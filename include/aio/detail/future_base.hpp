@@ -89,13 +89,14 @@ class FutureBase {
 
   void set_cancel_message(std::string_view msg);
   void schedule_callbacks();
+  /// Detaches the callback list; returns its first element (a null-terminated chain).
+  Runnable* take_callbacks() noexcept;
   [[noreturn]] void throw_not_ok();
   void last_release() noexcept;
 
   EventLoop* loop_ = nullptr;
-  std::exception_ptr exception_;  // set with finished (failure) or cancelled (its CancelledError)
-  Runnable* callbacks_head_ = nullptr;
-  Runnable* callbacks_tail_ = nullptr;
+  std::exception_ptr exception_;   // set with finished (failure) or cancelled (its CancelledError)
+  Runnable* callbacks_ = nullptr;  // the last callback of a circular list (last->next is first)
   std::unique_ptr<std::string> cancel_message_;
   std::uint32_t refs_ = 0;
   State state_ = State::pending;

@@ -9,21 +9,39 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string_view>
 
 namespace aio::detail {
 
-struct Runnable {
+class FutureBase;
+
+/// What a suspended task waits on, as far as cancelling it goes.
+struct CancelHook {
+  /// Cancels the awaited operation so that the task wakes with CancelledError; false if the
+  /// operation already completed (the task then gets the cancellation at its next step).
+  virtual bool cancel(std::string_view msg) = 0;
+
+ protected:
+  ~CancelHook() = default;
+};
+
+/// Runnables are CancelHooks too (a timer that wakes a task is what cancelling cancels), so an
+/// awaitable that is both has one vtable pointer, not two.
+struct Runnable : CancelHook {
   /// Runs the work; the queue has already dropped its pointer.
   virtual void run() = 0;
   /// The queue is dropped (loop closed) before run(): release what run() would have released.
   virtual void discard() noexcept {}
 
-  /// Intrusive link for a future's done-callback list (a Runnable is in at most one list).
-  Runnable* next_callback = nullptr;
   /// Called when a completing future moves this callback to the ready queue, for the few
   /// callbacks that must take a reference then (only if `notify_when_scheduled`).
-  virtual void on_scheduled(class FutureBase& from) noexcept { (void)from; }
+  virtual void on_scheduled(FutureBase& from) noexcept { (void)from; }
+  bool cancel(std::string_view) override { return false; }
+
+  /// Intrusive link for a future's done-callback list (a Runnable is in at most one list).
+  Runnable* next_callback = nullptr;
   bool notify_when_scheduled = false;
+  // Derived classes pack their small fields into the 7 bytes of tail padding that follow.
 
  protected:
   Runnable() = default;

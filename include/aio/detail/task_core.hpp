@@ -23,16 +23,6 @@
 
 namespace aio::detail {
 
-/// What a suspended task waits on, as far as cancelling it goes.
-struct CancelHook {
-  /// Cancels the awaited operation so that the task wakes with CancelledError; false if the
-  /// operation already completed (the task then gets the cancellation at its next step).
-  virtual bool cancel(std::string_view msg) = 0;
-
- protected:
-  ~CancelHook() = default;
-};
-
 class TaskCore;
 
 /// Per-thread scheduling state: the running loop and the task it is stepping.
@@ -80,15 +70,15 @@ class TaskCore : public Runnable {
     if (deliver_cancel_) [[unlikely]]
       throw_cancelled();
   }
+  /// An awaitable's hook cancelled it with `msg`: the CancelledError to throw carries it.
+  void note_cancel_message(std::string_view msg);
+  /// Throws CancelledError with the task's cancel message.
+  [[noreturn]] void throw_cancelled();
   /// Queues the next step (the task is woken).
   void schedule() { schedule_on(future_->loop(), this); }
 
-  // Intrusive list of the loop's unfinished tasks (all_tasks()).
-  TaskCore* prev_task = nullptr;
-  TaskCore* next_task = nullptr;
-
  protected:
-  explicit TaskCore(FutureBase* future) noexcept : future_(future) {}
+  explicit TaskCore(FutureBase* future) noexcept : future_(future) {}  // NOLINT
   ~TaskCore() = default;
 
   /// Turns a coroutine into a task on `loop` and schedules its first step.
@@ -96,20 +86,30 @@ class TaskCore : public Runnable {
   /// The root coroutine ended: settle the future from what it left behind.
   void finish() noexcept;
 
+  // Small state first: it fits in the Runnable's tail padding.
+  bool must_cancel_ : 1 = false;
+  bool deliver_cancel_ : 1 = false;
+  bool ended_by_cancel_ : 1 = false;     // CancelledError escaped the coroutine
+  bool ended_by_interrupt_ : 1 = false;  // KeyboardInterrupt escaped: also leaves the loop
+  bool claimed_ : 1 = false;             // the Coro was awaited or made a task
+  bool started_ : 1 = false;             // the task took its first step
+  std::int32_t cancel_requests_ = 0;
   FutureBase* future_;
+  // A task: where the next step resumes. A Coro awaited inline: the awaiter to return to.
   std::coroutine_handle<> resume_point_;
   CancelHook* hook_ = nullptr;
   std::unique_ptr<std::string> name_;
   std::uint64_t id_ = 0;
-  std::int32_t cancel_requests_ = 0;
-  bool must_cancel_ = false;
-  bool deliver_cancel_ = false;
-  bool ended_by_cancel_ = false;     // CancelledError escaped the coroutine
-  bool ended_by_interrupt_ = false;  // KeyboardInterrupt escaped: also leaves the loop
+
+ public:
+  // Intrusive list of the loop's unfinished tasks (all_tasks()); declared last so that the
+  // small fields above pack into the Runnable's padding.
+  TaskCore* prev_task = nullptr;
+  TaskCore* next_task = nullptr;
 
  private:
   void cancel_awaited();
-  [[noreturn]] void throw_cancelled();
+  void cancel_before_start() noexcept;
 };
 
 /// "<Task pending name='Task-1' coro=<main()>>".

@@ -15,10 +15,10 @@
 namespace aio::detail {
 
 struct TimerNode : Runnable {
-  static constexpr std::size_t not_queued = static_cast<std::size_t>(-1);
+  static constexpr std::uint32_t not_queued = static_cast<std::uint32_t>(-1);
+  std::uint32_t heap_index = not_queued;  // first: fits in the Runnable's tail padding
   double when = 0;
   std::uint64_t sequence = 0;
-  std::size_t heap_index = not_queued;  // not_queued when not in the heap
 
   bool in_heap() const noexcept { return heap_index != not_queued; }
 
@@ -44,7 +44,7 @@ class TimerHeap {
   }
   void place(std::size_t i, TimerNode* node) noexcept {
     nodes_[i] = node;
-    node->heap_index = i;
+    node->heap_index = static_cast<std::uint32_t>(i);
   }
   void sift_up(std::size_t i) noexcept;
   void sift_down(std::size_t i) noexcept;
