@@ -55,9 +55,9 @@ class PromiseReturn<void> : public FutureCore<void> {
 };
 
 template <class T>
-class Promise final : public PromiseReturn<T>, public TaskCore {
+class Promise final : public PromiseReturn<T> {
  public:
-  explicit Promise(SourceName where = {}) noexcept : TaskCore(this), function_(where.function) {}
+  explicit Promise(SourceName where = {}) noexcept : function_(where.function) {}
 
   static void* operator new(std::size_t size) { return allocate_frame(size); }
   static void operator delete(void* p, std::size_t size) noexcept { free_frame(p, size); }
@@ -85,31 +85,28 @@ class Promise final : public PromiseReturn<T>, public TaskCore {
   }
 
   // Inline awaiting (Coro's awaiter).
-  void set_continuation(std::coroutine_handle<> c) noexcept { resume_point_ = c; }
+  void set_continuation(std::coroutine_handle<> c) noexcept { this->resume_point_ = c; }
   T take_inline_result() {
     if (this->exception_) std::rethrow_exception(std::move(this->exception_));
     if constexpr (!std::is_void_v<T>) return std::move(*this->value_);
   }
   /// Marks the coroutine as taken (awaited or made a task); RuntimeError the second time.
   void claim() {
-    if (claimed_) throw RuntimeError("cannot reuse already awaited coroutine");
-    claimed_ = true;
+    if (this->claimed_) throw RuntimeError("cannot reuse already awaited coroutine");
+    this->claimed_ = true;
   }
-  bool claimed() const noexcept { return claimed_; }
+  bool claimed() const noexcept { return this->claimed_; }
   const char* function_name() const noexcept { return function_; }
-
-  /// As a task, cancel() is a request (Task.cancel); a plain promise is never cancelled.
-  bool cancel(std::string_view msg) override {
-    return this->is_task_ ? request_cancel(msg) : this->cancel_now(msg);
-  }
 
   /// Makes this coroutine a task on `loop` (see create_task).
   void start_task(EventLoop& loop) {
     claim();
     this->is_task_ = true;
-    resume_point_ = std::coroutine_handle<Promise>::from_promise(*this);
-    start(loop);
+    this->resume_point_ = std::coroutine_handle<Promise>::from_promise(*this);
+    this->start(loop);
   }
+
+  void finish_task() noexcept { this->finish(); }
 
   std::string repr() const override {
     return this->is_task_ ? task_repr(*this, function_) : FutureCore<T>::repr();
@@ -123,9 +120,9 @@ class Promise final : public PromiseReturn<T>, public TaskCore {
     try {
       throw;
     } catch (const CancelledError&) {
-      ended_by_cancel_ = true;
+      this->ended_by_cancel_ = true;
     } catch (const KeyboardInterrupt&) {
-      ended_by_interrupt_ = true;
+      this->ended_by_interrupt_ = true;
     } catch (...) {
     }
   }

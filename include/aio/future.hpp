@@ -76,7 +76,7 @@ class FutureCore<void> : public FutureBase {
 template <class T>
 class FutureState final : public FutureCore<T> {
  public:
-  explicit FutureState(EventLoop& loop) noexcept : FutureCore<T>(loop, false) {}
+  explicit FutureState(EventLoop& loop) noexcept : FutureCore<T>(loop) {}
 
  private:
   void destroy() noexcept override { delete this; }

@@ -121,7 +121,7 @@ template <class R, bool ReturnExc, class... T>
 class GatherTuple final : public FutureCore<R>, public GatherCore {
  public:
   GatherTuple(EventLoop& loop, std::vector<FutureBase*> children)
-      : FutureCore<R>(loop, false), GatherCore(*this, ReturnExc, std::move(children)) {
+      : FutureCore<R>(loop), GatherCore(*this, ReturnExc, std::move(children)) {
     watch();
   }
   bool cancel(std::string_view msg) override { return !this->done() && cancel_children(msg); }
@@ -143,7 +143,7 @@ template <class R, bool ReturnExc, class T>
 class GatherRange final : public FutureCore<R>, public GatherCore {
  public:
   GatherRange(EventLoop& loop, std::vector<FutureBase*> children)
-      : FutureCore<R>(loop, false), GatherCore(*this, ReturnExc, std::move(children)) {
+      : FutureCore<R>(loop), GatherCore(*this, ReturnExc, std::move(children)) {
     watch();
   }
   bool cancel(std::string_view msg) override { return !this->done() && cancel_children(msg); }

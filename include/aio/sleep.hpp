@@ -26,21 +26,22 @@ namespace detail {
 /// The timer and wake-up state of one sleeping task.
 class SleepWait : public TimerNode {
  public:
-  explicit SleepWait(double delay) noexcept : delay_(delay) {}
+  // Until the sleep is awaited, `when` holds the delay; then the deadline.
+  explicit SleepWait(double delay) noexcept { when = delay; }
   /// Moving is allowed before the sleep is awaited (it carries only the delay then).
-  SleepWait(SleepWait&& other) noexcept : delay_(other.delay_) {}
+  SleepWait(SleepWait&& other) noexcept { when = other.when; }
   SleepWait& operator=(const SleepWait&) = delete;
   ~SleepWait() {
-    if (in_heap()) LoopAccess::remove_timer(task_->future().loop(), this);
+    if (in_heap()) LoopAccess::remove_timer(task_->loop(), this);
   }
 
   bool await_ready() const noexcept { return false; }
   void await_suspend(std::coroutine_handle<> h) {
     TaskCore& task = TaskCore::current();
     task_ = &task;
-    if (delay_ > 0) {
-      EventLoop& loop = task.future().loop();
-      when = loop.time() + delay_;
+    if (when > 0) {
+      EventLoop& loop = task.loop();
+      when += loop.time();
       task.suspend(h, this);
       LoopAccess::add_timer(loop, this);
     } else {  // a bare yield: nothing to cancel, the step after it delivers a cancellation
@@ -61,7 +62,7 @@ class SleepWait : public TimerNode {
   }
   bool cancel(std::string_view msg) override {
     if (woken_) return false;
-    if (in_heap()) LoopAccess::remove_timer(task_->future().loop(), this);
+    if (in_heap()) LoopAccess::remove_timer(task_->loop(), this);
     woken_ = true;
     cancelled_ = true;
     task_->note_cancel_message(msg);
@@ -75,10 +76,8 @@ class SleepWait : public TimerNode {
     if (cancelled_) [[unlikely]]
       task_->throw_cancelled();
   }
-  double delay() const noexcept { return delay_; }
 
  private:
-  double delay_;
   TaskCore* task_ = nullptr;
   bool woken_ = false;
   bool cancelled_ = false;

@@ -62,7 +62,7 @@ class Task : public Future<T> {
 /// A type-erased Task handle: every Task<T> converts to it; == compares identity.
 class TaskRef {
  public:
-  explicit TaskRef(detail::TaskCore* task) noexcept : task_(task) { task_->future().add_ref(); }
+  explicit TaskRef(detail::TaskCore* task) noexcept : task_(task) { task_->add_ref(); }
   TaskRef(const TaskRef& other) noexcept : TaskRef(other.task_) {}
   TaskRef(TaskRef&& other) noexcept : task_(std::exchange(other.task_, nullptr)) {}
   TaskRef& operator=(TaskRef other) noexcept {
@@ -70,19 +70,19 @@ class TaskRef {
     return *this;
   }
   ~TaskRef() {
-    if (task_) task_->future().release();
+    if (task_) task_->release();
   }
 
   std::string get_name() const { return task_->name(); }
   void set_name(std::string name) { task_->set_name(std::move(name)); }
-  bool done() const noexcept { return task_->future().done(); }
-  bool cancelled() const noexcept { return task_->future().cancelled(); }
+  bool done() const noexcept { return task_->done(); }
+  bool cancelled() const noexcept { return task_->cancelled(); }
   bool cancel(std::string msg = {}) { return task_->request_cancel(msg); }
   std::int64_t cancelling() const noexcept { return task_->cancelling(); }
   std::int64_t uncancel() noexcept { return task_->uncancel(); }
   /// As Task::exception(): InvalidStateError while pending, CancelledError if cancelled.
-  std::exception_ptr exception() const { return task_->future().exception(); }
-  EventLoop& get_loop() const noexcept { return task_->future().loop(); }
+  std::exception_ptr exception() const { return task_->exception(); }
+  EventLoop& get_loop() const noexcept { return task_->loop(); }
 
   friend bool operator==(const TaskRef& a, const TaskRef& b) noexcept { return a.task_ == b.task_; }
   template <class T>

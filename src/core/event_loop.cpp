@@ -240,8 +240,8 @@ void EventLoop::close() {
   while (tasks_) {
     detail::TaskCore* task = tasks_;
     detail::LoopAccess::unlink_task(*this, task);
-    task->future().discard_callbacks();
-    task->future().release();
+    task->discard_callbacks();
+    task->release();
   }
   // Destroying those frames may have queued nothing (the loop is closed), but be thorough.
   discard_scheduled();

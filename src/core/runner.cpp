@@ -8,7 +8,7 @@ namespace aio {
 namespace {
 
 Coro<void> wait_all(std::vector<TaskRef> tasks) {
-  for (TaskRef& t : tasks) co_await detail::DoneAwaiter(t.core()->future());
+  for (TaskRef& t : tasks) co_await detail::DoneAwaiter(*t.core());
 }
 
 // asyncio.runners._cancel_all_tasks: cancel what is left, wait for it, report its errors.

@@ -63,12 +63,18 @@ std::string FutureBase::repr() const {
                     : "<Future finished>";
 }
 
+FutureBase::Extras& FutureBase::extras() {
+  if (!extras_) extras_ = std::make_unique<Extras>();
+  return *extras_;
+}
+
 void FutureBase::set_cancel_message(std::string_view msg) {
-  if (msg.empty()) {
-    cancel_message_.reset();
-  } else {
-    cancel_message_ = std::make_unique<std::string>(msg);
-  }
+  if (msg.empty() && !extras_) return;
+  extras().cancel_message = msg;
+}
+
+std::string FutureBase::cancel_message() const {
+  return extras_ ? extras_->cancel_message : std::string();
 }
 
 bool FutureBase::cancel_now(std::string_view msg) {

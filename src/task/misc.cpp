@@ -51,8 +51,8 @@ std::uint64_t next_callback_id() noexcept {
 }
 
 void check_can_wait(TaskCore& task, FutureBase& awaited) {
-  if (&task.future() == &awaited) throw RuntimeError("Task cannot await on itself");
-  if (&task.future().loop() != &awaited.loop()) {
+  if (&task == &awaited) throw RuntimeError("Task cannot await on itself");
+  if (&task.loop() != &awaited.loop()) {
     throw RuntimeError("Task got Future attached to a different loop");
   }
 }

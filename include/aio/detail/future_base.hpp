@@ -7,6 +7,7 @@
 // belong to one loop and one thread.
 #pragma once
 
+#include <coroutine>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -26,7 +27,7 @@ namespace aio::detail {
 /// Bound to the loop that will run a future's callbacks; defined in the loop's sources.
 void schedule_on(EventLoop& loop, Runnable* r);
 
-class FutureBase {
+class FutureBase : public Runnable {
  public:
   enum class State : std::uint8_t { pending, finished, cancelled };
 
@@ -43,9 +44,13 @@ class FutureBase {
   bool done() const noexcept { return state_ != State::pending; }
   bool cancelled() const noexcept { return state_ == State::cancelled; }
   bool is_task() const noexcept { return is_task_; }
+  /// Finished with a value (not an exception, not cancelled).
+  bool succeeded() const noexcept { return state_ == State::finished && !exception_; }
 
   /// asyncio's Future.cancel(): a Task requests cancellation, a gather cancels its children.
-  virtual bool cancel(std::string_view msg) { return cancel_now(msg); }
+  bool cancel(std::string_view msg) override {
+    return is_task_ ? request_cancel(msg) : cancel_now(msg);
+  }
 
   /// Future.cancel() proper: pending → cancelled, callbacks scheduled. False once done (and,
   /// as in asyncio, the "exception never retrieved" report is silenced).
@@ -58,14 +63,14 @@ class FutureBase {
   /// What result() checks before reading the value: throws InvalidStateError while pending,
   /// CancelledError if cancelled, the stored exception if one was set.
   void check_result() {
-    if (state_ == State::finished && !exception_) return;
+    if (succeeded()) return;
     throw_not_ok();
   }
   /// Future.exception(): nullptr after a result; throws as check_result() otherwise.
   std::exception_ptr exception();
   /// The CancelledError a cancelled future raises (carries the cancel message).
   std::exception_ptr cancelled_error() const;
-  std::string cancel_message() const { return cancel_message_ ? *cancel_message_ : std::string(); }
+  std::string cancel_message() const;
 
   /// A short description for logs: "<Future finished>", "<Task pending name='Task-1' ...>".
   virtual std::string repr() const;
@@ -79,11 +84,65 @@ class FutureBase {
   /// remove_done_callback(): unlinks (and frees) the user callbacks with this id.
   std::size_t remove_done_callbacks(std::uint64_t id) noexcept;
 
+  // ---- The task half (a Task is a future whose value a coroutine produces) ----
+  // A task's state lives in its root coroutine's promise, so a task is one allocation. The loop
+  // resumes the innermost suspended frame (`resume_point_`); awaiting a Coro inside a task is a
+  // symmetric transfer that never touches this state.
+  //
+  // Cancellation is one mechanism for every suspension point. An awaitable suspends through
+  // `suspend()`, naming a CancelHook (what to cancel: the awaited future, the timer...). cancel()
+  // fires the hook; if there is none, or it declines, the request is remembered (must-cancel)
+  // and delivered at the next step: the awaitable's await_resume calls `check_cancel()`, which
+  // throws CancelledError at that co_await. This is asyncio's Task.cancel()/__step, one to one.
+
+  /// One step: deliver a pending cancellation, resume where the task is suspended.
+  void run() override;
+
+  /// Task.cancel(msg).
+  bool request_cancel(std::string_view msg);
+  std::int64_t uncancel() noexcept;
+  std::int64_t cancelling() const noexcept { return extras_ ? extras_->cancel_requests : 0; }
+
+  std::string name() const;
+  void set_name(std::string name);
+  std::uint64_t id() const noexcept { return id_; }
+
+  /// The task stepping on this thread; RuntimeError outside a task.
+  static FutureBase& current();
+
+  /// Called from an awaitable's await_suspend: the task resumes `h` when woken, and cancel()
+  /// goes to `hook` (nullptr: nothing to cancel, e.g. a bare yield).
+  void suspend(std::coroutine_handle<> h, CancelHook* hook) noexcept {
+    resume_point_ = h;
+    hook_ = hook;
+  }
+  /// After the awaitable has registered its wake-up: a cancel requested while the task ran
+  /// goes to the new hook now (asyncio cancels the awaited future at once).
+  void after_suspend() {
+    if (must_cancel_) [[unlikely]]
+      cancel_awaited();
+  }
+  /// Called from every awaitable's await_resume: throws the CancelledError of a delivered
+  /// cancellation.
+  void check_cancel() {
+    if (deliver_cancel_) [[unlikely]]
+      throw_cancelled();
+  }
+  /// An awaitable's hook cancelled it with `msg`: the CancelledError to throw carries it.
+  void note_cancel_message(std::string_view msg) { set_cancel_message(msg); }
+  /// Throws CancelledError with the task's cancel message.
+  [[noreturn]] void throw_cancelled();
+  /// Queues the next step (the task is woken).
+  void schedule() { schedule_on(*loop_, this); }
+
+  // Intrusive list of the loop's unfinished tasks (all_tasks()).
+  FutureBase* prev_task = nullptr;
+  FutureBase* next_task = nullptr;
+
  protected:
-  friend class TaskCore;
   FutureBase() noexcept = default;  // a coroutine's promise: bound to a loop when it becomes a task
-  FutureBase(EventLoop& loop, bool is_task) noexcept : loop_(&loop), is_task_(is_task) {}
-  virtual ~FutureBase();
+  explicit FutureBase(EventLoop& loop) noexcept : loop_(&loop) {}
+  ~FutureBase();
   /// Frees the object (delete, or destroy the coroutine frame that holds it).
   virtual void destroy() noexcept = 0;
 
@@ -94,14 +153,42 @@ class FutureBase {
   [[noreturn]] void throw_not_ok();
   void last_release() noexcept;
 
+  /// Turns a coroutine into a task on `loop` and schedules its first step.
+  void start(EventLoop& loop);
+  /// The root coroutine ended: settle the future from what it left behind.
+  void finish() noexcept;
+
+  // What few futures need, allocated on first use.
+  struct Extras {
+    std::string cancel_message;
+    std::unique_ptr<std::string> name;
+    std::int32_t cancel_requests = 0;
+  };
+  Extras& extras();
+
+  // Small state first: it fits in the Runnable's padding.
+  State state_ = State::pending;
+  bool is_task_ : 1 = false;
+  bool log_unretrieved_ : 1 = false;     // an exception nobody has looked at yet
+  bool must_cancel_ : 1 = false;         // a cancel to deliver at the next step
+  bool deliver_cancel_ : 1 = false;      // ... being delivered now
+  bool ended_by_cancel_ : 1 = false;     // CancelledError escaped the coroutine
+  bool ended_by_interrupt_ : 1 = false;  // KeyboardInterrupt escaped: also leaves the loop
+  bool claimed_ : 1 = false;             // the Coro was awaited or made a task
+  bool started_ : 1 = false;             // the task took its first step
+  std::uint32_t refs_ = 0;
   EventLoop* loop_ = nullptr;
   std::exception_ptr exception_;   // set with finished (failure) or cancelled (its CancelledError)
   Runnable* callbacks_ = nullptr;  // the last callback of a circular list (last->next is first)
-  std::unique_ptr<std::string> cancel_message_;
-  std::uint32_t refs_ = 0;
-  State state_ = State::pending;
-  bool is_task_ = false;
-  bool log_unretrieved_ = false;  // an exception nobody has looked at yet
+  std::unique_ptr<Extras> extras_;
+  // A task: where the next step resumes. A Coro awaited inline: the awaiter to return to.
+  std::coroutine_handle<> resume_point_;
+  CancelHook* hook_ = nullptr;
+  std::uint64_t id_ = 0;
+
+ private:
+  void cancel_awaited();
+  void cancel_before_start() noexcept;
 };
 
 /// Base of a user's done callback (Future::add_done_callback); see aio/future.hpp.
