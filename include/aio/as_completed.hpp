@@ -15,6 +15,7 @@
 #include <optional>
 #include <ranges>
 #include <type_traits>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -36,23 +37,11 @@ class AsCompleted {
 
   template <std::ranges::range Range>
   AsCompleted(Range&& inputs, std::optional<Duration> timeout) : state_(std::make_shared<State>()) {
-    using E = std::ranges::range_value_t<Range>;
-    detail::LoopOfFutures where;
-    for (auto& e : inputs) where.add(e);
-    EventLoop& loop = where.loop();
+    std::unordered_set<const detail::FutureBase*> seen;  // duplicates count once
+    EventLoop& loop = detail::futures_of_range<T>(inputs, [&](Future<T> f) {
+      if (seen.insert(f.base()).second) state_->todo.push_back(std::move(f));
+    });
     state_->loop = &loop;
-    for (auto& e : inputs) {
-      Future<T> f = [&] {
-        if constexpr (detail::IsCoro<E>::value) {
-          return Future<T>(detail::ensure_future_on(loop, std::move(e)));
-        } else {
-          return Future<T>(e);
-        }
-      }();
-      bool duplicate = false;
-      for (auto& seen : state_->todo) duplicate = duplicate || seen == f;
-      if (!duplicate) state_->todo.push_back(std::move(f));
-    }
     state_->remaining = state_->todo.size();
     std::weak_ptr<State> weak = state_;
     for (auto& f : state_->todo) {

@@ -207,24 +207,41 @@ template <class E>
 concept GatherElement =
     IsCoro<std::remove_cvref_t<E>>::value || IsFuture<std::remove_cvref_t<E>>::value;
 
+/// Passes each element of a range to `sink` as a Future<T>, in one pass (lazy views work):
+/// Coros become tasks on the running (or current) loop; Futures must share one loop.
+/// Returns the loop.
+template <class T, class Range, class Sink>
+EventLoop& futures_of_range(Range&& range, Sink&& sink) {
+  using E = std::ranges::range_value_t<Range>;
+  if constexpr (IsCoro<E>::value) {
+    EventLoop& loop = running_or_current_loop();
+    for (auto&& e : range) sink(Future<T>(ensure_future_on(loop, std::move(e))));  // consumed
+    return loop;
+  } else {
+    LoopOfFutures where;
+    for (auto&& e : range) {
+      where.add(e);
+      sink(Future<T>(e));
+    }
+    return where.loop();
+  }
+}
+
 template <bool ReturnExc, class Range>
 auto gather_range(Range&& range) {
-  using E = std::ranges::range_value_t<Range>;
-  using T = gathered_t<E>;
+  using T = gathered_t<std::ranges::range_value_t<Range>>;
   using R = std::conditional_t<ReturnExc, std::vector<Outcome<T>>, std::vector<slot_t<T>>>;
-  LoopOfFutures where;
-  for (auto& e : range) where.add(e);
-  EventLoop& loop = where.loop();
-  std::vector<FutureBase*> children;
-  if constexpr (std::ranges::sized_range<Range>) children.reserve(std::ranges::size(range));
-  for (auto& e : range) {
-    if constexpr (IsCoro<E>::value) {
-      children.push_back(take_ref(ensure_future_on(loop, std::move(e))));  // a Coro is consumed
-    } else {
-      children.push_back(take_ref(Future<T>(e)));
+  struct Children {  // references owned until the gather takes them
+    std::vector<FutureBase*> refs;
+    ~Children() {
+      for (FutureBase* f : refs) f->release();
     }
-  }
-  auto* state = new GatherRange<R, ReturnExc, T>(loop, std::move(children));
+  } children;
+  if constexpr (std::ranges::sized_range<Range>) children.refs.reserve(std::ranges::size(range));
+  EventLoop& loop = futures_of_range<T>(
+      range, [&](Future<T> f) { children.refs.push_back(std::move(f).release_core()); });
+  auto* state = new GatherRange<R, ReturnExc, T>(loop, std::move(children.refs));
+  children.refs.clear();
   return Future<R>(Future<R>::adopt, state);
 }
 

@@ -26,7 +26,7 @@ class HandleState : public TimerNode {
     if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
   }
   bool cancelled() const noexcept { return cancelled_.load(std::memory_order_relaxed); }
-  void cancel() noexcept;
+  void cancel_handle() noexcept;
 
   void run() override;
   void discard() noexcept override { release(); }
@@ -74,7 +74,7 @@ class Handle {
   }
 
   void cancel() noexcept {
-    if (state_) state_->cancel();
+    if (state_) state_->cancel_handle();
   }
   bool cancelled() const noexcept { return state_ && state_->cancelled(); }
 

@@ -160,8 +160,17 @@ struct LoopAccess {
   static void schedule(EventLoop& loop, Runnable* r) { loop.ready_.push(r); }
   static void add_timer(EventLoop& loop, TimerNode* node) { loop.timers_.push(node); }
   static void remove_timer(EventLoop& loop, TimerNode* node) { loop.timers_.remove(node); }
-  static void link_task(EventLoop& loop, TaskCore* task) noexcept;
-  static void unlink_task(EventLoop& loop, TaskCore* task) noexcept;
+  static void link_task(EventLoop& loop, TaskCore* task) noexcept {
+    task->prev_task = nullptr;
+    task->next_task = loop.tasks_;
+    if (loop.tasks_) loop.tasks_->prev_task = task;
+    loop.tasks_ = task;
+  }
+  static void unlink_task(EventLoop& loop, TaskCore* task) noexcept {
+    (task->prev_task ? task->prev_task->next_task : loop.tasks_) = task->next_task;
+    if (task->next_task) task->next_task->prev_task = task->prev_task;
+    task->prev_task = task->next_task = nullptr;
+  }
   static void set_interrupt(EventLoop& loop, std::exception_ptr e) noexcept {
     loop.interrupt_ = std::move(e);
   }

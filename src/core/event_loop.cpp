@@ -273,23 +273,6 @@ void detail::log_to_stderr(const ExceptionContext& context) noexcept {
   std::fprintf(stderr, "%s\n", text.c_str());
 }
 
-void detail::LoopAccess::link_task(EventLoop& loop, TaskCore* task) noexcept {
-  task->prev_task = nullptr;
-  task->next_task = loop.tasks_;
-  if (loop.tasks_) loop.tasks_->prev_task = task;
-  loop.tasks_ = task;
-}
-
-void detail::LoopAccess::unlink_task(EventLoop& loop, TaskCore* task) noexcept {
-  if (task->prev_task) {
-    task->prev_task->next_task = task->next_task;
-  } else {
-    loop.tasks_ = task->next_task;
-  }
-  if (task->next_task) task->next_task->prev_task = task->prev_task;
-  task->prev_task = task->next_task = nullptr;
-}
-
 void detail::schedule_on(EventLoop& loop, Runnable* r) {
   if (loop.is_closed()) {
     r->discard();

@@ -13,7 +13,7 @@ void HandleState::run() {
   if (!cancelled()) invoke();
 }
 
-void HandleState::cancel() noexcept {
+void HandleState::cancel_handle() noexcept {
   cancelled_.store(true, std::memory_order_relaxed);
   if (in_heap()) {
     LoopAccess::remove_timer(*loop_, this);

@@ -57,7 +57,7 @@ void GatherCore::child_done(Child& done) {
     if (!child.cancelled()) child.exception();  // mark it retrieved: the gather reported first
     return;
   }
-  if (!return_exceptions_) {
+  if (!return_exceptions_ && !child.succeeded()) {
     if (child.cancelled()) {
       outer_->set_exception(child.cancelled_error());
       return;

@@ -1,6 +1,8 @@
 // gather() (asyncio-behaviours.md GATHER-*), on virtual time.
 #include <gtest/gtest.h>
 
+#include <ranges>
+
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -266,6 +268,49 @@ TEST(Gather, VoidChildrenGiveMonostateAndMixedKindsWork) {
     EXPECT_EQ(s, "f");
     EXPECT_EQ(c, 'c');
     EXPECT_DOUBLE_EQ(now(), 0.3);
+  });
+}
+
+// A range that makes each element when dereferenced, as a generator expression does.
+// (std::views would do, but Clang 14 cannot compile libstdc++ 12's views.)
+template <class F>
+struct Lazy {
+  int n;
+  F* make;
+  struct iterator {
+    using value_type = std::invoke_result_t<F&, int>;
+    using difference_type = std::ptrdiff_t;
+    const Lazy* range = nullptr;
+    int i = 0;
+    value_type operator*() const { return (*range->make)(i); }
+    iterator& operator++() {
+      ++i;
+      return *this;
+    }
+    void operator++(int) { ++i; }
+    bool operator==(const iterator& other) const { return i == other.i; }
+  };
+  iterator begin() const { return {this, 0}; }
+  iterator end() const { return {this, n}; }
+};
+
+TEST(Gather, TakesLazyRangesInOnePass) {
+  run_virtual([]() -> aio::Coro<void> {
+    int made = 0;
+    auto f = [&](int i) -> aio::Coro<int> {
+      ++made;
+      co_await aio::sleep(0.1 * i);
+      co_return i* i;
+    };
+    static_assert(std::ranges::input_range<Lazy<decltype(f)>>);
+    auto squares = co_await aio::gather(Lazy<decltype(f)>{4, &f});
+    EXPECT_EQ(squares, (std::vector<int>{0, 1, 4, 9}));
+    EXPECT_EQ(made, 4);  // each Coro made once
+    std::vector<int> order;
+    for (auto next : aio::as_completed(Lazy<decltype(f)>{3, &f})) {
+      order.push_back(co_await std::move(next));
+    }
+    EXPECT_EQ(order, (std::vector<int>{0, 1, 4}));
   });
 }
 
