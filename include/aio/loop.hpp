@@ -117,6 +117,7 @@ class EventLoop {
 
   void run_until_done(detail::FutureBase& future);
   void run_once();
+  void run_one(detail::Runnable* r);
   void run_timed(detail::Runnable* r);
   void move_due_timers();
   void drain_threadsafe_queue();

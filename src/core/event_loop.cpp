@@ -64,6 +64,18 @@ void EventLoop::check_thread() const {
   }
 }
 
+// Runs one Runnable; what it throws goes to the exception handler, but KeyboardInterrupt, which
+// leaves the loop.
+inline void EventLoop::run_one(detail::Runnable* r) {
+  try {
+    r->run();
+  } catch (const KeyboardInterrupt&) {
+    throw;
+  } catch (...) {
+    call_exception_handler({"Exception in callback", std::current_exception(), std::nullopt});
+  }
+}
+
 void EventLoop::run_forever() {
   check_open();
   if (running_) throw RuntimeError("This event loop is already running");
@@ -105,13 +117,7 @@ void EventLoop::run_once() {
     if (debug_) [[unlikely]] {
       run_timed(r);
     } else {
-      try {
-        r->run();
-      } catch (const KeyboardInterrupt&) {
-        throw;
-      } catch (...) {
-        call_exception_handler({"Exception in callback", std::current_exception(), std::nullopt});
-      }
+      run_one(r);
     }
     if (interrupt_) [[unlikely]]
       std::rethrow_exception(std::exchange(interrupt_, nullptr));
@@ -153,13 +159,7 @@ void EventLoop::run_timed(detail::Runnable* r) {
       }
     }
   } report{*this, what, start};
-  try {
-    r->run();
-  } catch (const KeyboardInterrupt&) {
-    throw;
-  } catch (...) {
-    call_exception_handler({"Exception in callback", std::current_exception(), std::nullopt});
-  }
+  run_one(r);
 }
 
 void EventLoop::stop() noexcept {
