@@ -12,4 +12,6 @@
 #include "aio/run_options.hpp"
 #include "aio/runners.hpp"
 #include "aio/task.hpp"
+#include "aio/task_group.hpp"
 #include "aio/tasks.hpp"
+#include "aio/timeouts.hpp"

@@ -86,6 +86,8 @@ class Handle {
 class TimerHandle : public Handle {
  public:
   using Handle::Handle;
+  TimerHandle() = default;
+  explicit TimerHandle(Handle h) noexcept : Handle(std::move(h)) {}
   double when() const noexcept { return state_ ? state_->when : 0.0; }
 };
 

@@ -31,9 +31,41 @@ EventLoop& running_loop();
 EventLoop& running_or_current_loop();
 std::vector<TaskRef> tasks_of(EventLoop& loop);
 
+}  // namespace detail
+
+template <class T>
+class Task;
+
+namespace detail {
+template <class X>
+struct IsFuture : std::false_type {};
+template <class T>
+struct IsFuture<Future<T>> : std::true_type {};
+template <class T>
+struct IsFuture<Task<T>> : std::true_type {};
+template <class X>
+struct IsCoro : std::false_type {};
+template <class T>
+struct IsCoro<Coro<T>> : std::true_type {};
+
+/// A Coro that awaits `aw`. A Future or Task is shared: its value is copied, never moved out
+/// from under its other holders (unless it cannot be copied).
+template <class T>
+inline constexpr bool copyable_result = std::is_void_v<T> || std::is_copy_constructible_v<T>;
+template <class A>
+inline constexpr bool copy_out = false;
+template <class T>
+inline constexpr bool copy_out<Future<T>> = copyable_result<T>;
+template <class T>
+inline constexpr bool copy_out<Task<T>> = copyable_result<T>;
+
 template <class A>
 Coro<await_result_t<A>> await_in_coro(A aw) {
-  co_return co_await std::move(aw);
+  if constexpr (copy_out<A>) {
+    co_return co_await aw;
+  } else {
+    co_return co_await std::move(aw);
+  }
 }
 
 }  // namespace detail
@@ -145,19 +177,6 @@ requires(detail::Awaitable<A> && !std::is_reference_v<A>) auto create_task(A aw,
 std::optional<TaskRef> current_task();
 /// asyncio.all_tasks(): the running loop's unfinished tasks.
 std::vector<TaskRef> all_tasks();
-
-namespace detail {
-template <class X>
-struct IsFuture : std::false_type {};
-template <class T>
-struct IsFuture<Future<T>> : std::true_type {};
-template <class T>
-struct IsFuture<Task<T>> : std::true_type {};
-template <class X>
-struct IsCoro : std::false_type {};
-template <class T>
-struct IsCoro<Coro<T>> : std::true_type {};
-}  // namespace detail
 
 namespace detail {
 /// ensure_future() on a given loop: what gather() and run_until_complete() use.
