@@ -23,6 +23,27 @@ aio::Coro<void> crash_after(double d) {
   throw std::domain_error("zero division");
 }
 
+// Children that outlive the body are plain functions: a lambda's captures would die with the
+// body's frame (docs/guide.md, "Lambdas as coroutines").
+aio::Coro<void> spawner(aio::TaskGroup g) {
+  co_await aio::sleep(0.1);
+  g.create_task(aio::sleep(0.1));
+  g.create_task(aio::sleep(0.2));
+}
+
+aio::Coro<void> create_when_cancelled(aio::TaskGroup g, bool* refused) {
+  try {
+    co_await aio::sleep(1);
+  } catch (const aio::CancelledError&) {
+    try {
+      g.create_task(aio::sleep(0));
+    } catch (const aio::RuntimeError& e) {
+      *refused = std::string(e.what()).find("shutting down") != std::string::npos;
+    }
+    throw;
+  }
+}
+
 // How many leaves of each kind an ExceptionGroup holds (nested groups counted as "group").
 std::vector<std::string> leaves(const aio::ExceptionGroup& eg) {
   std::vector<std::string> out;
@@ -314,11 +335,6 @@ TEST(TaskGroup, BodyErrorPlusChildErrorAndKeyboardInterrupt) {  // TG-11
 TEST(TaskGroup, ChildrenMaySpawnChildren) {  // TG-14
   run_virtual([]() -> aio::Coro<void> {
     co_await aio::task_group([&](aio::TaskGroup& g) -> aio::Coro<void> {
-      auto spawner = [](aio::TaskGroup g) -> aio::Coro<void> {
-        co_await aio::sleep(0.1);
-        g.create_task(aio::sleep(0.1));
-        g.create_task(aio::sleep(0.2));
-      };
       g.create_task(spawner(g));
       co_return;
     });
@@ -333,20 +349,8 @@ TEST(TaskGroup, CreateTaskWhileShuttingDownOrFinished) {  // TG-16, TG-18
     try {
       co_await aio::task_group([&](aio::TaskGroup& g) -> aio::Coro<void> {
         kept = g;
-        auto coro2 = [&refused](aio::TaskGroup g) -> aio::Coro<void> {
-          try {
-            co_await aio::sleep(1);
-          } catch (const aio::CancelledError&) {
-            try {
-              g.create_task(aio::sleep(0));
-            } catch (const aio::RuntimeError& e) {
-              refused = std::string(e.what()).find("shutting down") != std::string::npos;
-            }
-            throw;
-          }
-        };
         g.create_task(crash_after(0));
-        g.create_task(coro2(g));
+        g.create_task(create_when_cancelled(g, &refused));
         co_return;
       });
       ADD_FAILURE();
