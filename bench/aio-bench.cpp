@@ -1,0 +1,273 @@
+// aio-bench: aio's side of the benchmark harness in /work/shared/bench (see its README.md for
+// the contract).
+//
+// Usage: aio-bench [--backend=epoll|io_uring|automatic] [--join=gather|each] WORKLOAD ARG
+//   spawn N           N tasks, each yields once (sleep(0)) and returns i; main gathers them all
+//   timers N          N tasks, each sleeps a pseudo-random d in [0, 1) s (the shared LCG)
+//   pingpong N        not available yet (aio has no Queue): exit 2
+//   echo-server PORT  not available yet (aio has no sockets): exit 2
+// --join=each awaits the tasks one by one instead of with one gather (a diagnostic, default
+// gather). Extra JSON keys: create_s (the task-creation loop, part of seconds); user_s, sys_s,
+// minflt (getrusage deltas over the timed window); backend; join.
+//
+// One JSON line on stdout; diagnostics on stderr. Exit 0 on success, 1 if the self-check
+// fails (or the workload throws), 2 for a usage error or a workload / backend aio lacks.
+#include <aio/aio.hpp>
+
+#include <sys/resource.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+constexpr int exit_check_failed = 1;
+constexpr int exit_usage = 2;
+
+double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+const char* backend_name(aio::Backend b) {
+  switch (b) {
+    case aio::Backend::automatic:
+      return "automatic";
+    case aio::Backend::epoll:
+      return "epoll";
+    case aio::Backend::io_uring:
+      return "io_uring";
+  }
+  return "?";
+}
+
+// The shared LCG: 32-bit state, seed 12345, state = state * 1664525 + 1013904223 mod 2^32,
+// d = state / 2^32 seconds; the first delay uses the first updated state.
+struct Lcg {
+  std::uint32_t state = 12345;
+  double next_unit() {
+    state = state * 1664525u + 1013904223u;
+    return state / 4294967296.0;
+  }
+};
+
+// How main awaits its tasks: one aio::gather over all of them (the default), or each Task in
+// turn, as the tokio peer joins its handles (a diagnostic: it isolates the cost of gather).
+enum class Join { gather, each };
+
+// The process's CPU time and page faults, to split the timed window into user and kernel work.
+struct Usage {
+  double user = 0;
+  double sys = 0;
+  long minflt = 0;
+  static Usage now() {
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    auto secs = [](timeval tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec * 1e-6; };
+    return {secs(ru.ru_utime), secs(ru.ru_stime), ru.ru_minflt};
+  }
+};
+
+struct Result {
+  double seconds = 0;
+  Usage usage;                // over the timed window
+  double create_seconds = 0;  // of `seconds`: the loop that creates the tasks
+  std::int64_t sum = 0;
+  double max_delay = 0;
+  std::uint32_t lcg_final = 0;
+};
+
+// ---------------------------------------------------------------- spawn
+
+aio::Coro<std::int64_t> spawn_task(std::int64_t i) {
+  co_await aio::sleep(0);  // one yield: a real reschedule through the ready queue
+  co_return i;
+}
+
+// Awaits every task; returns the sum of their values.
+aio::Coro<std::int64_t> join_all(std::vector<aio::Task<std::int64_t>>& tasks, Join join) {
+  std::int64_t sum = 0;
+  if (join == Join::gather) {
+    std::vector<std::int64_t> results = co_await aio::gather(tasks);
+    for (std::int64_t v : results) sum += v;
+  } else {
+    for (aio::Task<std::int64_t>& t : tasks) sum += co_await t;
+  }
+  co_return sum;
+}
+
+aio::Coro<void> spawn_main(std::int64_t n, Join join, Result& out) {
+  aio::EventLoop& loop = aio::get_running_loop();
+  std::vector<aio::Task<std::int64_t>> tasks;
+  tasks.reserve(static_cast<std::size_t>(n));
+  const Usage u0 = Usage::now();
+  const double t0 = now_s();
+  for (std::int64_t i = 0; i < n; ++i) tasks.push_back(loop.create_task(spawn_task(i)));
+  out.create_seconds = now_s() - t0;
+  out.sum = co_await join_all(tasks, join);
+  out.seconds = now_s() - t0;
+  const Usage u1 = Usage::now();
+  out.usage = {u1.user - u0.user, u1.sys - u0.sys, u1.minflt - u0.minflt};
+}
+
+// --------------------------------------------------------------- timers
+
+aio::Coro<std::int64_t> sleeper(std::int64_t i, double d) {
+  co_await aio::sleep(d);
+  co_return i;
+}
+
+aio::Coro<void> timers_main(std::int64_t n, Join join, Result& out) {
+  aio::EventLoop& loop = aio::get_running_loop();
+  std::vector<aio::Task<std::int64_t>> tasks;
+  tasks.reserve(static_cast<std::size_t>(n));
+  Lcg rng;
+  double max_d = 0;
+  const Usage u0 = Usage::now();
+  const double t0 = now_s();
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double d = rng.next_unit();
+    if (d > max_d) max_d = d;
+    tasks.push_back(loop.create_task(sleeper(i, d)));
+  }
+  out.create_seconds = now_s() - t0;
+  out.sum = co_await join_all(tasks, join);
+  out.seconds = now_s() - t0;
+  const Usage u1 = Usage::now();
+  out.usage = {u1.user - u0.user, u1.sys - u0.sys, u1.minflt - u0.minflt};
+  out.max_delay = max_d;
+  out.lcg_final = rng.state;
+}
+
+// ----------------------------------------------------------------- main
+
+int usage(const char* msg) {
+  if (msg) std::fprintf(stderr, "aio-bench: %s\n", msg);
+  std::fprintf(stderr,
+               "usage: aio-bench [--backend=epoll|io_uring|automatic] [--join=gather|each] "
+               "spawn N | timers N | pingpong N | echo-server PORT\n");
+  return exit_usage;
+}
+
+bool parse_count(const char* s, std::int64_t& n) {
+  char* end = nullptr;
+  errno = 0;
+  const long long v = std::strtoll(s, &end, 10);
+  if (errno != 0 || end == s || *end != '\0' || v < 0) return false;
+  n = v;
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  aio::RunOptions options;
+  Join join = Join::gather;
+  int argi = 1;
+  for (; argi < argc && std::strncmp(argv[argi], "--", 2) == 0; ++argi) {
+    const std::string_view opt = argv[argi];
+    constexpr std::string_view backend_opt = "--backend=";
+    constexpr std::string_view join_opt = "--join=";
+    if (opt.starts_with(backend_opt)) {
+      const std::string_view value = opt.substr(backend_opt.size());
+      if (value == "epoll") {
+        options.backend = aio::Backend::epoll;
+      } else if (value == "io_uring" || value == "uring") {
+        options.backend = aio::Backend::io_uring;
+      } else if (value == "automatic" || value == "auto") {
+        options.backend = aio::Backend::automatic;
+      } else {
+        return usage(("unknown backend " + std::string(value)).c_str());
+      }
+    } else if (opt.starts_with(join_opt)) {
+      const std::string_view value = opt.substr(join_opt.size());
+      if (value == "gather") {
+        join = Join::gather;
+      } else if (value == "each") {
+        join = Join::each;
+      } else {
+        return usage(("unknown join " + std::string(value)).c_str());
+      }
+    } else {
+      return usage(("unknown option " + std::string(opt)).c_str());
+    }
+  }
+  if (argc - argi != 2) return usage(nullptr);
+  const std::string_view workload = argv[argi];
+  std::int64_t n = 0;
+  if (!parse_count(argv[argi + 1], n)) return usage("the argument must be a non-negative integer");
+
+  if (workload == "pingpong") {
+    std::fprintf(stderr, "aio-bench: pingpong is not available: aio has no Queue yet\n");
+    return exit_usage;
+  }
+  if (workload == "echo-server") {
+    std::fprintf(stderr, "aio-bench: echo-server is not available: aio has no sockets yet\n");
+    return exit_usage;
+  }
+  const bool spawn = workload == "spawn";
+  if (!spawn && workload != "timers") {
+    return usage(("unknown workload " + std::string(workload)).c_str());
+  }
+
+  // Making the loop (and its backend) is set-up, not a workload failure: exit 2.
+  std::unique_ptr<aio::Runner> runner;
+  try {
+    runner = std::make_unique<aio::Runner>(options);
+    runner->get_loop();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "aio-bench: cannot create the event loop (backend %s): %s\n",
+                 backend_name(options.backend), e.what());
+    return exit_usage;
+  }
+
+  Result r;
+  try {
+    if (spawn) {
+      runner->run(spawn_main(n, join, r));
+    } else {
+      runner->run(timers_main(n, join, r));
+    }
+    runner->close();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "aio-bench: %s failed: %s\n", std::string(workload).c_str(), e.what());
+    return exit_check_failed;
+  }
+
+  const std::int64_t expected = n * (n - 1) / 2;
+  if (r.sum != expected) {
+    std::fprintf(stderr, "aio-bench: %s: bad sum %lld, expected %lld\n",
+                 std::string(workload).c_str(), static_cast<long long>(r.sum),
+                 static_cast<long long>(expected));
+    return exit_check_failed;
+  }
+
+  const double rate = r.seconds > 0 ? static_cast<double>(n) / r.seconds : 0.0;
+  if (spawn) {
+    std::printf(
+        "{\"workload\":\"spawn\",\"impl\":\"aio\",\"n\":%lld,\"seconds\":%.9f,"
+        "\"ops_per_s\":%.3f,",
+        static_cast<long long>(n), r.seconds, rate);
+  } else {
+    std::printf(
+        "{\"workload\":\"timers\",\"impl\":\"aio\",\"n\":%lld,\"seconds\":%.9f,"
+        "\"ops_per_s\":%.3f,\"max_delay_s\":%.16g,\"overhead_s\":%.9f,\"lcg_final\":%u,",
+        static_cast<long long>(n), r.seconds, rate, r.max_delay, r.seconds - r.max_delay,
+        static_cast<unsigned>(r.lcg_final));
+  }
+  std::printf(
+      "\"create_s\":%.9f,\"user_s\":%.6f,\"sys_s\":%.6f,\"minflt\":%ld,\"backend\":\"%s\","
+      "\"join\":\"%s\"}\n",
+      r.create_seconds, r.usage.user, r.usage.sys, r.usage.minflt, backend_name(options.backend),
+      join == Join::gather ? "gather" : "each");
+  std::fflush(stdout);
+  return 0;
+}
