@@ -59,15 +59,17 @@ class GatherCore {
   }
 
  private:
-  // One per child: its future, and the done callback registered on it. The callback holds a
-  // reference on the gather only while queued to run (a gather nobody holds any more unlinks
+  // One per child: its future, and the done callback registered on it. A child is counted the
+  // moment it completes; only one whose outcome can decide the gather (it failed, or it is the
+  // last) is queued to run asyncio's _done_callback, as the one step asyncio takes after it.
+  // A queued callback holds a reference on the gather (a gather nobody holds any more unlinks
   // itself from its children instead).
   struct Child final : Runnable {
     Child() noexcept { notify_when_scheduled = true; }
     bool queued = false;  // first: it fits in the Runnable's padding
     GatherCore* gather = nullptr;
     FutureBase* future = nullptr;
-    void on_scheduled(FutureBase&) noexcept override;
+    bool on_scheduled(FutureBase&) noexcept override;
     void run() override;
     void discard() noexcept override;
   };
@@ -76,7 +78,7 @@ class GatherCore {
   FutureBase* outer_;
   std::unique_ptr<Child[]> children_;
   std::size_t count_ = 0;
-  std::size_t finished_ = 0;
+  std::size_t completed_ = 0;  // children that completed (counted as they do)
   bool return_exceptions_;
   bool cancel_requested_ = false;
 };

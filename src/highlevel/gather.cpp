@@ -32,9 +32,13 @@ void GatherCore::watch() {
   for (std::size_t i = 0; i < count_; ++i) children_[i].future->add_callback(&children_[i]);
 }
 
-void GatherCore::Child::on_scheduled(FutureBase&) noexcept {
+bool GatherCore::Child::on_scheduled(FutureBase&) noexcept {
+  GatherCore& g = *gather;
+  const bool last = ++g.completed_ == g.count_;
+  if (!last && (g.return_exceptions_ || future->succeeded())) return false;  // decides nothing
   queued = true;
-  gather->outer_->add_ref();
+  g.outer_->add_ref();
+  return true;
 }
 
 void GatherCore::Child::run() {
@@ -52,7 +56,6 @@ void GatherCore::Child::discard() noexcept {
 
 void GatherCore::child_done(Child& done) {
   FutureBase& child = *done.future;
-  ++finished_;
   if (outer_->done()) {
     if (!child.cancelled()) child.exception();  // mark it retrieved: the gather reported first
     return;
@@ -67,7 +70,7 @@ void GatherCore::child_done(Child& done) {
       return;
     }
   }
-  if (finished_ < count_) return;
+  if (completed_ < count_) return;
   if (cancel_requested_) {
     // The gather was cancelled: that wins over return_exceptions (bpo-32684).
     outer_->set_exception(child.cancelled_error());

@@ -1,13 +1,14 @@
 // The frame arena's slow paths: new slabs, slabs that empty, frames freed across threads.
 //
 // Address space is reserved in 256 MiB regions (MAP_NORESERVE: no memory is committed) and cut
-// into 64 KiB slabs aligned to their size, so a frame finds its slab by masking its address. A
-// new slab is populated in one call (MADV_POPULATE_WRITE, Linux 5.14) rather than by a page
-// fault per 4 KiB page; on older kernels the call fails harmlessly and pages fault in as used.
-// An emptied slab is kept for reuse; beyond `max_warm_spares` its pages go back to the kernel
-// (MADV_DONTNEED) while its address range stays reserved for the next slab. Huge pages were
-// tried (MADV_HUGEPAGE): twice as fast on a burst of a million tasks, but a fault that has to
-// compact memory first can stall for most of a second, so they are left off.
+// into 64 KiB slabs aligned to their size, so a frame finds its slab by masking its address.
+// Pages fault in as frames are first used. An emptied slab is kept for reuse; beyond
+// `max_warm_spares` its pages go back to the kernel (MADV_DONTNEED) while its address range
+// stays reserved for the next slab.
+//
+// Tried and left out: populating a new slab in one call (MADV_POPULATE_WRITE) cost as much as
+// the faults it saved; huge pages (MADV_HUGEPAGE) made a burst of a million tasks twice as fast,
+// but a fault that has to compact memory first stalled for most of a second.
 #include "aio/detail/frame_allocator.hpp"
 
 #include <sys/mman.h>
@@ -18,10 +19,6 @@
 namespace aio::detail {
 
 namespace {
-
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23
-#endif
 
 constexpr std::size_t region_size = std::size_t{256} << 20;
 constexpr std::size_t max_warm_spares = 16;  // 1 MiB of empty slabs kept populated
@@ -112,7 +109,6 @@ Slab* FrameArena::new_slab(std::size_t c) {
   } else if (cold_) {
     s = cold_;
     unlink(cold_, s);
-    ::madvise(s, Slab::size, MADV_POPULATE_WRITE);
   } else {
     if (reserve_next_ == reserve_end_) {
       void* region = ::mmap(nullptr, region_size + Slab::size, PROT_READ | PROT_WRITE,
@@ -125,7 +121,6 @@ Slab* FrameArena::new_slab(std::size_t c) {
     }
     s = reinterpret_cast<Slab*>(reserve_next_);
     reserve_next_ += Slab::size;
-    ::madvise(s, Slab::size, MADV_POPULATE_WRITE);
   }
   new (s) Slab{};
   s->owner = this;

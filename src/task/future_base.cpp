@@ -121,8 +121,7 @@ std::exception_ptr FutureBase::cancelled_error() const {
 
 void FutureBase::add_callback(Runnable* r) {
   if (state_ != State::pending) {
-    if (r->notify_when_scheduled) r->on_scheduled(*this);
-    schedule_on(*loop_, r);
+    if (!r->notify_when_scheduled || r->on_scheduled(*this)) schedule_on(*loop_, r);
     return;
   }
   if (callbacks_) {
@@ -183,8 +182,7 @@ void FutureBase::schedule_callbacks() {
   }
   while (r) {
     Runnable* next = std::exchange(r->next_callback, nullptr);
-    if (r->notify_when_scheduled) r->on_scheduled(*this);
-    LoopAccess::schedule(*loop_, r);
+    if (!r->notify_when_scheduled || r->on_scheduled(*this)) LoopAccess::schedule(*loop_, r);
     r = next;
   }
 }

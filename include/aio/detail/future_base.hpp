@@ -203,9 +203,10 @@ class DoneCallbackBase : public Runnable {
   virtual ~DoneCallbackBase() = default;
 
  private:
-  void on_scheduled(FutureBase& from) noexcept override {
+  bool on_scheduled(FutureBase& from) noexcept override {
     future_ = &from;
     from.add_ref();
+    return true;
   }
   FutureBase* future_ = nullptr;
   std::uint64_t id_;

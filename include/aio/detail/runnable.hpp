@@ -33,9 +33,13 @@ struct Runnable : CancelHook {
   /// The queue is dropped (loop closed) before run(): release what run() would have released.
   virtual void discard() noexcept {}
 
-  /// Called when a completing future moves this callback to the ready queue, for the few
-  /// callbacks that must take a reference then (only if `notify_when_scheduled`).
-  virtual void on_scheduled(FutureBase& from) noexcept { (void)from; }
+  /// Called (only if `notify_when_scheduled`) when a completing future is about to queue this
+  /// callback: it may take a reference it needs then, or answer false to be left out (gather
+  /// counts most children this way without a trip through the loop).
+  virtual bool on_scheduled(FutureBase& from) noexcept {
+    (void)from;
+    return true;
+  }
   bool cancel(std::string_view) override { return false; }
 
   /// Intrusive link for a future's done-callback list (a Runnable is in at most one list).
