@@ -46,7 +46,7 @@ class SleepWait : public TimerNode {
       LoopAccess::add_timer(loop, this);
     } else {  // a bare yield: nothing to cancel, the step after it delivers a cancellation
       task.suspend(h, nullptr);
-      woken_ = true;
+      owner_flags |= woken;
       task.schedule();
     }
     task.after_suspend();
@@ -55,16 +55,15 @@ class SleepWait : public TimerNode {
   // The timer came due (run from the ready queue): wake the task, one hop later as asyncio's
   // timer-completes-a-future does.
   void run() override {
-    if (!woken_) {
-      woken_ = true;
+    if (!(owner_flags & woken)) {
+      owner_flags |= woken;
       task_->schedule();
     }
   }
   bool cancel(std::string_view msg) override {
-    if (woken_) return false;
+    if (owner_flags & woken) return false;
     if (in_heap()) LoopAccess::remove_timer(task_->loop(), this);
-    woken_ = true;
-    cancelled_ = true;
+    owner_flags |= woken | cancelled;
     task_->note_cancel_message(msg);
     task_->schedule();
     return true;
@@ -73,14 +72,14 @@ class SleepWait : public TimerNode {
  protected:
   void resume_checks() {
     task_->check_cancel();
-    if (cancelled_) [[unlikely]]
+    if (owner_flags & cancelled) [[unlikely]]
       task_->throw_cancelled();
   }
 
  private:
+  // owner_flags: the task was scheduled to wake; it wakes cancelled.
+  static constexpr std::uint8_t woken = 1, cancelled = 2;
   TaskCore* task_ = nullptr;
-  bool woken_ = false;
-  bool cancelled_ = false;
 };
 
 }  // namespace detail

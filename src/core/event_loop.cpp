@@ -107,9 +107,9 @@ void EventLoop::run_once() {
   const double timeout = poll_timeout();
   if (timeout != 0 || backend_->has_io()) backend_->poll(timeout);
   drain_threadsafe_queue();
-  if (virtual_time_ && ready_.empty() && !timers_.empty() && timers_.top()->when > virtual_now_) {
-    detail::note_virtual_skip(timers_.top()->when - virtual_now_);
-    virtual_now_ = timers_.top()->when;
+  if (virtual_time_ && ready_.empty() && !timers_.empty() && timers_.top_when() > virtual_now_) {
+    detail::note_virtual_skip(timers_.top_when() - virtual_now_);
+    virtual_now_ = timers_.top_when();
   }
   move_due_timers();
   for (std::size_t n = ready_.size(); n > 0; --n) {
@@ -131,14 +131,14 @@ double EventLoop::poll_timeout() const {
   }
   if (timers_.empty()) return -1;
   if (virtual_time_) return 0;
-  const double wait = timers_.top()->when - time();
+  const double wait = timers_.top_when() - time();
   return wait > 0 ? wait : 0;
 }
 
 void EventLoop::move_due_timers() {
   if (timers_.empty()) return;
   const double now = time();
-  while (!timers_.empty() && timers_.top()->when <= now) ready_.push(timers_.pop());
+  while (!timers_.empty() && timers_.top_when() <= now) ready_.push(timers_.pop());
 }
 
 // Debug mode: run `r` and log it when it took longer than slow_callback_duration.

@@ -1,4 +1,4 @@
-// The timer heap: a binary min-heap whose nodes remember their slot, so removal is O(log n).
+// The timer heap: a 4-ary min-heap of (deadline, sequence, node); nodes remember their slot.
 #include "aio/detail/timer_heap.hpp"
 
 #include <utility>
@@ -6,14 +6,12 @@
 namespace aio::detail {
 
 void TimerHeap::push(TimerNode* node) {
-  node->sequence = next_sequence_++;
-  nodes_.push_back(node);
-  node->heap_index = static_cast<std::uint32_t>(nodes_.size() - 1);
-  sift_up(node->heap_index);
+  entries_.push_back({});
+  sift_up(entries_.size() - 1, Entry{node->when, next_sequence_++, node});
 }
 
 TimerNode* TimerHeap::pop() {
-  TimerNode* top = nodes_.front();
+  TimerNode* top = entries_.front().node;
   remove(top);
   return top;
 }
@@ -21,47 +19,54 @@ TimerNode* TimerHeap::pop() {
 void TimerHeap::remove(TimerNode* node) {
   const std::size_t i = node->heap_index;
   node->heap_index = TimerNode::not_queued;
-  TimerNode* last = nodes_.back();
-  nodes_.pop_back();
-  if (last == node) return;
-  place(i, last);
-  if (i > 0 && earlier(last, nodes_[(i - 1) / 2])) {
-    sift_up(i);
+  const Entry last = entries_.back();
+  entries_.pop_back();
+  if (i == entries_.size()) return;  // it was the last entry
+  if (i > 0 && earlier(last, entries_[(i - 1) / arity])) {
+    sift_up(i, last);
   } else {
-    sift_down(i);
+    sift_down(i, last);
   }
 }
 
 std::vector<TimerNode*> TimerHeap::release_all() {
-  std::vector<TimerNode*> all = std::move(nodes_);
-  nodes_.clear();
-  for (TimerNode* node : all) node->heap_index = TimerNode::not_queued;
+  std::vector<TimerNode*> all;
+  all.reserve(entries_.size());
+  for (const Entry& e : entries_) {
+    e.node->heap_index = TimerNode::not_queued;
+    all.push_back(e.node);
+  }
+  entries_.clear();
   return all;
 }
 
-void TimerHeap::sift_up(std::size_t i) noexcept {
-  TimerNode* node = nodes_[i];
+// Moves the hole at `i` up until `e` fits there.
+void TimerHeap::sift_up(std::size_t i, Entry e) noexcept {
   while (i > 0) {
-    const std::size_t parent = (i - 1) / 2;
-    if (!earlier(node, nodes_[parent])) break;
-    place(i, nodes_[parent]);
+    const std::size_t parent = (i - 1) / arity;
+    if (!earlier(e, entries_[parent])) break;
+    place(i, entries_[parent]);
     i = parent;
   }
-  place(i, node);
+  place(i, e);
 }
 
-void TimerHeap::sift_down(std::size_t i) noexcept {
-  TimerNode* node = nodes_[i];
-  const std::size_t n = nodes_.size();
+// Moves the hole at `i` down until `e` fits there.
+void TimerHeap::sift_down(std::size_t i, Entry e) noexcept {
+  const std::size_t n = entries_.size();
   for (;;) {
-    std::size_t child = 2 * i + 1;
-    if (child >= n) break;
-    if (child + 1 < n && earlier(nodes_[child + 1], nodes_[child])) ++child;
-    if (!earlier(nodes_[child], node)) break;
-    place(i, nodes_[child]);
-    i = child;
+    const std::size_t first = arity * i + 1;
+    if (first >= n) break;
+    std::size_t best = first;
+    const std::size_t end = first + arity < n ? first + arity : n;
+    for (std::size_t c = first + 1; c < end; ++c) {
+      if (earlier(entries_[c], entries_[best])) best = c;
+    }
+    if (!earlier(entries_[best], e)) break;
+    place(i, entries_[best]);
+    i = best;
   }
-  place(i, node);
+  place(i, e);
 }
 
 }  // namespace aio::detail

@@ -1,9 +1,10 @@
-// aio/detail/timer_heap.hpp — the loop's timers: a binary min-heap on (deadline, sequence).
+// aio/detail/timer_heap.hpp — the loop's timers: a 4-ary min-heap on (deadline, sequence).
 //
-// The sequence number makes equal deadlines run in the order they were scheduled (FIFO).
-// Each node knows its slot, so a cancelled timer leaves the heap at once in O(log n): timer
-// nodes live inside coroutine frames (a sleep allocates nothing), so the heap must never hold
-// a node its owner has destroyed. Insert and remove are O(log n); the earliest is O(1).
+// The sequence number makes equal deadlines run in the order they were scheduled (FIFO). The
+// keys sit in the heap array itself, so sifting compares without touching the timer nodes,
+// which live inside coroutine frames all over memory; each node knows its slot, so a cancelled
+// timer leaves the heap at once in O(log n) (a sleep allocates nothing, so the heap must never
+// hold a node its frame has destroyed). Four children per node halve the depth.
 #pragma once
 
 #include <cstddef>
@@ -16,9 +17,10 @@ namespace aio::detail {
 
 struct TimerNode : Runnable {
   static constexpr std::uint32_t not_queued = static_cast<std::uint32_t>(-1);
-  std::uint32_t heap_index = not_queued;  // first: fits in the Runnable's tail padding
-  double when = 0;
-  std::uint64_t sequence = 0;
+  // The first two fit in the Runnable's padding.
+  std::uint8_t owner_flags = 0;           // free for the node's owner (a sleep's state)
+  std::uint32_t heap_index = not_queued;  // its slot in the heap
+  double when = 0;                        // the deadline (before scheduling, owner's use)
 
   bool in_heap() const noexcept { return heap_index != not_queued; }
 
@@ -28,9 +30,10 @@ struct TimerNode : Runnable {
 
 class TimerHeap {
  public:
-  bool empty() const noexcept { return nodes_.empty(); }
-  std::size_t size() const noexcept { return nodes_.size(); }
-  TimerNode* top() const noexcept { return nodes_.front(); }
+  bool empty() const noexcept { return entries_.empty(); }
+  std::size_t size() const noexcept { return entries_.size(); }
+  TimerNode* top() const noexcept { return entries_.front().node; }
+  double top_when() const noexcept { return entries_.front().when; }
 
   void push(TimerNode* node);
   TimerNode* pop();
@@ -39,17 +42,23 @@ class TimerHeap {
   std::vector<TimerNode*> release_all();
 
  private:
-  static bool earlier(const TimerNode* a, const TimerNode* b) noexcept {
-    return a->when < b->when || (a->when == b->when && a->sequence < b->sequence);
+  struct Entry {
+    double when;
+    std::uint64_t sequence;
+    TimerNode* node;
+  };
+  static constexpr std::size_t arity = 4;
+  static bool earlier(const Entry& a, const Entry& b) noexcept {
+    return a.when < b.when || (a.when == b.when && a.sequence < b.sequence);
   }
-  void place(std::size_t i, TimerNode* node) noexcept {
-    nodes_[i] = node;
-    node->heap_index = static_cast<std::uint32_t>(i);
+  void place(std::size_t i, const Entry& e) noexcept {
+    entries_[i] = e;
+    e.node->heap_index = static_cast<std::uint32_t>(i);
   }
-  void sift_up(std::size_t i) noexcept;
-  void sift_down(std::size_t i) noexcept;
+  void sift_up(std::size_t i, Entry e) noexcept;
+  void sift_down(std::size_t i, Entry e) noexcept;
 
-  std::vector<TimerNode*> nodes_;
+  std::vector<Entry> entries_;
   std::uint64_t next_sequence_ = 0;
 };
 
