@@ -1,0 +1,112 @@
+// aio/detail/wait_queue.hpp — a FIFO of suspended tasks: what queues and locks wait in.
+//
+// asyncio's primitives keep a deque of Futures and wake the first that is not done. Here the
+// waiter is a node inside the awaiting frame, so waiting allocates nothing. wake_one() wakes
+// the first waiter (its task runs one loop turn later, exactly when asyncio's future callback
+// would run it). Cancelling a waiting task unlinks its node and wakes it with CancelledError;
+// a task cancelled after it was woken still gets the CancelledError, and `woken()` lets the
+// primitive pass the wake-up on ("a cancelled waiter takes nothing and strands no one").
+#pragma once
+
+#include <coroutine>
+#include <cstdint>
+#include <string_view>
+
+#include "aio/detail/task_core.hpp"
+
+namespace aio::detail {
+
+class WaitQueue;
+
+class Waiter final : public CancelHook {
+ public:
+  explicit Waiter(WaitQueue& queue) noexcept : queue_(&queue) {}
+  Waiter(const Waiter&) = delete;
+  Waiter& operator=(const Waiter&) = delete;
+  inline ~Waiter();
+
+  bool await_ready() const noexcept { return false; }
+  inline void await_suspend(std::coroutine_handle<> h);
+  /// Returns when woken; throws CancelledError when the task was cancelled.
+  void await_resume() {
+    if (state_ == State::cancelled) task_->throw_cancelled();
+    task_->check_cancel();
+  }
+  inline bool cancel(std::string_view msg) override;
+
+  /// Woken by the primitive (whether or not a cancellation arrived afterwards).
+  bool woken() const noexcept { return state_ == State::woken; }
+
+ private:
+  friend class WaitQueue;
+  enum class State : std::uint8_t { idle, waiting, woken, cancelled };
+
+  WaitQueue* queue_;
+  TaskCore* task_ = nullptr;
+  Waiter* prev_ = nullptr;
+  Waiter* next_ = nullptr;
+  State state_ = State::idle;
+};
+
+class WaitQueue {
+ public:
+  WaitQueue() = default;
+  WaitQueue(const WaitQueue&) = delete;
+  WaitQueue& operator=(const WaitQueue&) = delete;
+
+  bool empty() const noexcept { return !head_; }
+  /// Wakes the first waiter; false if there was none.
+  bool wake_one() {
+    Waiter* w = head_;
+    if (!w) return false;
+    unlink(w);
+    w->state_ = Waiter::State::woken;
+    w->task_->schedule();
+    return true;
+  }
+  void wake_all() {
+    while (wake_one()) {
+    }
+  }
+
+ private:
+  friend class Waiter;
+  void push(Waiter* w) noexcept {
+    w->prev_ = tail_;
+    w->next_ = nullptr;
+    (tail_ ? tail_->next_ : head_) = w;
+    tail_ = w;
+  }
+  void unlink(Waiter* w) noexcept {
+    (w->prev_ ? w->prev_->next_ : head_) = w->next_;
+    (w->next_ ? w->next_->prev_ : tail_) = w->prev_;
+    w->prev_ = w->next_ = nullptr;
+  }
+
+  Waiter* head_ = nullptr;
+  Waiter* tail_ = nullptr;
+};
+
+Waiter::~Waiter() {
+  if (state_ == State::waiting) queue_->unlink(this);  // the frame died while waiting
+}
+
+void Waiter::await_suspend(std::coroutine_handle<> h) {
+  TaskCore& task = TaskCore::current();
+  task_ = &task;
+  task.suspend(h, this);
+  queue_->push(this);
+  state_ = State::waiting;
+  task.after_suspend();
+}
+
+bool Waiter::cancel(std::string_view msg) {
+  if (state_ != State::waiting) return false;
+  queue_->unlink(this);
+  state_ = State::cancelled;
+  task_->note_cancel_message(msg);
+  task_->schedule();
+  return true;
+}
+
+}  // namespace aio::detail

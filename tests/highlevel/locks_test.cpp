@@ -1,0 +1,365 @@
+// Lock, Event, Condition, Semaphore, BoundedSemaphore, Barrier (asyncio-behaviours.md LOCK-*,
+// EVT-*, COND-*, SEM-*, BAR-*), on virtual time.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "support/virtual_loop.hpp"
+
+namespace {
+
+using aio::testing::run_virtual;
+using aio::testing::yield0;
+
+TEST(Lock, IsFifoFair) {  // LOCK-01
+  run_virtual([]() -> aio::Coro<void> {
+    aio::Lock lock;
+    std::vector<int> result;
+    auto c = [&](int n) -> aio::Coro<bool> {
+      if (co_await lock.acquire()) result.push_back(n);
+      co_return true;
+    };
+    EXPECT_TRUE(co_await lock.acquire());
+    auto t1 = aio::create_task(c(1));
+    auto t2 = aio::create_task(c(2));
+    co_await yield0();
+    EXPECT_TRUE(result.empty());
+    lock.release();
+    co_await yield0();
+    EXPECT_EQ(result, std::vector<int>{1});
+    co_await yield0();
+    EXPECT_EQ(result, std::vector<int>{1});
+    auto t3 = aio::create_task(c(3));
+    lock.release();
+    co_await yield0();
+    EXPECT_EQ(result, (std::vector<int>{1, 2}));
+    lock.release();
+    co_await yield0();
+    EXPECT_EQ(result, (std::vector<int>{1, 2, 3}));
+    EXPECT_TRUE(co_await t1 && co_await t2 && co_await t3);
+    lock.release();
+  });
+}
+
+TEST(Lock, ReleaseErrorsAndScoped) {  // LOCK-02, MISC-01
+  run_virtual([]() -> aio::Coro<void> {
+    aio::Lock lock;
+    EXPECT_THROW(lock.release(), aio::RuntimeError);
+    co_await lock.acquire();
+    EXPECT_TRUE(lock.locked());
+    lock.release();
+    EXPECT_FALSE(lock.locked());
+    {
+      auto guard = co_await lock.scoped();
+      EXPECT_TRUE(lock.locked());
+      co_await aio::sleep(0.1);
+      EXPECT_TRUE(lock.locked());
+    }
+    EXPECT_FALSE(lock.locked());
+  });
+}
+
+TEST(Lock, ACancelledWaiterDoesNotTakeTheLock) {  // LOCK-03, LOCK-05, LOCK-06
+  run_virtual([]() -> aio::Coro<void> {
+    aio::Lock lock;
+    co_await lock.acquire();
+    auto t = aio::create_task(lock.acquire());
+    aio::get_running_loop().call_soon([t]() mutable { t.cancel(); });
+    EXPECT_THROW(co_await t, aio::CancelledError);
+    EXPECT_TRUE(lock.locked());
+
+    int lock_count = 0, call_count = 0;
+    auto lockit = [&]() -> aio::Coro<void> {
+      ++call_count;
+      co_await lock.acquire();
+      ++lock_count;
+    };
+    auto t1 = aio::create_task(lockit());
+    auto t2 = aio::create_task(lockit());
+    auto t3 = aio::create_task(lockit());
+    co_await yield0();
+    aio::get_running_loop().call_soon([&] {
+      t1.cancel();
+      lock.release();
+    });
+    EXPECT_THROW(co_await t1, aio::CancelledError);
+    co_await yield0();
+    EXPECT_EQ(lock_count, 1);
+    EXPECT_EQ(call_count, 3);
+    EXPECT_TRUE(t2.done());
+    lock.release();
+    co_await t3;
+    lock.release();
+
+    co_await lock.acquire();  // LOCK-06: woken, then cancelled, passes the lock on
+    auto tb = aio::create_task(lock.acquire());
+    co_await yield0();
+    auto tc = aio::create_task(lock.acquire());
+    tb.cancel();
+    lock.release();
+    co_await yield0();
+    co_await yield0();
+    EXPECT_TRUE(lock.locked());
+    EXPECT_TRUE(tb.cancelled());
+    EXPECT_TRUE(co_await tc);
+  });
+}
+
+TEST(Event, SetWakesEveryWaiter) {  // EVT-01, EVT-02, EVT-03
+  run_virtual([]() -> aio::Coro<void> {
+    aio::Event ev;
+    std::vector<int> result;
+    auto c = [&](int n) -> aio::Coro<void> {
+      if (co_await ev.wait()) result.push_back(n);
+    };
+    auto t1 = aio::create_task(c(1));
+    auto t2 = aio::create_task(c(2));
+    co_await yield0();
+    auto t3 = aio::create_task(c(3));
+    ev.set();
+    co_await yield0();
+    EXPECT_EQ(result, (std::vector<int>{3, 1, 2}));
+    co_await aio::gather(t1, t2, t3);
+    EXPECT_TRUE(co_await ev.wait());
+    ev.clear();
+    EXPECT_FALSE(ev.is_set());
+
+    auto w = aio::create_task(ev.wait());
+    co_await yield0();
+    ev.set();
+    ev.clear();
+    ev.set();
+    ev.set();
+    co_await yield0();
+    EXPECT_TRUE(w.done() && w.result());
+    ev.clear();
+    auto cancelled = aio::create_task(ev.wait());
+    co_await yield0();
+    cancelled.cancel();
+    EXPECT_THROW(co_await cancelled, aio::CancelledError);
+  });
+}
+
+TEST(Condition, NotifyNeedsTheLockReleasedBeforeTheWaiterRuns) {  // COND-01, COND-02
+  run_virtual([]() -> aio::Coro<void> {
+    aio::Condition cond;
+    std::vector<int> result;
+    auto c = [&](int n) -> aio::Coro<void> {
+      co_await cond.acquire();
+      if (co_await cond.wait()) result.push_back(n);
+    };
+    auto t1 = aio::create_task(c(1));
+    auto t2 = aio::create_task(c(2));
+    auto t3 = aio::create_task(c(3));
+    co_await yield0();
+    EXPECT_TRUE(result.empty());
+    EXPECT_FALSE(cond.locked());
+    co_await cond.acquire();
+    cond.notify();
+    co_await yield0();
+    EXPECT_TRUE(result.empty());
+    EXPECT_TRUE(cond.locked());
+    cond.release();
+    co_await yield0();
+    EXPECT_EQ(result, std::vector<int>{1});
+    EXPECT_TRUE(cond.locked());
+    cond.notify(2);
+    co_await yield0();
+    EXPECT_EQ(result, std::vector<int>{1});
+    cond.release();
+    co_await yield0();
+    EXPECT_EQ(result, (std::vector<int>{1, 2}));
+    cond.release();
+    co_await yield0();
+    EXPECT_EQ(result, (std::vector<int>{1, 2, 3}));
+    cond.release();
+    co_await aio::gather(t1, t2, t3);
+  });
+}
+
+TEST(Condition, MisuseCancelAndWaitFor) {  // COND-03, COND-04, COND-05
+  run_virtual([]() -> aio::Coro<void> {
+    aio::Condition cond;
+    EXPECT_THROW(cond.notify(), aio::RuntimeError);
+    EXPECT_THROW(cond.notify_all(), aio::RuntimeError);
+    EXPECT_THROW(co_await cond.wait(), aio::RuntimeError);
+    EXPECT_EQ(co_await cond.wait_for([] { return 7; }), 7);  // already true: no lock needed
+    EXPECT_THROW(co_await cond.wait_for([] { return false; }), aio::RuntimeError);
+
+    co_await cond.acquire();
+    auto w = aio::create_task(cond.wait());
+    co_await yield0();
+    EXPECT_FALSE(cond.locked());
+    co_await cond.acquire();
+    w.cancel();
+    cond.release();
+    EXPECT_THROW(co_await w, aio::CancelledError);
+    EXPECT_TRUE(cond.locked());  // the cancelled wait() re-acquired the lock
+    cond.release();
+
+    bool presult = false;
+    std::vector<int> result;
+    auto waiter = [&]() -> aio::Coro<void> {
+      co_await cond.acquire();
+      co_await cond.wait_for([&] { return presult; });
+      result.push_back(1);
+      cond.release();
+    };
+    auto t = aio::create_task(waiter());
+    co_await yield0();
+    co_await cond.acquire();
+    cond.notify();
+    cond.release();
+    co_await yield0();
+    EXPECT_TRUE(result.empty());
+    presult = true;
+    co_await cond.acquire();
+    cond.notify();
+    cond.release();
+    co_await yield0();
+    co_await yield0();
+    EXPECT_EQ(result, std::vector<int>{1});
+    co_await t;
+  });
+}
+
+TEST(Condition, ATimeoutInsideTheBlockLeavesTheLockHeld) {  // COND-09
+  run_virtual([]() -> aio::Coro<void> {
+    aio::Lock lock;
+    aio::Condition cond(lock);
+    auto guard = co_await cond.scoped();
+    EXPECT_TRUE(lock.locked());
+    EXPECT_THROW(co_await aio::wait_for(cond.wait(), 0.5), aio::TimeoutError);
+    EXPECT_TRUE(cond.locked());
+  });
+}
+
+TEST(Semaphore, ConstructionAndBounds) {  // SEM-01
+  run_virtual([]() -> aio::Coro<void> {
+    EXPECT_TRUE(aio::Semaphore(0).locked());
+    EXPECT_THROW(aio::Semaphore(-1), std::invalid_argument);
+    aio::BoundedSemaphore b;
+    EXPECT_THROW(b.release(), std::invalid_argument);
+    co_await b.acquire();
+    b.release();
+    EXPECT_THROW(b.release(), std::invalid_argument);
+    aio::Semaphore s;
+    s.release();
+    co_await s.acquire();
+    co_await s.acquire();
+    EXPECT_TRUE(s.locked());
+  });
+}
+
+TEST(Semaphore, CountingAndFifoHandOff) {  // SEM-02, SEM-05
+  run_virtual([]() -> aio::Coro<void> {
+    aio::Semaphore sem(3);
+    std::vector<int> result;
+    co_await sem.acquire();
+    co_await sem.acquire();
+    auto c = [&](int n) -> aio::Coro<void> {
+      co_await sem.acquire();
+      result.push_back(n);
+    };
+    auto t1 = aio::create_task(c(1));
+    auto t2 = aio::create_task(c(2));
+    auto t3 = aio::create_task(c(3));
+    co_await yield0();
+    EXPECT_EQ(result, std::vector<int>{1});
+    EXPECT_TRUE(sem.locked());
+    auto t4 = aio::create_task(c(4));
+    sem.release();
+    sem.release();
+    co_await yield0();
+    EXPECT_EQ(result, (std::vector<int>{1, 2, 3}));
+    EXPECT_TRUE(sem.locked());
+    EXPECT_FALSE(t4.done());
+    t4.cancel();
+    co_await aio::gather(t1, t2, t3);
+
+    aio::Semaphore one(1);
+    std::vector<std::string> log;
+    auto worker = [&](std::string tag) -> aio::Coro<void> {
+      for (std::string round : {"_1", "_2"}) {
+        co_await one.acquire();
+        log.push_back(tag + round);
+        co_await aio::sleep(0.01);
+        one.release();
+      }
+    };
+    co_await aio::gather(worker("c1"), worker("c2"), worker("c3"));
+    EXPECT_EQ(log, (std::vector<std::string>{"c1_1", "c2_1", "c3_1", "c1_2", "c2_2", "c3_2"}));
+  });
+}
+
+TEST(Semaphore, WaitersCancelledBeforeBeingWoken) {  // SEM-03, SEM-06
+  run_virtual([]() -> aio::Coro<void> {
+    aio::Semaphore sem(0);
+    auto t1 = aio::create_task(sem.acquire());
+    auto t2 = aio::create_task(sem.acquire());
+    auto t3 = aio::create_task(sem.acquire());
+    auto t4 = aio::create_task(sem.acquire());
+    co_await yield0();
+    t1.cancel();
+    t2.cancel();
+    sem.release();
+    co_await yield0();
+    co_await yield0();
+    EXPECT_TRUE(t3.done());
+    EXPECT_FALSE(t4.done());
+    t4.cancel();
+
+    aio::Semaphore s2(0);
+    auto a = aio::create_task(s2.acquire());
+    auto b = aio::create_task(s2.acquire());
+    co_await yield0();
+    a.cancel();
+    s2.release();
+    co_await yield0();
+    co_await yield0();
+    EXPECT_TRUE(s2.locked());
+    EXPECT_TRUE(b.done());
+  });
+}
+
+TEST(Barrier, ArrivalIndicesAndReset) {  // BAR-01, BAR-02, BAR-06, BAR-07, BAR-08
+  run_virtual([]() -> aio::Coro<void> {
+    EXPECT_THROW(aio::Barrier(0), std::invalid_argument);
+    aio::Barrier barrier(5);
+    EXPECT_EQ(barrier.parties(), 5);
+    EXPECT_EQ(barrier.n_waiting(), 0);
+    EXPECT_FALSE(barrier.broken());
+    std::vector<aio::Task<std::int64_t>> ts;
+    for (int i = 0; i < 5; ++i) ts.push_back(aio::create_task(barrier.wait()));
+    auto indices = co_await aio::gather(ts);
+    std::sort(indices.begin(), indices.end());
+    EXPECT_EQ(indices, (std::vector<std::int64_t>{0, 1, 2, 3, 4}));
+    EXPECT_EQ(barrier.n_waiting(), 0);
+
+    aio::Barrier three(3);
+    auto w1 = aio::create_task(three.wait());
+    auto w2 = aio::create_task(three.wait());
+    co_await yield0();
+    EXPECT_EQ(three.n_waiting(), 2);
+    w1.cancel();
+    EXPECT_THROW(co_await w1, aio::CancelledError);
+    EXPECT_EQ(three.n_waiting(), 1);
+    co_await three.reset();  // the waiting party gets BrokenBarrierError
+    EXPECT_THROW(co_await w2, aio::BrokenBarrierError);
+    EXPECT_EQ(three.n_waiting(), 0);
+    EXPECT_FALSE(three.broken());
+
+    co_await three.abort();
+    EXPECT_TRUE(three.broken());
+    EXPECT_THROW(co_await three.wait(), aio::BrokenBarrierError);
+    co_await three.reset();
+    EXPECT_FALSE(three.broken());
+    aio::Barrier single(1);
+    EXPECT_EQ(co_await single.wait(), 0);
+    EXPECT_EQ(co_await single.wait(), 0);
+  });
+}
+
+}  // namespace
