@@ -4,7 +4,7 @@
 // Usage: aio-bench [--backend=epoll|io_uring|automatic] [--join=gather|each] WORKLOAD ARG
 //   spawn N           N tasks, each yields once (sleep(0)) and returns i; main gathers them all
 //   timers N          N tasks, each sleeps a pseudo-random d in [0, 1) s (the shared LCG)
-//   pingpong N        not available yet (aio has no Queue): exit 2
+//   pingpong N        two tasks pass a token N times through two aio::Queue(1)s
 //   echo-server PORT  not available yet (aio has no sockets): exit 2
 // --join=each awaits the tasks one by one instead of with one gather (a diagnostic, default
 // gather). Extra JSON keys: create_s (the task-creation loop, part of seconds); user_s, sys_s,
@@ -118,6 +118,31 @@ aio::Coro<void> spawn_main(std::int64_t n, Join join, Result& out) {
   out.usage = {u1.user - u0.user, u1.sys - u0.sys, u1.minflt - u0.minflt};
 }
 
+// ------------------------------------------------------------- pingpong
+
+// The peer: N times v = get(ping); put(pong, v + 1).
+aio::Coro<void> pong_peer(aio::Queue<std::int64_t>& ping, aio::Queue<std::int64_t>& pong,
+                          std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) co_await pong.put(co_await ping.get() + 1);
+}
+
+aio::Coro<void> pingpong_main(std::int64_t n, Result& out) {
+  aio::Queue<std::int64_t> ping(1), pong(1);
+  const Usage u0 = Usage::now();
+  const double t0 = now_s();
+  auto peer = aio::create_task(pong_peer(ping, pong, n));
+  std::int64_t v = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    co_await ping.put(v);
+    v = co_await pong.get();
+  }
+  co_await peer;
+  out.seconds = now_s() - t0;
+  const Usage u1 = Usage::now();
+  out.usage = {u1.user - u0.user, u1.sys - u0.sys, u1.minflt - u0.minflt};
+  out.sum = v;
+}
+
 // --------------------------------------------------------------- timers
 
 aio::Coro<std::int64_t> sleeper(std::int64_t i, double d) {
@@ -205,16 +230,13 @@ int main(int argc, char** argv) {
   std::int64_t n = 0;
   if (!parse_count(argv[argi + 1], n)) return usage("the argument must be a non-negative integer");
 
-  if (workload == "pingpong") {
-    std::fprintf(stderr, "aio-bench: pingpong is not available: aio has no Queue yet\n");
-    return exit_usage;
-  }
   if (workload == "echo-server") {
     std::fprintf(stderr, "aio-bench: echo-server is not available: aio has no sockets yet\n");
     return exit_usage;
   }
   const bool spawn = workload == "spawn";
-  if (!spawn && workload != "timers") {
+  const bool pingpong = workload == "pingpong";
+  if (!spawn && !pingpong && workload != "timers") {
     return usage(("unknown workload " + std::string(workload)).c_str());
   }
 
@@ -233,6 +255,8 @@ int main(int argc, char** argv) {
   try {
     if (spawn) {
       runner->run(spawn_main(n, join, r));
+    } else if (pingpong) {
+      runner->run(pingpong_main(n, r));
     } else {
       runner->run(timers_main(n, join, r));
     }
@@ -242,7 +266,7 @@ int main(int argc, char** argv) {
     return exit_check_failed;
   }
 
-  const std::int64_t expected = n * (n - 1) / 2;
+  const std::int64_t expected = pingpong ? n : n * (n - 1) / 2;
   if (r.sum != expected) {
     std::fprintf(stderr, "aio-bench: %s: bad sum %lld, expected %lld\n",
                  std::string(workload).c_str(), static_cast<long long>(r.sum),
@@ -251,11 +275,11 @@ int main(int argc, char** argv) {
   }
 
   const double rate = r.seconds > 0 ? static_cast<double>(n) / r.seconds : 0.0;
-  if (spawn) {
+  if (spawn || pingpong) {
     std::printf(
-        "{\"workload\":\"spawn\",\"impl\":\"aio\",\"n\":%lld,\"seconds\":%.9f,"
+        "{\"workload\":\"%s\",\"impl\":\"aio\",\"n\":%lld,\"seconds\":%.9f,"
         "\"ops_per_s\":%.3f,",
-        static_cast<long long>(n), r.seconds, rate);
+        spawn ? "spawn" : "pingpong", static_cast<long long>(n), r.seconds, rate);
   } else {
     std::printf(
         "{\"workload\":\"timers\",\"impl\":\"aio\",\"n\":%lld,\"seconds\":%.9f,"
