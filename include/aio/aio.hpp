@@ -6,6 +6,7 @@
 #include "aio/duration.hpp"
 #include "aio/errors.hpp"
 #include "aio/future.hpp"
+#include "aio/generator.hpp"
 #include "aio/handle.hpp"
 #include "aio/locks.hpp"
 #include "aio/loop.hpp"

@@ -17,6 +17,7 @@
 #include <string>
 #include <thread>
 #include <type_traits>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -34,6 +35,17 @@ namespace aio {
 namespace detail {
 class Backend;
 struct LoopAccess;
+
+/// What a loop knows of a live async generator: enough to close it at shutdown.
+class GeneratorBase {
+ public:
+  /// aclose(), type-erased.
+  virtual Coro<void> close() = 0;
+  EventLoop* loop = nullptr;  // the loop whose registry holds it
+
+ protected:
+  ~GeneratorBase() = default;
+};
 }  // namespace detail
 
 /// What the loop's exception handler is given (asyncio's context dict).
@@ -112,6 +124,10 @@ class EventLoop {
 
   bool uses_virtual_time() const noexcept { return virtual_time_; }
 
+  /// Closes (aclose()) every async generator still suspended; errors go to the exception
+  /// handler. run() calls it after cancelling the remaining tasks.
+  Coro<void> shutdown_asyncgens();
+
  private:
   friend struct detail::LoopAccess;
 
@@ -143,6 +159,7 @@ class EventLoop {
   std::mutex threadsafe_mutex_;
   std::vector<detail::Runnable*> threadsafe_queue_;
   std::atomic<bool> threadsafe_pending_{false};
+  std::unordered_set<detail::GeneratorBase*> generators_;
 };
 
 /// The loop running in this thread; RuntimeError("no running event loop") when none.
@@ -179,6 +196,9 @@ struct LoopAccess {
     return std::exchange(loop.interrupt_, nullptr);
   }
   static TaskCore* tasks(EventLoop& loop) noexcept { return loop.tasks_; }
+  static std::unordered_set<GeneratorBase*>& generators(EventLoop& loop) noexcept {
+    return loop.generators_;
+  }
 };
 
 }  // namespace detail

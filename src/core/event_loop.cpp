@@ -245,6 +245,8 @@ void EventLoop::close() {
   }
   // Destroying those frames may have queued nothing (the loop is closed), but be thorough.
   discard_scheduled();
+  for (detail::GeneratorBase* g : generators_) g->loop = nullptr;  // forget them
+  generators_.clear();
 }
 
 void EventLoop::call_exception_handler(const ExceptionContext& context) noexcept {

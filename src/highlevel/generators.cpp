@@ -1,0 +1,51 @@
+// The loop's registry of live async generators, and shutdown_asyncgens().
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "aio/generator.hpp"
+
+namespace aio {
+
+namespace detail {
+
+void register_generator(GeneratorBase* g) {
+  EventLoop& loop = running_loop();
+  LoopAccess::generators(loop).insert(g);
+  g->loop = &loop;
+}
+
+void unregister_generator(GeneratorBase* g) noexcept {
+  if (g->loop) LoopAccess::generators(*g->loop).erase(g);
+  g->loop = nullptr;
+}
+
+void report_generator_destroyed(const char* function) noexcept {
+  const EventLoop* loop = this_thread.running_loop;
+  const char* env = std::getenv("AIO_DEBUG");
+  const bool debug = (loop && loop->get_debug()) || (env && *env && std::strcmp(env, "0") != 0);
+  if (debug) {
+    std::fprintf(stderr,
+                 "aio: async generator '%s' was destroyed while suspended: its asynchronous "
+                 "cleanup did not run (aclose() it, or let shutdown_asyncgens() close it)\n",
+                 function);
+  }
+}
+
+}  // namespace detail
+
+Coro<void> EventLoop::shutdown_asyncgens() {
+  std::vector<detail::GeneratorBase*> closing(generators_.begin(), generators_.end());
+  for (detail::GeneratorBase* g : closing) {
+    if (!generators_.count(g)) continue;  // closed meanwhile by another's cleanup
+    try {
+      co_await g->close();
+    } catch (...) {
+      call_exception_handler({"an error occurred during closing of asynchronous generator",
+                              std::current_exception(), std::nullopt});
+    }
+  }
+}
+
+}  // namespace aio
