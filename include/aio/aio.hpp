@@ -5,6 +5,7 @@
 #include "aio/coro.hpp"
 #include "aio/duration.hpp"
 #include "aio/errors.hpp"
+#include "aio/executor.hpp"
 #include "aio/future.hpp"
 #include "aio/generator.hpp"
 #include "aio/handle.hpp"
@@ -17,4 +18,5 @@
 #include "aio/task.hpp"
 #include "aio/task_group.hpp"
 #include "aio/tasks.hpp"
+#include "aio/threads.hpp"
 #include "aio/timeouts.hpp"

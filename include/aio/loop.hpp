@@ -25,8 +25,10 @@
 #include "aio/detail/runnable.hpp"
 #include "aio/detail/timer_heap.hpp"
 #include "aio/duration.hpp"
+#include "aio/executor.hpp"
 #include "aio/future.hpp"
 #include "aio/handle.hpp"
+#include "aio/outcome.hpp"
 #include "aio/run_options.hpp"
 #include "aio/task.hpp"
 
@@ -124,6 +126,15 @@ class EventLoop {
 
   bool uses_virtual_time() const noexcept { return virtual_time_; }
 
+  /// Runs fn() on `executor` (nullptr: the default ThreadPoolExecutor) and returns a Future
+  /// of its result, completed on this loop's thread. Cancelling the Future does not stop fn.
+  template <class F>
+  auto run_in_executor(Executor* executor, F fn);
+  void set_default_executor(std::shared_ptr<Executor> executor);
+  /// Waits (without blocking the loop) for the default executor's work to finish and shuts it
+  /// down; run() calls it at the end.
+  Coro<void> shutdown_default_executor();
+
   /// Closes (aclose()) every async generator still suspended; errors go to the exception
   /// handler. run() calls it after cancelling the remaining tasks.
   Coro<void> shutdown_asyncgens();
@@ -160,6 +171,10 @@ class EventLoop {
   std::vector<detail::Runnable*> threadsafe_queue_;
   std::atomic<bool> threadsafe_pending_{false};
   std::unordered_set<detail::GeneratorBase*> generators_;
+  std::shared_ptr<Executor> default_executor_;
+  bool executor_shutdown_called_ = false;
+
+  Executor& default_executor();
 };
 
 /// The loop running in this thread; RuntimeError("no running event loop") when none.
@@ -216,6 +231,53 @@ auto EventLoop::run_until_complete(A&& aw) {
   } else {
     return future.core()->take();
   }
+}
+
+template <class F>
+auto EventLoop::run_in_executor(Executor* executor, F fn) {
+  using R = std::invoke_result_t<F&>;
+  check_open();
+  Executor& runner = executor ? *executor : default_executor();
+  Future<R> future = create_future<R>();
+  // The worker never touches the future (its reference count is this thread's): it hands the
+  // outcome back through call_soon_threadsafe, with the reference taken here.
+  detail::FutureCore<R>* core = future.core();
+  core->add_ref();
+  try {
+    runner.submit([this, core, fn = std::move(fn)]() mutable {
+      std::optional<Outcome<R>> outcome;
+      try {
+        if constexpr (std::is_void_v<R>) {
+          fn();
+          outcome.emplace();
+        } else {
+          outcome.emplace(fn());
+        }
+      } catch (...) {
+        outcome.emplace(std::current_exception());
+      }
+      try {
+        call_soon_threadsafe([core, outcome = std::move(*outcome)]() mutable {
+          Future<R> f(Future<R>::adopt, core);
+          core->release();
+          if (f.done()) return;  // cancelled meanwhile
+          if (!outcome.has_value()) {
+            f.set_exception(outcome.exception());
+          } else if constexpr (std::is_void_v<R>) {
+            f.set_result();
+          } else {
+            f.set_result(std::move(outcome).value());
+          }
+        });
+      } catch (...) {
+        // The loop closed while fn ran: nobody can take the result (the reference is left).
+      }
+    });
+  } catch (...) {
+    core->release();
+    throw;
+  }
+  return future;
 }
 
 template <class F>

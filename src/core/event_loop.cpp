@@ -46,6 +46,8 @@ EventLoop::~EventLoop() {
     std::abort();
   }
   close();
+  // Executor threads may still report to this loop: they are done before it goes.
+  if (default_executor_) default_executor_->shutdown(true);
   detail::unregister_loop(this);
 }
 
@@ -235,6 +237,7 @@ void EventLoop::close() {
     closed_ = true;
   }
   discard_scheduled();
+  if (default_executor_) default_executor_->shutdown(false);  // no new work (asyncio's close())
   // Tasks still pending are abandoned: whoever waits on them is dropped, and the loop's own
   // reference goes (a task nobody else holds is destroyed here, running its destructors).
   while (tasks_) {

@@ -60,6 +60,7 @@ void Runner::close() {
   } finally{*this};
   cancel_all_tasks(*loop_);
   loop_->run_until_complete(loop_->shutdown_asyncgens());
+  loop_->run_until_complete(loop_->shutdown_default_executor());
 }
 
 Runner::~Runner() {

@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <future>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -57,6 +60,73 @@ TEST(Threadsafe, CallSoonThreadsafeFromManyThreadsKeepsEachThreadsOrder) {
     EXPECT_EQ(seen[t].size(), static_cast<std::size_t>(calls));
     EXPECT_TRUE(std::is_sorted(seen[t].begin(), seen[t].end()));
   }
+}
+
+TEST(Threads, ToThreadRunsOnAWorkerWithoutBlockingTheLoop) {
+  aio::run([]() -> aio::Coro<void> {
+    const auto loop_thread = std::this_thread::get_id();
+    int ticks = 0;
+    auto ticker = [&]() -> aio::Coro<void> {
+      for (;;) {
+        ++ticks;
+        co_await aio::sleep(0.001);
+      }
+    };
+    auto t = aio::create_task(ticker());
+    auto worker_thread = co_await aio::to_thread([] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      return std::this_thread::get_id();
+    });
+    EXPECT_NE(worker_thread, loop_thread);
+    EXPECT_GT(ticks, 5);  // the loop kept running meanwhile
+    t.cancel();
+    EXPECT_EQ(co_await aio::to_thread([](int a, int b) { return a + b; }, 2, 3), 5);
+    EXPECT_THROW(co_await aio::to_thread([] { throw std::runtime_error("in a thread"); }),
+                 std::runtime_error);
+  }());
+}
+
+TEST(Threads, RunInExecutorWithACustomExecutor) {
+  aio::run([]() -> aio::Coro<void> {
+    auto& loop = aio::get_running_loop();
+    aio::ThreadPoolExecutor pool(2);
+    std::atomic<int> ran{0};
+    std::vector<aio::Future<int>> fs;
+    for (int i = 0; i < 20; ++i) {
+      fs.push_back(loop.run_in_executor(&pool, [i, &ran] {
+        ++ran;
+        return i * i;
+      }));
+    }
+    auto squares = co_await aio::gather(fs);
+    EXPECT_EQ(ran.load(), 20);
+    EXPECT_EQ(squares.at(19), 361);
+    loop.set_default_executor(std::make_shared<aio::ThreadPoolExecutor>(1));
+    co_await loop.run_in_executor(nullptr, [] {});
+    co_await loop.shutdown_default_executor();
+    EXPECT_THROW(loop.run_in_executor(nullptr, [] {}), aio::RuntimeError);
+  }());
+}
+
+TEST(Threads, RunCoroutineThreadsafeFromAnotherThread) {
+  aio::EventLoop loop;
+  std::thread other([&] {
+    auto answer = [](int x) -> aio::Coro<int> {
+      co_await aio::sleep(0.01);
+      co_return x * 2;
+    };
+    std::future<int> f = aio::run_coroutine_threadsafe(answer(21), loop);
+    EXPECT_EQ(f.get(), 42);
+    auto fails = []() -> aio::Coro<void> {
+      throw std::runtime_error("inside the loop");
+      co_return;
+    };
+    std::future<void> g = aio::run_coroutine_threadsafe(fails(), loop);
+    EXPECT_THROW(g.get(), std::runtime_error);
+    loop.call_soon_threadsafe([&] { loop.stop(); });
+  });
+  loop.run_forever();
+  other.join();
 }
 
 }  // namespace

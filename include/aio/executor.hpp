@@ -1,0 +1,52 @@
+// aio/executor.hpp — concurrent.futures' role in asyncio: where blocking work runs.
+//
+// An Executor runs plain callables on other threads. ThreadPoolExecutor is asyncio's default
+// executor: up to min(32, cores + 4) worker threads, started only as work arrives, kept for
+// reuse. loop.run_in_executor() and aio::to_thread() use the loop's default one unless told
+// otherwise. submit() is thread-safe.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace aio {
+
+class Executor {
+ public:
+  virtual ~Executor() = default;
+  /// Runs `work` on some thread, some time soon. RuntimeError after shutdown().
+  virtual void submit(std::function<void()> work) = 0;
+  /// No more submissions; with `wait`, returns once all submitted work has run.
+  virtual void shutdown(bool wait = true) = 0;
+};
+
+class ThreadPoolExecutor final : public Executor {
+ public:
+  /// 0: asyncio's default, min(32, cores + 4).
+  explicit ThreadPoolExecutor(std::size_t max_workers = 0);
+  ~ThreadPoolExecutor() override;  // shutdown(true)
+  ThreadPoolExecutor(const ThreadPoolExecutor&) = delete;
+  ThreadPoolExecutor& operator=(const ThreadPoolExecutor&) = delete;
+
+  void submit(std::function<void()> work) override;
+  void shutdown(bool wait = true) override;
+  std::size_t max_workers() const noexcept { return max_workers_; }
+
+ private:
+  void work_loop();
+
+  std::size_t max_workers_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> queue_;
+  std::vector<std::thread> workers_;
+  std::size_t idle_ = 0;
+  bool shutdown_ = false;
+};
+
+}  // namespace aio
