@@ -11,6 +11,7 @@
 #include <atomic>
 #include <exception>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -113,6 +114,11 @@ class EventLoop {
     return make_task(*this, detail::await_in_coro(std::move(aw)), std::move(name));
   }
 
+  /// Runs `callback` (as a loop callback) when signal `sig` arrives; RuntimeError if another
+  /// loop handles signals. remove_signal_handler() restores the default; false if none was set.
+  void add_signal_handler(int sig, std::function<void()> callback);
+  bool remove_signal_handler(int sig);
+
   void set_exception_handler(ExceptionHandler handler) { handler_ = std::move(handler); }
   const ExceptionHandler& get_exception_handler() const noexcept { return handler_; }
   /// Passes `context` to the handler (or the default one, which logs to stderr).
@@ -172,9 +178,12 @@ class EventLoop {
   std::atomic<bool> threadsafe_pending_{false};
   std::unordered_set<detail::GeneratorBase*> generators_;
   std::shared_ptr<Executor> default_executor_;
+  std::map<int, std::function<void()>> signal_handlers_;
   bool executor_shutdown_called_ = false;
 
   Executor& default_executor();
+  void dispatch_signals();
+  void remove_all_signal_handlers() noexcept;
 };
 
 /// The loop running in this thread; RuntimeError("no running event loop") when none.

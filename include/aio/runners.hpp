@@ -30,7 +30,15 @@ class Runner {
   T run(Coro<T> coro) {
     check_can_run();
     EventLoop& loop = get_loop();
-    return loop.run_until_complete(loop.create_task(std::move(coro)));
+    Task<T> task = loop.create_task(std::move(coro));
+    Interrupts interrupts(loop, task);
+    try {
+      return loop.run_until_complete(task);
+    } catch (const CancelledError&) {
+      // Interrupted, and no one else cancelled the task: Ctrl+C is what the caller sees.
+      if (interrupts.interrupted() && task.uncancel() == 0) throw KeyboardInterrupt();
+      throw;
+    }
   }
   /// The runner's loop (made on first use); RuntimeError("Runner is closed") after close().
   EventLoop& get_loop();
@@ -38,6 +46,22 @@ class Runner {
   void close();
 
  private:
+  // While a run() is on: Ctrl+C (SIGINT) cancels the main task (asyncio's Runner does this when
+  // SIGINT has its default handler and this is the main thread's run).
+  class Interrupts {
+   public:
+    Interrupts(EventLoop& loop, TaskRef main);
+    ~Interrupts();
+    Interrupts(const Interrupts&) = delete;
+    Interrupts& operator=(const Interrupts&) = delete;
+    bool interrupted() const noexcept { return *interrupted_; }
+
+   private:
+    EventLoop& loop_;
+    std::shared_ptr<bool> interrupted_ = std::make_shared<bool>(false);
+    bool installed_ = false;
+  };
+
   void check_can_run() const;
 
   RunOptions options_;

@@ -109,6 +109,7 @@ void EventLoop::run_once() {
   const double timeout = poll_timeout();
   if (timeout != 0 || backend_->has_io()) backend_->poll(timeout);
   drain_threadsafe_queue();
+  dispatch_signals();
   if (virtual_time_ && ready_.empty() && !timers_.empty() && timers_.top_when() > virtual_now_) {
     detail::note_virtual_skip(timers_.top_when() - virtual_now_);
     virtual_now_ = timers_.top_when();
@@ -237,6 +238,7 @@ void EventLoop::close() {
     closed_ = true;
   }
   discard_scheduled();
+  remove_all_signal_handlers();
   if (default_executor_) default_executor_->shutdown(false);  // no new work (asyncio's close())
   // Tasks still pending are abandoned: whoever waits on them is dropped, and the loop's own
   // reference goes (a task nobody else holds is destroyed here, running its destructors).

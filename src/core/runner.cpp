@@ -27,6 +27,25 @@ void cancel_all_tasks(EventLoop& loop) {
 
 }  // namespace
 
+namespace detail {
+bool sigint_is_default();
+int sigint_number() noexcept;
+bool is_main_thread() noexcept;
+}  // namespace detail
+
+Runner::Interrupts::Interrupts(EventLoop& loop, TaskRef main) : loop_(loop) {
+  if (!detail::is_main_thread() || !detail::sigint_is_default()) return;
+  loop.add_signal_handler(detail::sigint_number(), [main, flag = interrupted_]() mutable {
+    *flag = true;
+    main.cancel();
+  });
+  installed_ = true;
+}
+
+Runner::Interrupts::~Interrupts() {
+  if (installed_ && !loop_.is_closed()) loop_.remove_signal_handler(detail::sigint_number());
+}
+
 EventLoop& Runner::get_loop() {
   if (closed_) throw RuntimeError("Runner is closed");
   if (!loop_) {
