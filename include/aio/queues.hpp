@@ -45,13 +45,8 @@ class BasicQueue {
   Coro<void> put(T item) {
     while (full()) {
       if (shutdown_) throw QueueShutDown();
-      Waiter w(putters_);
-      std::exception_ptr error;
-      try {
-        co_await w;
-      } catch (...) {
-        error = std::current_exception();
-      }
+      WaitIn w(putters_);
+      std::exception_ptr error = co_await w;
       if (error) {
         // Woken by a get, but cancelled: pass the room on.
         if (w.woken() && !full()) putters_.wake_one();
@@ -65,13 +60,8 @@ class BasicQueue {
   Coro<T> get() {
     while (empty()) {
       if (shutdown_) throw QueueShutDown();
-      Waiter w(getters_);
-      std::exception_ptr error;
-      try {
-        co_await w;
-      } catch (...) {
-        error = std::current_exception();
-      }
+      WaitIn w(getters_);
+      std::exception_ptr error = co_await w;
       if (error) {
         // Woken by a put, but cancelled: pass the item on.
         if (w.woken() && !empty()) getters_.wake_one();

@@ -16,13 +16,8 @@ Coro<bool> Lock::acquire() {
     locked_ = true;
     co_return true;
   }
-  detail::Waiter w(waiters_);
-  std::exception_ptr error;
-  try {
-    co_await w;
-  } catch (...) {
-    error = std::current_exception();
-  }
+  detail::WaitIn w(waiters_);
+  std::exception_ptr error = co_await w;
   if (w.woken()) --woken_;
   if (error) {
     // Cancelled: if the lock is free, make sure the next waiter runs (it may have been ours).
@@ -63,13 +58,8 @@ Coro<bool> Event::wait() {
 Coro<bool> Condition::wait() {
   if (!locked()) throw RuntimeError("cannot wait on un-acquired lock");
   release();
-  detail::Waiter w(waiters_);
-  std::exception_ptr error;
-  try {
-    co_await w;
-  } catch (...) {
-    error = std::current_exception();
-  }
+  detail::WaitIn w(waiters_);
+  std::exception_ptr error = co_await w;
   // Any error may have come after we were notified: notify another task instead (a spurious
   // wake-up, which the protocol allows).
   if (error) wake(1);
@@ -112,13 +102,8 @@ Coro<bool> Semaphore::acquire() {
     --value_;
     co_return true;
   }
-  detail::Waiter w(waiters_);
-  std::exception_ptr error;
-  try {
-    co_await w;
-  } catch (...) {
-    error = std::current_exception();
-  }
+  detail::WaitIn w(waiters_);
+  std::exception_ptr error = co_await w;
   if (w.woken()) {
     --woken_;
     // Woken (the value was counted for us) but cancelled: give it back.

@@ -10,6 +10,7 @@
 
 #include <coroutine>
 #include <cstdint>
+#include <exception>
 #include <string_view>
 
 #include "aio/detail/task_core.hpp"
@@ -108,5 +109,26 @@ bool Waiter::cancel(std::string_view msg) {
   task_->schedule();
   return true;
 }
+
+/// Waits in a queue without throwing: `co_await` gives what ended the wait abnormally (the
+/// CancelledError), or null when woken; woken() tells whether a wake-up was received first.
+class WaitIn {
+ public:
+  explicit WaitIn(WaitQueue& queue) noexcept : waiter_(queue) {}
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> h) { waiter_.await_suspend(h); }
+  std::exception_ptr await_resume() noexcept {
+    try {
+      waiter_.await_resume();
+      return nullptr;
+    } catch (...) {
+      return std::current_exception();
+    }
+  }
+  bool woken() const noexcept { return waiter_.woken(); }
+
+ private:
+  Waiter waiter_;
+};
 
 }  // namespace aio::detail
