@@ -11,8 +11,12 @@ virtual_asyncio.py (CPython's asyncio on a virtual clock), then checks that
 - their stdouts are the same, line for line, once normalised for what cannot be the same:
   the file name before " executed in" (Python's __file__, C++'s __FILE__) is cut down to its
   stem, wall-clock times HH:MM:SS are masked, and --python-sub rewrites Python's lines where
-  the port prints the nearest C++ equivalent (an object's repr). --unordered sorts each run of
-  consecutive lines matching a pattern, for output whose order CPython leaves to set iteration.
+  the port prints the nearest C++ equivalent (an object's repr). --sub rewrites both sides'
+  lines alike, for what differs from run to run (a duration measured in real time), and
+  --relabel replaces each distinct string matching a pattern (a random id) with #1, #2... in
+  the order of first appearance, so the same value must still come back at the same places.
+  --unordered sorts each run of consecutive lines matching a pattern, for output whose order
+  CPython leaves to set iteration.
   Decimal numbers may differ by --number-tolerance: they are durations from perf_counter(),
   which counts the real time a program runs besides the virtual time it skips (and all of it
   for a blocking sleep), and a loaded machine stretches that.
@@ -38,7 +42,11 @@ def run(command, env_extra):
     return done, time.monotonic() - start
 
 
-def normalise(text, subs, unordered):
+def normalise(text, subs, unordered, relabel=()):
+    labels = {}
+    for pattern in relabel:
+        text = re.sub(pattern, lambda m: labels.setdefault((pattern, m.group(0)),
+                                                           f"#{len(labels) + 1}"), text)
     lines = []
     for line in text.splitlines():
         line = re.sub(r"\S+(?= executed in )", lambda m: os.path.splitext(os.path.basename(
@@ -84,6 +92,9 @@ def main():
     parser.add_argument("--unordered", action="append", default=[], metavar="REGEX")
     parser.add_argument("--python-sub", nargs=2, action="append", default=[],
                         metavar=("REGEX", "REPLACEMENT"))
+    parser.add_argument("--sub", nargs=2, action="append", default=[],
+                        metavar=("REGEX", "REPLACEMENT"))
+    parser.add_argument("--relabel", action="append", default=[], metavar="REGEX")
     parser.add_argument("--number-tolerance", type=float, default=0.1)
     parser.add_argument("args", nargs="*", help="arguments for both programs (after --)")
     ns = parser.parse_args()
@@ -108,8 +119,8 @@ def main():
             if abs(seconds - expected) > ns.tolerance:
                 failures.append(f"{name} took {seconds:.3f} virtual seconds, not {expected:.3f}")
 
-    expected = normalise(py.stdout, ns.python_sub, ns.unordered)
-    actual = normalise(cpp.stdout, [], ns.unordered)
+    expected = normalise(py.stdout, ns.sub + ns.python_sub, ns.unordered, ns.relabel)
+    actual = normalise(cpp.stdout, ns.sub, ns.unordered, ns.relabel)
     if len(expected) == len(actual):
         actual = [e if same_but_decimals(e, a, ns.number_tolerance) else a
                   for e, a in zip(expected, actual)]
