@@ -6,9 +6,10 @@ examples run instantly and deterministically:
 - Every loop the program makes (asyncio.run, Runner, get_event_loop, new_event_loop) is a
   VirtualEventLoop: a SelectorEventLoop whose time() reads a process-wide virtual clock. When
   the loop would wait in select() with nothing ready, the clock jumps by the timeout instead.
-  Each read of the clock advances it by 1 ns, as a real clock moves between reads, so timers
-  set one after the other get distinct deadlines and fire in that order, as they do in real
-  runs (CPython's timer heap does not order equal deadlines).
+- Timers due at the same virtual instant fire in the order they were set (CPython's timer heap
+  does not order equal deadlines), all in the same loop iteration: aio's rule. In real runs
+  such timers are set microseconds apart (the one set earlier nearly always first) and the
+  loop wakes late enough to take them together.
 - time.sleep() jumps the clock too (the loop is blocked all the same, but nobody waits).
 - time.perf_counter() adds the time skipped, like aio::perf_counter(): a program that times
   itself prints the duration it would have had in real time.
@@ -21,6 +22,8 @@ and on a timer at once sees the timer fire early: the clock jumps when no fd is 
 
 import asyncio
 import atexit
+import heapq
+import itertools
 import os
 import runpy
 import selectors
@@ -28,7 +31,6 @@ import sys
 import time
 
 _real_perf_counter = time.perf_counter
-_TICK = 1e-9
 
 
 class _Clock:
@@ -53,13 +55,41 @@ class _VirtualSelector(selectors.DefaultSelector):
         return []
 
 
+class _FifoTimerHandle(asyncio.TimerHandle):
+    """A TimerHandle that orders equal deadlines by creation (the heap compares with <)."""
+
+    __slots__ = ("_seq",)
+    _counter = itertools.count()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._seq = next(self._counter)
+
+    def __lt__(self, other):
+        return (self._when, self._seq) < (other._when, other._seq)
+
+
 class VirtualEventLoop(asyncio.SelectorEventLoop):
     def __init__(self):
         super().__init__(_VirtualSelector())
 
     def time(self):
-        _Clock.now += _TICK
         return _Clock.now
+
+    def call_at(self, when, callback, *args, context=None):
+        # BaseEventLoop.call_at (3.11), with a _FifoTimerHandle.
+        if when is None:
+            raise TypeError("when cannot be None")
+        self._check_closed()
+        if self._debug:
+            self._check_thread()
+            self._check_callback(callback, 'call_at')
+        timer = _FifoTimerHandle(when, callback, args, self, context)
+        if timer._source_traceback:
+            del timer._source_traceback[-1]
+        heapq.heappush(self._scheduled, timer)
+        timer._scheduled = True
+        return timer
 
 
 class VirtualEventLoopPolicy(asyncio.DefaultEventLoopPolicy):
