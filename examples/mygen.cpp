@@ -33,4 +33,6 @@ aio::Coro<std::vector<long long>> async_driver() {
   co_return g;
 }
 
-int main() { aio::run(async_driver()); }
+int main() {
+  aio::run(async_driver());
+}
