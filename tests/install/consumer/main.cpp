@@ -7,4 +7,6 @@ aio::Coro<int> answer() {
   co_return 42;
 }
 
-int main() { std::printf("installed aio works: %d\n", aio::run(answer())); }
+int main() {
+  std::printf("installed aio works: %d\n", aio::run(answer()));
+}
