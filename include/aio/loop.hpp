@@ -216,9 +216,6 @@ struct LoopAccess {
   static void set_interrupt(EventLoop& loop, std::exception_ptr e) noexcept {
     loop.interrupt_ = std::move(e);
   }
-  static std::exception_ptr take_interrupt(EventLoop& loop) noexcept {
-    return std::exchange(loop.interrupt_, nullptr);
-  }
   static TaskCore* tasks(EventLoop& loop) noexcept { return loop.tasks_; }
   static std::unordered_set<GeneratorBase*>& generators(EventLoop& loop) noexcept {
     return loop.generators_;

@@ -32,7 +32,6 @@ class TimerHeap {
  public:
   bool empty() const noexcept { return entries_.empty(); }
   std::size_t size() const noexcept { return entries_.size(); }
-  TimerNode* top() const noexcept { return entries_.front().node; }
   double top_when() const noexcept { return entries_.front().when; }
 
   void push(TimerNode* node);
