@@ -15,7 +15,9 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <type_traits>
 #include <unordered_set>
@@ -30,7 +32,9 @@
 #include "aio/future.hpp"
 #include "aio/handle.hpp"
 #include "aio/outcome.hpp"
+#include "aio/protocols.hpp"
 #include "aio/run_options.hpp"
+#include "aio/socket.hpp"
 #include "aio/task.hpp"
 
 namespace aio {
@@ -38,6 +42,19 @@ namespace aio {
 namespace detail {
 class Backend;
 struct LoopAccess;
+class FdWatchers;
+
+/// Something the loop must shut down when it closes (an open transport, a listening server).
+class LoopResource {
+ public:
+  /// The loop is closing: release descriptors and drop self-references; no callback may run.
+  virtual void loop_closing() noexcept = 0;
+  LoopResource* prev_resource = nullptr;
+  LoopResource* next_resource = nullptr;
+
+ protected:
+  ~LoopResource() = default;
+};
 
 /// What a loop knows of a live async generator: enough to close it at shutdown.
 class GeneratorBase {
@@ -145,6 +162,44 @@ class EventLoop {
   /// handler. run() calls it after cancelling the remaining tasks.
   Coro<void> shutdown_asyncgens();
 
+  // ---- Sockets (asyncio's loop.sock_*): the socket must be non-blocking (aio::Socket is) ----
+  /// Up to n bytes ("" at EOF).
+  Coro<std::string> sock_recv(Socket& sock, std::int64_t n);
+  Coro<std::size_t> sock_recv_into(Socket& sock, std::span<char> buffer);
+  /// Sends all of `data` (copied first: the caller's buffer may go).
+  Coro<void> sock_sendall(Socket& sock, std::string_view data);
+  Coro<void> sock_connect(Socket& sock, SocketAddress address);
+  Coro<std::pair<Socket, SocketAddress>> sock_accept(Socket& sock);
+  Coro<std::pair<std::string, SocketAddress>> sock_recvfrom(Socket& sock, std::int64_t n);
+  Coro<std::size_t> sock_sendto(Socket& sock, std::string_view data, SocketAddress to);
+  /// getaddrinfo() on the default executor (numeric hosts are parsed at once).
+  Coro<std::vector<AddressInfo>> getaddrinfo(std::string host, std::uint16_t port,
+                                             AddressFamily family = AddressFamily::unspecified,
+                                             SocketType type = SocketType::stream,
+                                             bool passive = false);
+
+  /// Calls fn (as a loop callback) whenever fd is readable, until remove_reader(fd); a second
+  /// add_reader for the same fd replaces the callback. remove_*: false if none was set.
+  void add_reader(int fd, std::function<void()> fn);
+  bool remove_reader(int fd);
+  void add_writer(int fd, std::function<void()> fn);
+  bool remove_writer(int fd);
+
+  // ---- Transports and protocols (aio/protocols.hpp) ----
+  Coro<std::pair<std::shared_ptr<Transport>, std::shared_ptr<BaseProtocol>>> create_connection(
+      ProtocolFactory factory, std::string host, std::uint16_t port, ConnectOptions options = {});
+  Coro<Server> create_server(ProtocolFactory factory, std::string host, std::uint16_t port,
+                             ServerOptions options = {});
+  Coro<std::pair<std::shared_ptr<Transport>, std::shared_ptr<BaseProtocol>>> create_unix_connection(
+      ProtocolFactory factory, std::string path, ConnectOptions options = {});
+  Coro<Server> create_unix_server(ProtocolFactory factory, std::string path,
+                                  ServerOptions options = {});
+  Coro<std::pair<std::shared_ptr<DatagramTransport>, std::shared_ptr<DatagramProtocol>>>
+  create_datagram_endpoint(DatagramProtocolFactory factory, DatagramOptions options = {});
+  /// Wraps a connected socket (asyncio's connect_accepted_socket).
+  std::pair<std::shared_ptr<Transport>, std::shared_ptr<BaseProtocol>> connect_accepted_socket(
+      ProtocolFactory factory, Socket sock);
+
  private:
   friend struct detail::LoopAccess;
 
@@ -180,6 +235,9 @@ class EventLoop {
   std::shared_ptr<Executor> default_executor_;
   std::map<int, std::function<void()>> signal_handlers_;
   bool executor_shutdown_called_ = false;
+
+  std::unique_ptr<detail::FdWatchers> watchers_;
+  detail::LoopResource* resources_ = nullptr;
 
   Executor& default_executor();
   void dispatch_signals();
@@ -217,6 +275,18 @@ struct LoopAccess {
     loop.interrupt_ = std::move(e);
   }
   static TaskCore* tasks(EventLoop& loop) noexcept { return loop.tasks_; }
+  static Backend& backend(EventLoop& loop) noexcept { return *loop.backend_; }
+  static void add_resource(EventLoop& loop, LoopResource* r) noexcept {
+    r->prev_resource = nullptr;
+    r->next_resource = loop.resources_;
+    if (loop.resources_) loop.resources_->prev_resource = r;
+    loop.resources_ = r;
+  }
+  static void remove_resource(EventLoop& loop, LoopResource* r) noexcept {
+    (r->prev_resource ? r->prev_resource->next_resource : loop.resources_) = r->next_resource;
+    if (r->next_resource) r->next_resource->prev_resource = r->prev_resource;
+    r->prev_resource = r->next_resource = nullptr;
+  }
   static std::unordered_set<GeneratorBase*>& generators(EventLoop& loop) noexcept {
     return loop.generators_;
   }

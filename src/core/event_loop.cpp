@@ -9,6 +9,7 @@
 #include "core/loop_registry.hpp"
 #include "core/virtual_clock.hpp"
 #include "io/backend.hpp"
+#include "net/fd_watchers.hpp"
 
 namespace aio {
 
@@ -107,7 +108,7 @@ void EventLoop::run_forever() {
 // scheduled, move the timers that came due, then run exactly what is ready now.
 void EventLoop::run_once() {
   const double timeout = poll_timeout();
-  if (timeout != 0 || backend_->has_io()) backend_->poll(timeout);
+  if (timeout != 0 || backend_->has_io()) backend_->poll(timeout, ready_);
   drain_threadsafe_queue();
   dispatch_signals();
   if (virtual_time_ && ready_.empty() && !timers_.empty() && timers_.top_when() > virtual_now_) {
@@ -248,6 +249,13 @@ void EventLoop::close() {
     task->discard_callbacks();
     task->release();
   }
+  // Open transports and servers close their descriptors (no callback runs any more).
+  while (resources_) {
+    detail::LoopResource* r = resources_;
+    detail::LoopAccess::remove_resource(*this, r);
+    r->loop_closing();
+  }
+  watchers_.reset();
   // Destroying those frames may have queued nothing (the loop is closed), but be thorough.
   discard_scheduled();
   for (detail::GeneratorBase* g : generators_) g->loop = nullptr;  // forget them

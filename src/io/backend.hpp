@@ -1,15 +1,18 @@
 // The I/O backend under the loop: one small interface, one file per implementation, chosen in
 // backend.cpp alone. Nothing above src/io includes a Linux header.
 //
-// The loop asks it for one thing per iteration: wait for I/O (up to a timeout) and complete
-// what became ready. Operations (accept, connect, recv, send, readiness waits, child exit,
-// signals) are added here as the networking layer needs them; the interface speaks in
-// operations, not readiness, so an io_uring implementation is first-class.
+// The layers above start operations (accept, connect, recv, send, readiness waits; a child's
+// exit is a readiness wait on its pidfd; signals wake the loop through wake()), and the loop
+// asks once per iteration: wait for I/O (up to a timeout) and queue what completed. The
+// interface speaks in operations, not readiness, so an io_uring implementation is first-class.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 
+#include "aio/detail/runnable.hpp"
 #include "aio/run_options.hpp"
+#include "io/io_op.hpp"
 
 namespace aio::detail {
 
@@ -17,11 +20,22 @@ class Backend {
  public:
   virtual ~Backend() = default;
   /// Waits up to `timeout` seconds (negative: without limit, 0: not at all) for I/O, a
-  /// wake(), or nothing; completes whatever became ready.
-  virtual void poll(double timeout) = 0;
+  /// wake(), or nothing; queues the operations that completed on `ready`.
+  virtual void poll(double timeout, ReadyQueue& ready) = 0;
+  /// One attempt at the operation's call, never waiting: the result, or -EAGAIN (-errno on
+  /// failure). What a transport uses to send before it buffers.
+  virtual std::int64_t try_now(IoOp& op) noexcept = 0;
+  /// Starts `op`. True: it completed at once (op.result is set; run() will not be called).
+  /// False: the backend took it and queues it when it completes.
+  virtual bool start(IoOp& op) = 0;
+  /// Withdraws a taken operation. True: it will not complete. False: it was not pending (its
+  /// completion may already be queued: the caller keeps it alive until run()).
+  virtual bool cancel(IoOp& op) noexcept = 0;
+  /// `fd` is about to be closed; no operation may be pending on it.
+  virtual void forget(int fd) noexcept = 0;
   /// Interrupts a poll() in progress or makes the next one return at once. Thread-safe.
   virtual void wake() noexcept = 0;
-  /// Whether any I/O is registered (the loop may skip polling when nothing is).
+  /// Whether any operation is pending (the loop may skip polling when none is).
   virtual bool has_io() const noexcept = 0;
   virtual const char* name() const noexcept = 0;
 };

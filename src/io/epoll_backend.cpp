@@ -8,12 +8,21 @@
 //   triggered, so a write that lands before epoll_wait is not lost) and one read resets it.
 //   call_soon_threadsafe() and stop() from another thread write to it.
 // - Every descriptor is created close-on-exec, so child processes inherit none of them.
+//
+// Operations try their system call first and wait only on EAGAIN: a send that the kernel
+// takes at once never touches epoll. Interest is level-triggered and dropped lazily: a
+// direction stays registered after its last operation completes, because the next one usually
+// follows within the same iteration (a transport re-arms its read), and is removed only when
+// an event arrives for it with nobody waiting. In steady state that is no epoll_ctl at all.
 #include "io/epoll_backend.hpp"
 
+#include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdint>
@@ -22,10 +31,90 @@
 namespace aio::detail {
 
 namespace {
+
+constexpr std::uint64_t wake_tag = ~std::uint64_t{0};
+
 [[noreturn]] void throw_errno(const char* what) {
   throw std::system_error(errno, std::generic_category(), what);
 }
+
+bool is_write(IoKind kind) noexcept {
+  return kind == IoKind::writable || kind == IoKind::send || kind == IoKind::connect ||
+         kind == IoKind::sendto;
+}
+
+// One attempt at the operation's system call: the result, or -errno (-EAGAIN: not yet).
+// `first` is the caller's attempt; later ones follow a readiness event.
+std::int64_t attempt(IoOp& op, bool first) noexcept {
+  for (;;) {
+    ssize_t r = 0;
+    switch (op.kind) {
+      case IoKind::readable:
+      case IoKind::writable:
+        if (first) return -EAGAIN;  // readiness is only known from epoll
+        return 0;
+      case IoKind::recv:
+        r = op.is_socket ? ::recv(op.fd, op.buf, op.len, 0) : ::read(op.fd, op.buf, op.len);
+        break;
+      case IoKind::send:
+        r = op.is_socket ? ::send(op.fd, op.buf, op.len, MSG_NOSIGNAL)
+                         : ::write(op.fd, op.buf, op.len);
+        break;
+      case IoKind::accept: {
+        socklen_t len = op.addr_len;
+        r = ::accept4(op.fd, static_cast<sockaddr*>(op.addr), op.addr ? &len : nullptr,
+                      SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (r >= 0) op.addr_len = len;
+        break;
+      }
+      case IoKind::connect: {
+        if (first) {
+          r = ::connect(op.fd, static_cast<const sockaddr*>(op.addr), op.addr_len);
+          if (r < 0 && errno == EINPROGRESS) return -EAGAIN;
+          break;
+        }
+        int error = 0;
+        socklen_t len = sizeof error;
+        if (::getsockopt(op.fd, SOL_SOCKET, SO_ERROR, &error, &len) < 0) return -errno;
+        return error ? -error : 0;
+      }
+      case IoKind::recvfrom: {
+        socklen_t len = op.addr_len;
+        r = ::recvfrom(op.fd, op.buf, op.len, 0, static_cast<sockaddr*>(op.addr), &len);
+        if (r >= 0) op.addr_len = len;
+        break;
+      }
+      case IoKind::sendto:
+        r = ::sendto(op.fd, op.buf, op.len, MSG_NOSIGNAL,
+                     op.addr_len ? static_cast<const sockaddr*>(op.addr) : nullptr, op.addr_len);
+        break;
+    }
+    if (r >= 0) return r;
+    if (errno == EINTR) continue;
+    if (errno == EWOULDBLOCK) return -EAGAIN;
+    return -errno;
+  }
+}
+
 }  // namespace
+
+void EpollBackend::OpQueue::push(IoOp* op) noexcept {
+  op->next_in_queue = nullptr;
+  (tail ? tail->next_in_queue : head) = op;
+  tail = op;
+}
+
+bool EpollBackend::OpQueue::remove(IoOp* op) noexcept {
+  IoOp* prev = nullptr;
+  for (IoOp* cur = head; cur; prev = cur, cur = cur->next_in_queue) {
+    if (cur != op) continue;
+    (prev ? prev->next_in_queue : head) = cur->next_in_queue;
+    if (tail == cur) tail = prev;
+    cur->next_in_queue = nullptr;
+    return true;
+  }
+  return false;
+}
 
 EpollBackend::EpollBackend() {
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
@@ -38,7 +127,7 @@ EpollBackend::EpollBackend() {
   }
   epoll_event ev{};
   ev.events = EPOLLIN;
-  ev.data.fd = wake_fd_;
+  ev.data.u64 = wake_tag;
   if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev) < 0) {
     const int err = errno;
     ::close(wake_fd_);
@@ -52,22 +141,142 @@ EpollBackend::~EpollBackend() {
   ::close(epoll_fd_);
 }
 
-void EpollBackend::poll(double timeout) {
+EpollBackend::FdEntry& EpollBackend::entry(int fd) {
+  if (static_cast<std::size_t>(fd) >= fds_.size()) {
+    fds_.resize(std::max<std::size_t>(static_cast<std::size_t>(fd) + 1, fds_.size() * 2));
+  }
+  return fds_[static_cast<std::size_t>(fd)];
+}
+
+std::int64_t EpollBackend::try_now(IoOp& op) noexcept {
+  return op.fd < 0 ? -EBADF : attempt(op, true);
+}
+
+bool EpollBackend::start(IoOp& op) {
+  if (op.fd < 0) {
+    op.result = -EBADF;
+    return true;
+  }
+  if (op.try_first) {
+    const std::int64_t r = attempt(op, true);
+    if (r != -EAGAIN) {
+      op.result = r;
+      return true;
+    }
+  }
+  FdEntry& e = entry(op.fd);
+  (is_write(op.kind) ? e.writers : e.readers).push(&op);
+  op.pending = true;
+  ++pending_;
+  try {
+    update_interest(op.fd, e, false);
+  } catch (...) {
+    (is_write(op.kind) ? e.writers : e.readers).remove(&op);
+    op.pending = false;
+    --pending_;
+    throw;
+  }
+  return false;
+}
+
+bool EpollBackend::cancel(IoOp& op) noexcept {
+  if (!op.pending) return false;
+  FdEntry& e = fds_[static_cast<std::size_t>(op.fd)];
+  (is_write(op.kind) ? e.writers : e.readers).remove(&op);
+  op.pending = false;
+  --pending_;
+  return true;
+}
+
+void EpollBackend::forget(int fd) noexcept {
+  if (fd < 0 || static_cast<std::size_t>(fd) >= fds_.size()) return;
+  FdEntry& e = fds_[static_cast<std::size_t>(fd)];
+  if (e.added) ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+  for (OpQueue* q : {&e.readers, &e.writers}) {
+    while (IoOp* op = q->head) {  // a caller's mistake; do not leave dangling pointers
+      q->remove(op);
+      op->pending = false;
+      --pending_;
+    }
+  }
+  e = FdEntry{};
+}
+
+// Registers the directions that have waiters. With `may_drop` (after an event) it also drops
+// the directions nobody waits on any more, removing the descriptor when none is left.
+void EpollBackend::update_interest(int fd, FdEntry& e, bool may_drop) {
+  std::uint32_t wanted = (e.readers.head ? EPOLLIN : 0u) | (e.writers.head ? EPOLLOUT : 0u);
+  if (!may_drop) wanted |= e.events;
+  if (wanted == e.events && (e.added || wanted == 0)) return;
+  if (wanted == 0) {
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+    e.added = false;
+    e.events = 0;
+    return;
+  }
+  epoll_event ev{};
+  ev.events = wanted;
+  ev.data.u64 = static_cast<std::uint64_t>(fd);
+  if (::epoll_ctl(epoll_fd_, e.added ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) < 0) {
+    // The entry may be stale: a descriptor closed without forget() (epoll dropped it) or
+    // registered under a number reused since. Try the other way once.
+    const bool retry = (e.added && errno == ENOENT) || (!e.added && errno == EEXIST);
+    if (!retry || ::epoll_ctl(epoll_fd_, e.added ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev) < 0) {
+      throw std::system_error(errno, std::generic_category(), "epoll_ctl");
+    }
+  }
+  e.added = true;
+  e.events = wanted;
+}
+
+void EpollBackend::complete_ready(OpQueue& queue, ReadyQueue& ready) {
+  while (IoOp* op = queue.head) {
+    const std::int64_t r = attempt(*op, false);
+    if (r == -EAGAIN) return;
+    queue.head = op->next_in_queue;
+    if (!queue.head) queue.tail = nullptr;
+    op->next_in_queue = nullptr;
+    op->pending = false;
+    op->result = r;
+    --pending_;
+    ready.push(op);
+  }
+}
+
+void EpollBackend::poll(double timeout, ReadyQueue& ready) {
   int ms = -1;
   if (timeout >= 0) {
     const double rounded = std::ceil(timeout * 1e3);
     ms = rounded > 2147483647.0 ? 2147483647 : static_cast<int>(rounded);
   }
-  epoll_event events[64];
-  int n = ::epoll_wait(epoll_fd_, events, 64, ms);
+  epoll_event events[128];
+  const int n = ::epoll_wait(epoll_fd_, events, 128, ms);
   if (n < 0) {
     if (errno == EINTR) return;  // a signal: the loop comes round again
     throw_errno("epoll_wait");
   }
   for (int i = 0; i < n; ++i) {
-    if (events[i].data.fd == wake_fd_) {
+    const std::uint64_t tag = events[i].data.u64;
+    if (tag == wake_tag) {
       std::uint64_t count;
       while (::read(wake_fd_, &count, sizeof count) > 0) {
+      }
+      continue;
+    }
+    const int fd = static_cast<int>(tag);
+    FdEntry& e = fds_[static_cast<std::size_t>(fd)];
+    const std::uint32_t got = events[i].events;
+    if (got & (EPOLLIN | EPOLLHUP | EPOLLERR)) complete_ready(e.readers, ready);
+    if (got & (EPOLLOUT | EPOLLHUP | EPOLLERR)) complete_ready(e.writers, ready);
+    // An event nobody waited for: stop listening for it (level-triggered, it would repeat).
+    const bool unwanted = ((got & EPOLLIN) && !e.readers.head) ||
+                          ((got & EPOLLOUT) && !e.writers.head) ||
+                          ((got & (EPOLLHUP | EPOLLERR)) && !e.readers.head && !e.writers.head);
+    if (unwanted) {
+      try {
+        update_interest(fd, e, true);
+      } catch (...) {
+        // MOD/DEL of a registered descriptor does not fail short of a closed one.
       }
     }
   }

@@ -1,6 +1,9 @@
 // The epoll backend (see epoll_backend.cpp for how it works).
 #pragma once
 
+#include <cstdint>
+#include <vector>
+
 #include "io/backend.hpp"
 
 namespace aio::detail {
@@ -12,15 +15,38 @@ class EpollBackend final : public Backend {
   EpollBackend(const EpollBackend&) = delete;
   EpollBackend& operator=(const EpollBackend&) = delete;
 
-  void poll(double timeout) override;
+  void poll(double timeout, ReadyQueue& ready) override;
+  std::int64_t try_now(IoOp& op) noexcept override;
+  bool start(IoOp& op) override;
+  bool cancel(IoOp& op) noexcept override;
+  void forget(int fd) noexcept override;
   void wake() noexcept override;
-  bool has_io() const noexcept override { return registered_ > 0; }
+  bool has_io() const noexcept override { return pending_ > 0; }
   const char* name() const noexcept override { return "epoll"; }
 
  private:
+  // A FIFO of operations waiting on one direction of one descriptor.
+  struct OpQueue {
+    IoOp* head = nullptr;
+    IoOp* tail = nullptr;
+    void push(IoOp* op) noexcept;
+    bool remove(IoOp* op) noexcept;
+  };
+  struct FdEntry {
+    OpQueue readers;
+    OpQueue writers;
+    std::uint32_t events = 0;  // the interest registered with epoll
+    bool added = false;
+  };
+
+  FdEntry& entry(int fd);
+  void update_interest(int fd, FdEntry& e, bool may_drop);
+  void complete_ready(OpQueue& queue, ReadyQueue& ready);
+
   int epoll_fd_ = -1;
-  int wake_fd_ = -1;    // an eventfd, always registered
-  int registered_ = 0;  // descriptors registered besides the wake-up eventfd
+  int wake_fd_ = -1;  // an eventfd, always registered
+  std::size_t pending_ = 0;
+  std::vector<FdEntry> fds_;  // indexed by descriptor
 };
 
 }  // namespace aio::detail

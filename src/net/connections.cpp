@@ -1,0 +1,102 @@
+// The loop's client-side factories: create_connection, create_unix_connection,
+// connect_accepted_socket.
+#include <cerrno>
+#include <string>
+
+#include "aio/errors.hpp"
+#include "aio/future.hpp"
+#include "net/os_error.hpp"
+#include "net/socket_util.hpp"
+#include "net/stream_transport.hpp"
+
+namespace aio {
+
+namespace {
+
+using ConnectionPair = std::pair<std::shared_ptr<Transport>, std::shared_ptr<BaseProtocol>>;
+
+// Makes the transport, runs connection_made, and returns once it has (asyncio awaits the
+// transport's waiter the same way).
+Coro<ConnectionPair> make_transport(EventLoop& loop, ProtocolFactory& factory, Socket sock) {
+  std::shared_ptr<BaseProtocol> protocol = factory();
+  if (!protocol) throw std::invalid_argument("the protocol factory returned no protocol");
+  auto transport = std::make_shared<detail::StreamTransport>(
+      loop, sock.fileno(), detail::StreamTransport::Kind::socket, protocol);
+  sock.detach();
+  Future<void> made = loop.create_future<void>();
+  transport->start([made]() mutable {
+    if (!made.done()) made.set_result();
+  });
+  co_await made;
+  co_return ConnectionPair(std::move(transport), std::move(protocol));
+}
+
+}  // namespace
+
+Coro<ConnectionPair> EventLoop::create_connection(ProtocolFactory factory, std::string host,
+                                                  std::uint16_t port, ConnectOptions options) {
+  check_open();
+  if (!factory) throw std::invalid_argument("create_connection(): no protocol factory");
+  std::vector<AddressInfo> infos =
+      co_await getaddrinfo(host, port, options.family, SocketType::stream, false);
+  if (infos.empty()) {
+    throw std::system_error(std::make_error_code(std::errc::address_not_available),
+                            "getaddrinfo(" + host + ") returned no addresses");
+  }
+  // Each address in turn, as asyncio does; all failing with the same error gives that error.
+  std::vector<std::system_error> errors;
+  for (const AddressInfo& info : infos) {
+    Socket sock(info.family, SocketType::stream);
+    std::exception_ptr failed;
+    try {
+      if (options.local_addr) {
+        sock.set_reuse_address();
+        sock.bind(*options.local_addr);
+      }
+      co_await sock_connect(sock, info.address);
+    } catch (const std::system_error& e) {
+      errors.push_back(e);
+      continue;
+    }
+    sock.set_nodelay();
+    ConnectionPair made = co_await make_transport(*this, factory, std::move(sock));
+    co_return made;
+  }
+  if (errors.size() == 1) throw errors.front();
+  bool same = true;
+  for (const auto& e : errors) same = same && e.code() == errors.front().code();
+  if (same) {
+    throw std::system_error(errors.front().code(),
+                            "connect to " + host + ":" + std::to_string(port) + " (every address)");
+  }
+  std::string all = "Multiple exceptions: ";
+  for (std::size_t i = 0; i < errors.size(); ++i) {
+    all += (i ? ", " : "") + std::string(errors[i].what());
+  }
+  throw std::system_error(errors.front().code(), all);
+}
+
+Coro<ConnectionPair> EventLoop::create_unix_connection(ProtocolFactory factory, std::string path,
+                                                       ConnectOptions options) {
+  check_open();
+  (void)options;
+  if (!factory) throw std::invalid_argument("create_unix_connection(): no protocol factory");
+  const SocketAddress address = SocketAddress::unix_path(path);
+  Socket sock(AddressFamily::unix_domain, SocketType::stream);
+  co_await sock_connect(sock, address);
+  ConnectionPair made = co_await make_transport(*this, factory, std::move(sock));
+  co_return made;
+}
+
+ConnectionPair EventLoop::connect_accepted_socket(ProtocolFactory factory, Socket sock) {
+  check_open();
+  if (!sock) throw std::invalid_argument("connect_accepted_socket(): the socket is closed");
+  std::shared_ptr<BaseProtocol> protocol = factory();
+  auto transport = std::make_shared<detail::StreamTransport>(
+      *this, sock.fileno(), detail::StreamTransport::Kind::socket, protocol);
+  sock.detach();
+  transport->start();
+  return {std::move(transport), std::move(protocol)};
+}
+
+}  // namespace aio

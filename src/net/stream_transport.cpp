@@ -1,0 +1,405 @@
+#include "net/stream_transport.hpp"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <vector>
+
+#include "net/os_error.hpp"
+#include "net/server_state.hpp"
+#include "net/socket_util.hpp"
+
+namespace aio::detail {
+
+namespace {
+
+// One read per readiness event goes here before data_received() sees it (asyncio reads up to
+// 256 KiB at a time). Shared by the thread's transports: each read is handed over at once.
+std::span<char> scratch_buffer() {
+  thread_local std::vector<char> buffer(256 * 1024);
+  return buffer;
+}
+
+bool is_disconnect(std::int64_t err) {
+  return err == ECONNRESET || err == EPIPE || err == ECONNABORTED || err == ESHUTDOWN ||
+         err == ETIMEDOUT;
+}
+
+}  // namespace
+
+StreamTransport::StreamTransport(EventLoop& loop, int fd, Kind kind,
+                                 std::shared_ptr<BaseProtocol> protocol,
+                                 std::shared_ptr<ServerState> server)
+    : loop_(loop), fd_(fd), kind_(kind), server_(std::move(server)) {
+  ignore_sigpipe();
+  read_op_.owner = this;
+  read_op_.fd = fd;
+  read_op_.kind = IoKind::readable;
+  read_op_.try_first = false;
+  write_op_.owner = this;
+  write_op_.fd = fd;
+  write_op_.kind = IoKind::writable;
+  write_op_.try_first = false;
+  io_.fd = fd;
+  io_.is_socket = kind == Kind::socket;
+  set_protocol(std::move(protocol));
+}
+
+StreamTransport::~StreamTransport() {
+  release_descriptor();
+}
+
+void StreamTransport::start(std::function<void()> ready) {
+  self_ = shared_from_this();
+  LoopAccess::add_resource(loop_, this);
+  registered_ = true;
+  if (server_) server_->attach(this);
+  reading_ = kind_ != Kind::write_pipe;
+  // connection_made, then the first read, then the waiter: asyncio's call_soon order.
+  loop_.call_soon([self = self_, ready = std::move(ready)] {
+    if (self->protocol_ && !self->lost_) {
+      try {
+        self->protocol_->connection_made(self);
+      } catch (...) {
+        self->fatal_error(std::current_exception(), "protocol.connection_made() failed");
+        if (ready) ready();
+        return;
+      }
+    }
+    if (self->reading_ && !self->closing_) self->arm_read();
+    if (ready) ready();
+  });
+}
+
+void StreamTransport::set_protocol(std::shared_ptr<BaseProtocol> protocol) {
+  protocol_ = std::move(protocol);
+  stream_protocol_ = dynamic_cast<Protocol*>(protocol_.get());
+  buffered_protocol_ =
+      stream_protocol_ ? nullptr : dynamic_cast<BufferedProtocol*>(protocol_.get());
+}
+
+void StreamTransport::arm_read() {
+  if (read_op_.pending) return;
+  LoopAccess::backend(loop_).start(read_op_);
+}
+
+void StreamTransport::on_readable() {
+  if (closing_ || !reading_) return;
+  auto keep = self_;  // the protocol may close us
+  std::span<char> buffer;
+  if (buffered_protocol_) {
+    try {
+      buffer = buffered_protocol_->get_buffer(256 * 1024);
+      if (buffer.empty()) throw RuntimeError("get_buffer() returned an empty buffer");
+    } catch (...) {
+      fatal_error(std::current_exception(), "Fatal error: protocol.get_buffer() call failed.");
+      return;
+    }
+  } else {
+    buffer = scratch_buffer();
+  }
+  io_.kind = IoKind::recv;
+  io_.buf = buffer.data();
+  io_.len = buffer.size();
+  const std::int64_t r = LoopAccess::backend(loop_).try_now(io_);
+  if (r == -EAGAIN) {
+    arm_read();
+    return;
+  }
+  if (r < 0) {
+    const int err = static_cast<int>(-r);
+    if (is_disconnect(err)) {
+      force_close(std::make_exception_ptr(os_error(err, "recv")));
+    } else {
+      fatal_error(std::make_exception_ptr(os_error(err, "recv")),
+                  "Fatal read error on socket transport");
+    }
+    return;
+  }
+  if (r == 0) {
+    deliver_eof();
+    return;
+  }
+  try {
+    if (buffered_protocol_) {
+      buffered_protocol_->buffer_updated(static_cast<std::size_t>(r));
+    } else if (stream_protocol_) {
+      stream_protocol_->data_received(std::string_view(buffer.data(), static_cast<std::size_t>(r)));
+    }
+  } catch (...) {
+    fatal_error(std::current_exception(), "Fatal error: protocol.data_received() call failed.");
+    return;
+  }
+  if (reading_ && !closing_) arm_read();
+}
+
+void StreamTransport::deliver_eof() {
+  reading_ = false;
+  bool keep_open = false;
+  try {
+    if (stream_protocol_) keep_open = stream_protocol_->eof_received();
+    if (buffered_protocol_) keep_open = buffered_protocol_->eof_received();
+  } catch (...) {
+    fatal_error(std::current_exception(), "Fatal error: protocol.eof_received() call failed.");
+    return;
+  }
+  // A pipe has nothing left to do after EOF; a socket stays half-open if the protocol asks.
+  if (!keep_open || kind_ == Kind::read_pipe) close();
+}
+
+void StreamTransport::write(std::string_view data) {
+  if (eof_pending_ || eof_written_) throw RuntimeError("Cannot call write() after write_eof()");
+  if (kind_ == Kind::read_pipe) throw RuntimeError("write() on a read-only pipe transport");
+  if (data.empty()) return;
+  if (lost_ || fd_ < 0) {
+    ++writes_after_close_;  // asyncio logs this after a few; the data goes nowhere either way
+    return;
+  }
+  if (wbuf_.size() == woff_) {
+    io_.kind = IoKind::send;
+    io_.buf = const_cast<char*>(data.data());
+    io_.len = data.size();
+    const std::int64_t r = LoopAccess::backend(loop_).try_now(io_);
+    if (r == static_cast<std::int64_t>(data.size())) return;
+    if (r < 0 && r != -EAGAIN) {
+      const int err = static_cast<int>(-r);
+      auto error = std::make_exception_ptr(os_error(err, "send"));
+      if (is_disconnect(err)) {
+        force_close(error);
+      } else {
+        fatal_error(error, "Fatal write error on socket transport");
+      }
+      return;
+    }
+    if (r > 0) data.remove_prefix(static_cast<std::size_t>(r));
+    wbuf_.clear();
+    woff_ = 0;
+    wbuf_.append(data);
+    LoopAccess::backend(loop_).start(write_op_);
+  } else {
+    wbuf_.append(data);
+  }
+  maybe_pause_protocol();
+}
+
+void StreamTransport::on_writable() {
+  if (fd_ < 0 || wbuf_.size() == woff_) return;
+  auto keep = self_;
+  io_.kind = IoKind::send;
+  io_.buf = wbuf_.data() + woff_;
+  io_.len = wbuf_.size() - woff_;
+  const std::int64_t r = LoopAccess::backend(loop_).try_now(io_);
+  if (r < 0 && r != -EAGAIN) {
+    const int err = static_cast<int>(-r);
+    wbuf_.clear();
+    woff_ = 0;
+    auto error = std::make_exception_ptr(os_error(err, "send"));
+    if (is_disconnect(err)) {
+      force_close(error);
+    } else {
+      fatal_error(error, "Fatal write error on socket transport");
+    }
+    return;
+  }
+  if (r > 0) woff_ += static_cast<std::size_t>(r);
+  if (woff_ == wbuf_.size()) {
+    wbuf_.clear();
+    woff_ = 0;
+    flush_done();
+    return;
+  }
+  // Keep the buffer from growing without bound at its front.
+  if (woff_ > 64 * 1024 && woff_ * 2 > wbuf_.size()) {
+    wbuf_.erase(0, woff_);
+    woff_ = 0;
+  }
+  maybe_resume_protocol();
+  LoopAccess::backend(loop_).start(write_op_);
+}
+
+// The write buffer is empty: tell the protocol, then finish a pending close or write_eof.
+void StreamTransport::flush_done() {
+  maybe_resume_protocol();
+  if (closing_) {
+    call_connection_lost(nullptr);
+  } else if (eof_pending_) {
+    eof_pending_ = false;
+    eof_written_ = true;
+    ::shutdown(fd_, SHUT_WR);
+  }
+}
+
+void StreamTransport::write_eof() {
+  if (closing_ || eof_pending_ || eof_written_) return;
+  if (!can_write_eof()) throw RuntimeError("write_eof() is not supported on a pipe transport");
+  if (wbuf_.size() == woff_) {
+    eof_written_ = true;
+    ::shutdown(fd_, SHUT_WR);
+  } else {
+    eof_pending_ = true;
+  }
+}
+
+void StreamTransport::maybe_pause_protocol() {
+  if (writing_paused_ || get_write_buffer_size() <= high_ || !protocol_) return;
+  writing_paused_ = true;
+  try {
+    protocol_->pause_writing();
+  } catch (...) {
+    loop_.call_exception_handler(
+        {"protocol.pause_writing() failed", std::current_exception(), std::nullopt});
+  }
+}
+
+void StreamTransport::maybe_resume_protocol() {
+  if (!writing_paused_ || get_write_buffer_size() > low_ || !protocol_) return;
+  writing_paused_ = false;
+  try {
+    protocol_->resume_writing();
+  } catch (...) {
+    loop_.call_exception_handler(
+        {"protocol.resume_writing() failed", std::current_exception(), std::nullopt});
+  }
+}
+
+void StreamTransport::set_write_buffer_limits(std::optional<std::int64_t> high,
+                                              std::optional<std::int64_t> low) {
+  std::int64_t h = 0;
+  std::int64_t l = 0;
+  if (!high) {
+    h = low ? 4 * *low : 64 * 1024;
+  } else {
+    h = *high;
+  }
+  l = low ? *low : h / 4;
+  if (!(h >= l && l >= 0)) {
+    throw std::invalid_argument("high (" + std::to_string(h) + ") must be >= low (" +
+                                std::to_string(l) + ") must be >= 0");
+  }
+  high_ = static_cast<std::size_t>(h);
+  low_ = static_cast<std::size_t>(l);
+  maybe_pause_protocol();
+}
+
+void StreamTransport::pause_reading() {
+  if (closing_ || !reading_) return;
+  reading_ = false;
+  LoopAccess::backend(loop_).cancel(read_op_);
+}
+
+void StreamTransport::resume_reading() {
+  if (closing_ || reading_ || kind_ == Kind::write_pipe) return;
+  reading_ = true;
+  arm_read();
+}
+
+void StreamTransport::close() {
+  if (closing_) return;
+  closing_ = true;
+  reading_ = false;
+  LoopAccess::backend(loop_).cancel(read_op_);
+  if (wbuf_.size() == woff_) {
+    lost_ = true;
+    loop_.call_soon([self = self_] { self->call_connection_lost(nullptr); });
+  }
+}
+
+void StreamTransport::abort() {
+  force_close(nullptr);
+}
+
+void StreamTransport::fatal_error(std::exception_ptr error, const char* message) {
+  // Peers that vanish are routine (asyncio logs them only in debug mode); anything else goes
+  // to the loop's exception handler.
+  bool routine = false;
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::system_error& e) {
+    routine = is_disconnect(e.code().value());
+  } catch (...) {
+  }
+  if (!routine) loop_.call_exception_handler({message, error, std::nullopt});
+  force_close(error);
+}
+
+void StreamTransport::force_close(std::exception_ptr error) {
+  if (lost_) return;
+  wbuf_.clear();
+  woff_ = 0;
+  LoopAccess::backend(loop_).cancel(write_op_);
+  closing_ = true;
+  reading_ = false;
+  LoopAccess::backend(loop_).cancel(read_op_);
+  lost_ = true;
+  loop_.call_soon([self = self_, error] { self->call_connection_lost(error); });
+}
+
+void StreamTransport::call_connection_lost(std::exception_ptr error) {
+  lost_ = true;
+  auto keep = shared_from_this();
+  std::shared_ptr<BaseProtocol> protocol = std::move(protocol_);
+  stream_protocol_ = nullptr;
+  buffered_protocol_ = nullptr;
+  if (protocol) {
+    try {
+      protocol->connection_lost(error);
+    } catch (...) {
+      loop_.call_exception_handler(
+          {"protocol.connection_lost() failed", std::current_exception(), std::nullopt});
+    }
+  }
+  release_descriptor();
+  if (registered_) {
+    LoopAccess::remove_resource(loop_, this);
+    registered_ = false;
+  }
+  if (server_) {
+    std::shared_ptr<ServerState> server = std::move(server_);
+    server->detach(this);
+  }
+  self_.reset();
+}
+
+void StreamTransport::release_descriptor() noexcept {
+  if (fd_ < 0) return;
+  LoopAccess::backend(loop_).cancel(read_op_);
+  LoopAccess::backend(loop_).cancel(write_op_);
+  LoopAccess::backend(loop_).forget(fd_);
+  ::close(fd_);
+  fd_ = -1;
+}
+
+void StreamTransport::loop_closing() noexcept {
+  registered_ = false;
+  closing_ = true;
+  lost_ = true;
+  release_descriptor();
+  protocol_.reset();
+  if (server_) {
+    std::shared_ptr<ServerState> server = std::move(server_);
+    server->detach(this);
+  }
+  auto last = std::move(self_);  // may destroy *this when `last` goes
+}
+
+std::any StreamTransport::get_extra_info(std::string_view key) const {
+  if (kind_ != Kind::socket) {
+    if (key == "pipe") return fd_;
+    return {};
+  }
+  if (key == "socket") return fd_;
+  if (fd_ < 0) return {};
+  if (key == "peername" || key == "sockname") {
+    SocketAddress a;
+    socklen_t len = SocketAddress::capacity();
+    auto* sa = static_cast<sockaddr*>(a.data());
+    const int rc = key == "peername" ? ::getpeername(fd_, sa, &len) : ::getsockname(fd_, sa, &len);
+    if (rc < 0) return {};
+    a.set_size(len);
+    return a;
+  }
+  return {};
+}
+
+}  // namespace aio::detail

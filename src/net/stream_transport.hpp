@@ -1,0 +1,109 @@
+// The transport of a stream socket or a pipe: asyncio's _SelectorSocketTransport and
+// _UnixReadPipeTransport/_UnixWritePipeTransport in one class (a pipe is a stream that reads or
+// writes only).
+//
+// Reading: a standing readiness operation; when it completes, one read into the thread's
+// scratch buffer (or the BufferedProtocol's buffer) goes to the protocol, and the operation is
+// started again unless reading was paused. Writing: write() sends at once what the kernel
+// takes and buffers the rest, which a write operation flushes; pause_writing()/
+// resume_writing() tell the protocol when the buffer crosses the water marks.
+#pragma once
+
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <string>
+
+#include "aio/loop.hpp"
+#include "aio/protocols.hpp"
+#include "io/io_op.hpp"
+
+namespace aio::detail {
+
+class ServerState;
+
+class StreamTransport final : public Transport,
+                              public LoopResource,
+                              public std::enable_shared_from_this<StreamTransport> {
+ public:
+  enum class Kind : std::uint8_t { socket, read_pipe, write_pipe };
+
+  /// Takes ownership of `fd` (non-blocking). Call start() next.
+  StreamTransport(EventLoop& loop, int fd, Kind kind, std::shared_ptr<BaseProtocol> protocol,
+                  std::shared_ptr<ServerState> server = nullptr);
+  ~StreamTransport() override;
+
+  /// Schedules connection_made and the first read (asyncio's call_soon order); `ready`, when
+  /// given, is called after connection_made.
+  void start(std::function<void()> ready = {});
+
+  void write(std::string_view data) override;
+  void write_eof() override;
+  bool can_write_eof() const noexcept override { return kind_ == Kind::socket; }
+  void close() override;
+  void abort() override;
+  bool is_closing() const noexcept override { return closing_; }
+  void pause_reading() override;
+  void resume_reading() override;
+  bool is_reading() const noexcept override { return reading_ && !closing_; }
+  std::size_t get_write_buffer_size() const noexcept override { return wbuf_.size() - woff_; }
+  void set_write_buffer_limits(std::optional<std::int64_t> high,
+                               std::optional<std::int64_t> low) override;
+  std::pair<std::size_t, std::size_t> get_write_buffer_limits() const noexcept override {
+    return {high_, low_};
+  }
+  void set_protocol(std::shared_ptr<BaseProtocol> protocol) override;
+  std::shared_ptr<BaseProtocol> get_protocol() const override { return protocol_; }
+  std::any get_extra_info(std::string_view key) const override;
+
+  void loop_closing() noexcept override;
+  int fd() const noexcept { return fd_; }
+
+ private:
+  struct ReadReady final : IoOp {
+    StreamTransport* owner = nullptr;
+    void run() override { owner->on_readable(); }
+  };
+  struct WriteReady final : IoOp {
+    StreamTransport* owner = nullptr;
+    void run() override { owner->on_writable(); }
+  };
+
+  void arm_read();
+  void on_readable();
+  void on_writable();
+  void deliver_eof();
+  void flush_done();
+  void maybe_pause_protocol();
+  void maybe_resume_protocol();
+  void fatal_error(std::exception_ptr error, const char* message);
+  void force_close(std::exception_ptr error);
+  void call_connection_lost(std::exception_ptr error);
+  void release_descriptor() noexcept;
+
+  EventLoop& loop_;
+  int fd_;
+  Kind kind_;
+  std::shared_ptr<BaseProtocol> protocol_;
+  Protocol* stream_protocol_ = nullptr;            // protocol_ as a Protocol, or
+  BufferedProtocol* buffered_protocol_ = nullptr;  // as a BufferedProtocol
+  std::shared_ptr<ServerState> server_;
+  std::shared_ptr<StreamTransport> self_;  // the loop's reference while the transport is open
+  ReadReady read_op_;
+  WriteReady write_op_;
+  TryOp io_;  // scratch for try_now() calls
+  std::string wbuf_;
+  std::size_t woff_ = 0;
+  std::size_t high_ = 64 * 1024;
+  std::size_t low_ = 16 * 1024;
+  bool closing_ = false;
+  bool reading_ = false;      // reads wanted (not paused)
+  bool eof_pending_ = false;  // write_eof() called: shut down after the buffer drains
+  bool eof_written_ = false;
+  bool writing_paused_ = false;  // the protocol was told pause_writing()
+  bool lost_ = false;            // connection_lost scheduled or done
+  bool registered_ = false;      // in the loop's resource list
+  std::uint32_t writes_after_close_ = 0;
+};
+
+}  // namespace aio::detail
