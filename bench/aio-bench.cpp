@@ -1,11 +1,13 @@
 // aio-bench: aio's side of the benchmark harness in /work/shared/bench (see its README.md for
 // the contract).
 //
-// Usage: aio-bench [--backend=epoll|io_uring|automatic] [--join=gather|each] WORKLOAD ARG
+// Usage: aio-bench [--backend=epoll|io_uring|automatic] [--join=gather|each]
+//                  [--echo=protocol|streams] WORKLOAD ARG
 //   spawn N           N tasks, each yields once (sleep(0)) and returns i; main gathers them all
 //   timers N          N tasks, each sleeps a pseudo-random d in [0, 1) s (the shared LCG)
 //   pingpong N        two tasks pass a token N times through two aio::Queue(1)s
-//   echo-server PORT  not available yet (aio has no sockets): exit 2
+//   echo-server PORT  echo every byte on 127.0.0.1:PORT until SIGTERM, with a Protocol
+//                     (default) or with streams (--echo=streams, or AIO_ECHO=streams)
 // --join=each awaits the tasks one by one instead of with one gather (a diagnostic, default
 // gather). Extra JSON keys: create_s (the task-creation loop, part of seconds); user_s, sys_s,
 // minflt (getrusage deltas over the timed window); backend; join.
@@ -15,6 +17,8 @@
 #include <aio/aio.hpp>
 
 #include <sys/resource.h>
+
+#include <csignal>
 
 #include <cerrno>
 #include <chrono>
@@ -172,13 +176,59 @@ aio::Coro<void> timers_main(std::int64_t n, Join join, Result& out) {
   out.lcg_final = rng.state;
 }
 
+// ----------------------------------------------------------------- echo-server
+
+// The protocols variant: what asyncio's and uvloop's protocol echo servers do.
+struct EchoProtocol final : aio::Protocol {
+  std::shared_ptr<aio::Transport> transport;
+  void connection_made(std::shared_ptr<aio::Transport> t) override { transport = std::move(t); }
+  void data_received(std::string_view data) override { transport->write(data); }
+  void connection_lost(std::exception_ptr) override { transport.reset(); }
+};
+
+// The streams variant: read what is there, write it back, drain.
+aio::Coro<void> echo_stream(aio::StreamReader reader, aio::StreamWriter writer) {
+  for (;;) {
+    std::string data = co_await reader.read(65536);
+    if (data.empty()) break;
+    writer.write(data);
+    co_await writer.drain();
+  }
+  writer.close();
+}
+
+aio::Coro<void> echo_server_main(std::uint16_t port, bool streams) {
+  aio::EventLoop& loop = aio::get_running_loop();
+  aio::ServerOptions options;
+  options.backlog = 1024;
+  aio::Server server;
+  if (streams) {
+    server = co_await aio::start_server(echo_stream, "127.0.0.1", port, options);
+  } else {
+    aio::ProtocolFactory factory = [] { return std::make_shared<EchoProtocol>(); };
+    server = co_await loop.create_server(std::move(factory), "127.0.0.1", port, options);
+  }
+  aio::Event stop;
+  loop.add_signal_handler(SIGTERM, [&stop] { stop.set(); });
+  loop.add_signal_handler(SIGINT, [&stop] { stop.set(); });
+  std::printf(
+      "{\"workload\":\"echo-server\",\"impl\":\"aio\",\"port\":%u,\"ready\":true,"
+      "\"echo\":\"%s\"}\n",
+      static_cast<unsigned>(server.port()), streams ? "streams" : "protocol");
+  std::fflush(stdout);
+  co_await stop.wait();
+  server.close();
+  server.abort_clients();
+  co_await server.wait_closed();
+}
+
 // ----------------------------------------------------------------- main
 
 int usage(const char* msg) {
   if (msg) std::fprintf(stderr, "aio-bench: %s\n", msg);
   std::fprintf(stderr,
                "usage: aio-bench [--backend=epoll|io_uring|automatic] [--join=gather|each] "
-               "spawn N | timers N | pingpong N | echo-server PORT\n");
+               "[--echo=protocol|streams] spawn N | timers N | pingpong N | echo-server PORT\n");
   return exit_usage;
 }
 
@@ -196,11 +246,14 @@ bool parse_count(const char* s, std::int64_t& n) {
 int main(int argc, char** argv) {
   aio::RunOptions options;
   Join join = Join::gather;
+  const char* echo_env = std::getenv("AIO_ECHO");
+  bool echo_streams = echo_env && std::string_view(echo_env) == "streams";
   int argi = 1;
   for (; argi < argc && std::strncmp(argv[argi], "--", 2) == 0; ++argi) {
     const std::string_view opt = argv[argi];
     constexpr std::string_view backend_opt = "--backend=";
     constexpr std::string_view join_opt = "--join=";
+    constexpr std::string_view echo_opt = "--echo=";
     if (opt.starts_with(backend_opt)) {
       const std::string_view value = opt.substr(backend_opt.size());
       if (value == "epoll") {
@@ -221,6 +274,12 @@ int main(int argc, char** argv) {
       } else {
         return usage(("unknown join " + std::string(value)).c_str());
       }
+    } else if (opt.starts_with(echo_opt)) {
+      const std::string_view value = opt.substr(echo_opt.size());
+      if (value != "protocol" && value != "streams") {
+        return usage(("unknown echo variant " + std::string(value)).c_str());
+      }
+      echo_streams = value == "streams";
     } else {
       return usage(("unknown option " + std::string(opt)).c_str());
     }
@@ -231,8 +290,14 @@ int main(int argc, char** argv) {
   if (!parse_count(argv[argi + 1], n)) return usage("the argument must be a non-negative integer");
 
   if (workload == "echo-server") {
-    std::fprintf(stderr, "aio-bench: echo-server is not available: aio has no sockets yet\n");
-    return exit_usage;
+    if (n > 65535) return usage("the port must be at most 65535");
+    try {
+      aio::run(echo_server_main(static_cast<std::uint16_t>(n), echo_streams), options);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "aio-bench: echo-server failed: %s\n", e.what());
+      return exit_check_failed;
+    }
+    return 0;
   }
   const bool spawn = workload == "spawn";
   const bool pingpong = workload == "pingpong";

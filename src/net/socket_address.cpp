@@ -26,10 +26,11 @@ SocketAddress SocketAddress::ip(std::string_view host, std::uint16_t port) {
   }
   a = SocketAddress{};
   auto* v6 = static_cast<sockaddr_in6*>(a.data());
-  std::string bare = text;
-  if (bare.size() > 2 && bare.front() == '[' && bare.back() == ']') {
-    bare = bare.substr(1, bare.size() - 2);
+  std::string_view inner = host;  // "[::1]" as in URLs
+  if (inner.size() > 2 && inner.front() == '[' && inner.back() == ']') {
+    inner = inner.substr(1, inner.size() - 2);
   }
+  const std::string bare(inner);
   if (::inet_pton(AF_INET6, bare.c_str(), &v6->sin6_addr) == 1) {
     v6->sin6_family = AF_INET6;
     v6->sin6_port = htons(port);
@@ -124,8 +125,13 @@ std::string SocketAddress::to_string() const {
   switch (family_) {
     case AddressFamily::ipv4:
       return host() + ":" + std::to_string(port());
-    case AddressFamily::ipv6:
-      return "[" + host() + "]:" + std::to_string(port());
+    case AddressFamily::ipv6: {
+      std::string text = "[";  // appended, not prepended: GCC 12 -O3 misreads the latter
+      text += host();
+      text += "]:";
+      text += std::to_string(port());
+      return text;
+    }
     case AddressFamily::unix_domain: {
       std::string path = host();
       if (!path.empty() && path.front() == '\0') path.front() = '@';
