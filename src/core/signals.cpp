@@ -67,6 +67,7 @@ bool EventLoop::remove_signal_handler(int sig) {
 
 void EventLoop::dispatch_signals() {
   if (signal_handlers_.empty()) return;
+  if (pending_signals.load(std::memory_order_relaxed) == 0) return;  // no locked op per turn
   std::uint64_t mask = pending_signals.exchange(0, std::memory_order_relaxed);
   for (int sig = 1; mask; ++sig) {
     if (!(mask & (std::uint64_t{1} << sig))) continue;

@@ -266,12 +266,13 @@ void EpollBackend::poll(double timeout, ReadyQueue& ready) {
     const int fd = static_cast<int>(tag);
     FdEntry& e = fds_[static_cast<std::size_t>(fd)];
     const std::uint32_t got = events[i].events;
-    if (got & (EPOLLIN | EPOLLHUP | EPOLLERR)) complete_ready(e.readers, ready);
-    if (got & (EPOLLOUT | EPOLLHUP | EPOLLERR)) complete_ready(e.writers, ready);
     // An event nobody waited for: stop listening for it (level-triggered, it would repeat).
+    // Decided before completing anything: a queue emptied just now is re-armed at once.
     const bool unwanted = ((got & EPOLLIN) && !e.readers.head) ||
                           ((got & EPOLLOUT) && !e.writers.head) ||
                           ((got & (EPOLLHUP | EPOLLERR)) && !e.readers.head && !e.writers.head);
+    if (got & (EPOLLIN | EPOLLHUP | EPOLLERR)) complete_ready(e.readers, ready);
+    if (got & (EPOLLOUT | EPOLLHUP | EPOLLERR)) complete_ready(e.writers, ready);
     if (unwanted) {
       try {
         update_interest(fd, e, true);

@@ -46,6 +46,8 @@ class StreamProtocol final : public Protocol, public std::enable_shared_from_thi
   /// wait_closed(): completes when connection_lost ran, failing with its error if any.
   Coro<void> wait_closed();
   bool connection_lost_seen() const noexcept { return lost_; }
+  /// drain() has nothing to wait for (the common case: no coroutine, no reference counting).
+  bool writable_now() const noexcept { return !paused_ && !lost_; }
 
   /// Client side: the writer made for this connection.
   std::shared_ptr<StreamWriterState> writer;

@@ -145,7 +145,9 @@ Coro<void> StreamWriter::drain() {
   if (state->reader) {
     if (std::exception_ptr e = state->reader->exception()) std::rethrow_exception(e);
   }
-  if (state->transport->is_closing()) {
+  const bool closing = state->transport->is_closing();
+  if (!closing && state->protocol->writable_now()) co_return;
+  if (closing) {
     // Let connection_lost run first, so the error below is the real one (asyncio does this).
     co_await sleep(0);
   }
