@@ -102,6 +102,29 @@ TEST(Sockets, RecvIsCancellable) {
   aio::run(body());
 }
 
+TEST(Sockets, AcceptIsCancellableAndTheListenerStaysUsable) {
+  auto body = []() -> Coro<void> {
+    aio::EventLoop& loop = aio::get_running_loop();
+    Socket server = listener(AddressFamily::ipv4);
+    aio::Task<std::pair<Socket, SocketAddress>> pending =
+        loop.create_task(loop.sock_accept(server));
+    co_await aio::sleep(0);
+    pending.cancel("enough");
+    try {
+      co_await std::move(pending);
+      ADD_FAILURE() << "not cancelled";
+    } catch (const aio::CancelledError& e) {
+      EXPECT_EQ(e.message(), "enough");
+    }
+    Socket client(AddressFamily::ipv4, SocketType::stream);
+    co_await loop.sock_connect(client, server.sockname());
+    auto accepted = co_await loop.sock_accept(server);
+    EXPECT_TRUE(static_cast<bool>(accepted.first));
+    EXPECT_EQ(accepted.second, client.sockname());
+  };
+  aio::run(body());
+}
+
 TEST(Sockets, RecvIntoAndNegativeSizes) {
   auto body = []() -> Coro<void> {
     aio::EventLoop& loop = aio::get_running_loop();
