@@ -85,8 +85,9 @@ void StreamTransport::arm_read() {
 }
 
 void StreamTransport::on_readable() {
+  // No self-reference needed here: whatever the protocol does (close, abort, an error) only
+  // schedules connection_lost, with its own reference, so *this outlives this call.
   if (closing_ || !reading_) return;
-  auto keep = self_;  // the protocol may close us
   std::span<char> buffer;
   if (buffered_protocol_) {
     try {

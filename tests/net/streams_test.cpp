@@ -253,6 +253,49 @@ TEST(Streams, DrainBoundsMemoryAgainstASlowReader) {
   aio::run(body());
 }
 
+TEST(Streams, CancellingADrainThatWaitsLeavesTheConnectionUsable) {
+  auto body = []() -> Coro<void> {
+    aio::Event release;
+    auto handler = [&release](StreamReader r, StreamWriter w) -> Coro<void> {
+      co_await release.wait();  // reads nothing until released: the client's writes pile up
+      std::size_t total = 0;
+      for (;;) {
+        std::string data = co_await r.read(1 << 16);
+        if (data.empty()) break;
+        total += data.size();
+      }
+      w.write(std::to_string(total));
+      co_await w.drain();
+      w.close();
+    };
+    aio::Server server = co_await aio::start_server(handler, "127.0.0.1", 0);
+    auto conn = co_await aio::open_connection("127.0.0.1", server.port());
+    StreamWriter writer = conn.second;
+    const std::string block(1 << 20, 'd');
+    std::size_t sent = 0;
+    // Write until drain() has to wait (the kernel buffers and ours are over the mark).
+    aio::Task<void> draining = aio::create_task(writer.drain());
+    for (int i = 0; i < 256; ++i) {
+      writer.write(block);
+      sent += block.size();
+      draining = aio::create_task(writer.drain());
+      co_await aio::sleep(0);
+      if (!draining.done()) break;
+    }
+    EXPECT_FALSE(draining.done());
+    draining.cancel();
+    EXPECT_THROW(co_await draining, aio::CancelledError);
+    release.set();
+    co_await writer.drain();  // a new drain() waits for the data to go, then returns
+    writer.write_eof();
+    EXPECT_EQ(co_await conn.first.read(), std::to_string(sent));
+    writer.close();
+    server.close();
+    co_await server.wait_closed();
+  };
+  aio::run(body());
+}
+
 TEST(Streams, ManyClientsAtOnce) {
   auto handler = [](StreamReader r, StreamWriter w) -> Coro<void> {
     while (true) {
