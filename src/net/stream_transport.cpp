@@ -43,6 +43,7 @@ StreamTransport::StreamTransport(EventLoop& loop, int fd, Kind kind,
   write_op_.try_first = false;
   io_.fd = fd;
   io_.is_socket = kind == Kind::socket;
+  if (kind == Kind::socket) cache_addresses();
   set_protocol(std::move(protocol));
 }
 
@@ -111,9 +112,9 @@ void StreamTransport::on_readable() {
   if (r < 0) {
     const int err = static_cast<int>(-r);
     if (is_disconnect(err)) {
-      force_close(std::make_exception_ptr(os_error(err, "recv")));
+      force_close(std::make_exception_ptr(os_error(err, describe("recv"))));
     } else {
-      fatal_error(std::make_exception_ptr(os_error(err, "recv")),
+      fatal_error(std::make_exception_ptr(os_error(err, describe("recv"))),
                   "Fatal read error on socket transport");
     }
     return;
@@ -165,7 +166,7 @@ void StreamTransport::write(std::string_view data) {
     if (r == static_cast<std::int64_t>(data.size())) return;
     if (r < 0 && r != -EAGAIN) {
       const int err = static_cast<int>(-r);
-      auto error = std::make_exception_ptr(os_error(err, "send"));
+      auto error = std::make_exception_ptr(os_error(err, describe("send")));
       if (is_disconnect(err)) {
         force_close(error);
       } else {
@@ -195,7 +196,7 @@ void StreamTransport::on_writable() {
     const int err = static_cast<int>(-r);
     wbuf_.clear();
     woff_ = 0;
-    auto error = std::make_exception_ptr(os_error(err, "send"));
+    auto error = std::make_exception_ptr(os_error(err, describe("send")));
     if (is_disconnect(err)) {
       force_close(error);
     } else {
@@ -362,6 +363,18 @@ void StreamTransport::call_connection_lost(std::exception_ptr error) {
   self_.reset();
 }
 
+// "recv from 127.0.0.1:40312": the operation and, when the kernel still knows it, the peer.
+std::string StreamTransport::describe(const char* operation) const {
+  std::string text = operation;
+  if (kind_ != Kind::socket) return text + " (pipe)";
+  std::any peer = get_extra_info("peername");
+  if (auto* address = std::any_cast<SocketAddress>(&peer)) {
+    text += operation[0] == 's' ? " to " : " from ";
+    text += address->to_string();
+  }
+  return text;
+}
+
 void StreamTransport::release_descriptor() noexcept {
   if (fd_ < 0) return;
   LoopAccess::backend(loop_).cancel(read_op_);
@@ -390,17 +403,23 @@ std::any StreamTransport::get_extra_info(std::string_view key) const {
     return {};
   }
   if (key == "socket") return fd_;
-  if (fd_ < 0) return {};
-  if (key == "peername" || key == "sockname") {
+  if (key == "peername" && peername_) return *peername_;
+  if (key == "sockname" && sockname_) return *sockname_;
+  return {};
+}
+
+// Read once, at the start, as asyncio does: after a reset the kernel no longer knows the peer,
+// and error messages still want to name it.
+void StreamTransport::cache_addresses() {
+  for (bool peer : {true, false}) {
     SocketAddress a;
     socklen_t len = SocketAddress::capacity();
     auto* sa = static_cast<sockaddr*>(a.data());
-    const int rc = key == "peername" ? ::getpeername(fd_, sa, &len) : ::getsockname(fd_, sa, &len);
-    if (rc < 0) return {};
-    a.set_size(len);
-    return a;
+    if ((peer ? ::getpeername(fd_, sa, &len) : ::getsockname(fd_, sa, &len)) == 0) {
+      a.set_size(len);
+      (peer ? peername_ : sockname_) = a;
+    }
   }
-  return {};
 }
 
 }  // namespace aio::detail

@@ -80,6 +80,8 @@ class StreamTransport final : public Transport,
   void force_close(std::exception_ptr error);
   void call_connection_lost(std::exception_ptr error);
   void release_descriptor() noexcept;
+  std::string describe(const char* operation) const;
+  void cache_addresses();
 
   EventLoop& loop_;
   int fd_;
@@ -104,6 +106,8 @@ class StreamTransport final : public Transport,
   bool lost_ = false;            // connection_lost scheduled or done
   bool registered_ = false;      // in the loop's resource list
   std::uint32_t writes_after_close_ = 0;
+  std::optional<SocketAddress> peername_;
+  std::optional<SocketAddress> sockname_;
 };
 
 }  // namespace aio::detail

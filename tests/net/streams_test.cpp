@@ -145,6 +145,9 @@ TEST(Streams, PeerResetIsAnErrorOnTheReader) {
       EXPECT_EQ(got, "");
     } catch (const std::system_error& e) {
       EXPECT_EQ(e.code(), std::errc::connection_reset);
+      EXPECT_NE(std::string(e.what()).find("recv from 127.0.0.1:" + std::to_string(server.port())),
+                std::string::npos)
+          << e.what();
     }
     conn.second.close();
     server.close();
