@@ -1,0 +1,155 @@
+// mini_redis — a Redis-compatible server on aio's streams, as one would write it with asyncio:
+// start_server(handler, host, port), one task per connection, and a background task for
+// expiry. redis-cli and redis-benchmark talk to it; commands.hpp lists what it understands.
+//
+//   mini_redis [--host H] [--port N]     (defaults 127.0.0.1 and 6379; port 0: a free one)
+//
+// It prints "mini_redis listening on HOST:PORT" once it accepts connections. Each connection
+// reads what has arrived (up to 64 KiB), runs every complete command in it and sends all their
+// replies in one write: a pipelining client gets its replies in batches, as from Redis. A
+// protocol error gets "-ERR Protocol error: ..." and the connection is closed, as in Redis.
+// Ctrl+C or SIGTERM stops it.
+#include <aio/aio.hpp>
+#include <chrono>
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+#include "commands.hpp"
+#include "resp.hpp"
+#include "store.hpp"
+
+namespace {
+
+constexpr std::int64_t read_size = 65536;
+
+/// Serves one client until it quits, hangs up, or breaks the protocol.
+aio::Coro<void> serve(mini_redis::Store& store, std::int64_t id, aio::StreamReader& reader,
+                      aio::StreamWriter& writer) {
+  aio::EventLoop& loop = aio::get_running_loop();
+  mini_redis::Parser parser;
+  mini_redis::Session session;
+  session.id = id;
+  mini_redis::Command command;
+  std::string replies;
+  while (!session.quit) {
+    const std::string data = co_await reader.read(read_size);
+    if (data.empty()) break;  // EOF
+    parser.feed(data);
+    const double now = loop.time();  // one time for the batch, as Redis caches it per command
+    while (!session.quit && parser.next(command) == mini_redis::Parser::Status::command) {
+      mini_redis::execute(store, session, command, now, replies);
+    }
+    if (parser.failed() && !session.quit) {
+      mini_redis::resp::error(replies, "ERR " + parser.error());
+      session.quit = true;
+    }
+    if (!replies.empty()) {
+      writer.write(replies);
+      replies.clear();
+      co_await writer.drain();
+    }
+  }
+}
+
+/// The connection's task. It shares the store: a task may outlive main_ while the loop stops.
+aio::Coro<void> handle_client(std::shared_ptr<mini_redis::Store> store, std::int64_t id,
+                              aio::StreamReader reader, aio::StreamWriter writer) {
+  try {
+    co_await serve(*store, id, reader, writer);
+  } catch (const std::system_error&) {
+    // The client reset the connection: nothing to tell anyone.
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "mini_redis: client %lld: %s\n", static_cast<long long>(id), error.what());
+  }
+  writer.close();  // sends what is still buffered, then closes
+  try {
+    co_await writer.wait_closed();
+  } catch (const std::exception&) {
+    // Lost while closing: it is closed all the same.
+  }
+}
+
+/// Redis's active expiry: ten times a second, reclaim keys whose deadline has passed.
+aio::Coro<void> expire_keys(std::shared_ptr<mini_redis::Store> store) {
+  aio::EventLoop& loop = aio::get_running_loop();
+  while (true) {
+    co_await aio::sleep(0.1);
+    store->expire_some(store->unix_ms(loop.time()));
+  }
+}
+
+aio::Coro<void> main_(std::string host, std::uint16_t port) {
+  aio::EventLoop& loop = aio::get_running_loop();
+  // The loop's clock is monotonic; SET ... EXAT and TTL need Unix time: the store is told
+  // what Unix time the loop's clock counts from.
+  const double unix_now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  auto store = std::make_shared<mini_redis::Store>(unix_now - loop.time());
+  auto next_id = std::make_shared<std::int64_t>(0);
+  auto handler = [store, next_id](aio::StreamReader reader, aio::StreamWriter writer) {
+    return handle_client(store, ++*next_id, std::move(reader), std::move(writer));
+  };
+  aio::Server server = co_await aio::start_server(handler, host, port);
+  aio::Task<void> expiry = aio::create_task(expire_keys(store));
+  aio::TaskRef self = *aio::current_task();
+  loop.add_signal_handler(SIGTERM, [self]() mutable { self.cancel(); });
+  const std::string shown = host.find(':') == std::string::npos ? host : "[" + host + "]";
+  std::printf("mini_redis listening on %s:%u\n", shown.c_str(), unsigned{server.port()});
+  std::fflush(stdout);
+  co_await server.serve_forever();
+}
+
+[[noreturn]] void usage(const char* prog, const std::string& error) {
+  std::fprintf(error.empty() ? stdout : stderr, "usage: %s [--host HOST] [--port PORT]\n", prog);
+  if (error.empty()) std::exit(0);
+  std::fprintf(stderr, "%s: error: %s\n", prog, error.c_str());
+  std::exit(2);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string host = "127.0.0.1";
+  long port = 6379;
+  for (int k = 1; k < argc; ++k) {
+    std::string_view arg = argv[k];
+    if (arg == "-h" || arg == "--help") usage(argv[0], "");
+    std::string value;
+    const std::size_t equals = arg.find('=');
+    const std::string_view name = arg.substr(0, equals);
+    if (name != "--host" && name != "--port")
+      usage(argv[0], "unrecognized argument " + std::string(arg));
+    if (equals != std::string_view::npos) {
+      value = arg.substr(equals + 1);
+    } else if (k + 1 < argc) {
+      value = argv[++k];
+    } else {
+      usage(argv[0], "argument " + std::string(name) + ": expected one argument");
+    }
+    if (name == "--host") {
+      host = value;
+    } else {
+      char* end = nullptr;
+      port = std::strtol(value.c_str(), &end, 10);
+      if (value.empty() || *end != '\0' || port < 0 || port > 65535) {
+        usage(argv[0], "argument --port: invalid port '" + value + "'");
+      }
+    }
+  }
+  try {
+    aio::run(main_(host, static_cast<std::uint16_t>(port)));
+  } catch (const aio::KeyboardInterrupt&) {
+  } catch (const aio::CancelledError&) {  // SIGTERM
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "mini_redis: %s\n", error.what());
+    return 1;
+  }
+}
