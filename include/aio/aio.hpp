@@ -18,6 +18,7 @@
 #include "aio/runners.hpp"
 #include "aio/socket.hpp"
 #include "aio/streams.hpp"
+#include "aio/subprocess.hpp"
 #include "aio/task.hpp"
 #include "aio/task_group.hpp"
 #include "aio/tasks.hpp"

@@ -33,6 +33,12 @@ class StreamWriterState {
 class StreamProtocol final : public Protocol, public std::enable_shared_from_this<StreamProtocol> {
  public:
   StreamProtocol(EventLoop& loop, StreamReader reader, ClientConnected handler = {});
+  /// A read-only stream (a subprocess's stdout): connection_made makes no writer.
+  static std::shared_ptr<StreamProtocol> reader_only(EventLoop& loop, StreamReader reader) {
+    auto p = std::make_shared<StreamProtocol>(loop, std::move(reader));
+    p->wants_writer_ = false;
+    return p;
+  }
 
   void connection_made(std::shared_ptr<Transport> transport) override;
   void connection_lost(std::exception_ptr error) override;
@@ -62,6 +68,7 @@ class StreamProtocol final : public Protocol, public std::enable_shared_from_thi
   std::exception_ptr lost_error_;
   bool paused_ = false;
   bool lost_ = false;
+  bool wants_writer_ = true;
 };
 
 }  // namespace aio::detail

@@ -36,6 +36,7 @@ StreamProtocol::StreamProtocol(EventLoop& loop, StreamReader reader, ClientConne
 
 void StreamProtocol::connection_made(std::shared_ptr<Transport> transport) {
   reader_.set_transport(transport.get());
+  if (!wants_writer_) return;
   auto state = std::make_shared<StreamWriterState>(transport, shared_from_this(), reader_);
   if (!handler_) {
     writer = std::move(state);
@@ -71,6 +72,7 @@ void StreamProtocol::connection_lost(std::exception_ptr error) {
     }
   }
   reader_.set_transport(nullptr);
+  writer.reset();  // a writer nobody took holds this protocol: let both go
   drain_waiters_.wake_all();
   if (closed_ && !closed_->done()) {
     if (error) {

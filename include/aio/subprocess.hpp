@@ -1,0 +1,91 @@
+// aio/subprocess.hpp — asyncio's subprocesses: create_subprocess_exec, create_subprocess_shell,
+// Process.
+//
+//   asyncio                                              aio
+//   p = await create_subprocess_exec("ls", "-l",         Process p = co_await
+//   create_subprocess_exec(
+//           stdout=PIPE)                                     "ls", {"-l"}, {.output =
+//           Redirect::pipe});
+//   out, err = await p.communicate(b"input")             auto [out, err] = co_await
+//   p.communicate("input"); await p.wait(); p.returncode                         co_await p.wait();
+//   p.returncode()
+//
+// Pipes are streams (StreamWriter for the child's stdin, StreamReader for its stdout and
+// stderr). Every child is reaped (the loop waits on a pidfd), whether or not anyone awaits
+// wait(); no descriptor of the parent leaks into a child (all are close-on-exec).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "aio/coro.hpp"
+#include "aio/streams.hpp"
+
+namespace aio {
+
+/// Where a child's standard stream goes (asyncio's None, PIPE, DEVNULL, STDOUT).
+enum class Redirect : std::uint8_t {
+  inherit,   ///< the parent's own stream (asyncio's None)
+  pipe,      ///< a pipe to the parent: a StreamWriter (stdin) or StreamReader (stdout, stderr)
+  devnull,   ///< /dev/null
+  to_output  ///< stderr only: wherever stdout goes (asyncio's STDOUT)
+};
+
+struct SubprocessOptions {
+  Redirect input = Redirect::inherit;   ///< stdin ("stdin" is a macro in C)
+  Redirect output = Redirect::inherit;  ///< stdout
+  Redirect error = Redirect::inherit;   ///< stderr
+  std::optional<std::string> cwd;       ///< working directory of the child
+  /// The child's whole environment; nullopt: the parent's.
+  std::optional<std::map<std::string, std::string>> env;
+  std::int64_t limit = StreamReader::default_limit;  ///< the StreamReaders' buffer limit
+};
+
+namespace detail {
+class ProcessState;
+}
+
+/// asyncio.subprocess.Process. A handle: copies share one child.
+class Process {
+ public:
+  Process() = default;
+  explicit Process(std::shared_ptr<detail::ProcessState> state) : state_(std::move(state)) {}
+
+  int pid() const;
+  /// The exit status once the child has been reaped; a negative signal number if a signal
+  /// ended it (asyncio's convention); nullopt while it runs.
+  std::optional<int> returncode() const;
+  /// RuntimeError unless that stream was created with Redirect::pipe.
+  StreamWriter& stdin_stream();
+  StreamReader& stdout_stream();
+  StreamReader& stderr_stream();
+  /// Waits for the child to exit; its returncode.
+  Coro<int> wait();
+  /// Writes `input` to stdin (if a pipe) and closes it, reads stdout and stderr (if pipes) to
+  /// EOF, waits for the exit: {stdout, stderr}. A child that exits without reading all of its
+  /// input is not an error (asyncio ignores the broken pipe too).
+  Coro<std::pair<std::string, std::string>> communicate(std::string input = {});
+  /// std::system_error (errc::no_such_process, asyncio's ProcessLookupError) once the child
+  /// has been reaped.
+  void send_signal(int sig);
+  void terminate();  ///< SIGTERM
+  void kill();       ///< SIGKILL
+
+  detail::ProcessState* state() const noexcept { return state_.get(); }
+
+ private:
+  std::shared_ptr<detail::ProcessState> state_;
+};
+
+/// Runs `program` (looked up in PATH) with `args` (argv[1:]).
+Coro<Process> create_subprocess_exec(std::string program, std::vector<std::string> args,
+                                     SubprocessOptions options = {});
+/// Runs `cmd` with /bin/sh -c.
+Coro<Process> create_subprocess_shell(std::string cmd, SubprocessOptions options = {});
+
+}  // namespace aio

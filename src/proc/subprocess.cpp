@@ -1,0 +1,399 @@
+// Subprocesses: posix_spawn with pipes, a pidfd to learn of the exit, streams over the pipes.
+//
+// The child is started with posix_spawnp (glibc's uses CLONE_VFORK and reports a failed exec,
+// so a missing program is an error of create_subprocess_exec). Its pipe ends are dup2'd onto
+// 0/1/2; every descriptor of ours is close-on-exec, so the child inherits nothing else. A
+// pidfd (pidfd_open, Linux 5.3) becomes readable when the child exits: a standing readiness
+// operation on it reaps the child with waitpid(WNOHANG) and wakes wait(). The state keeps
+// itself alive until then, so a Process dropped early still leaves no zombie.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+
+#include "aio/errors.hpp"
+#include "aio/future.hpp"
+#include "aio/gather.hpp"
+#include "aio/loop.hpp"
+#include "aio/sleep.hpp"
+#include "aio/subprocess.hpp"
+#include "io/backend.hpp"
+#include "net/os_error.hpp"
+#include "net/socket_util.hpp"
+#include "net/stream_protocol.hpp"
+#include "net/stream_transport.hpp"
+
+extern char** environ;
+
+namespace aio {
+
+namespace detail {
+
+class ProcessState final : public LoopResource, public std::enable_shared_from_this<ProcessState> {
+ public:
+  ProcessState(EventLoop& loop, pid_t pid, int pidfd) : loop_(loop), pid_(pid), pidfd_(pidfd) {
+    exit_.owner = this;
+    exit_.fd = pidfd;
+    exit_.kind = IoKind::readable;
+    exit_.try_first = false;
+  }
+  ~ProcessState() {
+    if (registered_) LoopAccess::remove_resource(loop_, this);
+    close_pidfd();
+  }
+
+  // Starts watching for the exit; the state lives until the child is reaped.
+  void watch() {
+    self_ = shared_from_this();
+    LoopAccess::add_resource(loop_, this);
+    registered_ = true;
+    LoopAccess::backend(loop_).start(exit_);
+  }
+
+  void exited() {
+    int status = 0;
+    const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == 0) {  // not yet (a spurious wake-up): wait again
+      LoopAccess::backend(loop_).start(exit_);
+      return;
+    }
+    if (r == pid_) {
+      returncode_ = WIFSIGNALED(status) ? -WTERMSIG(status) : WEXITSTATUS(status);
+    } else {
+      returncode_ = 255;  // reaped by someone else (SIGCHLD ignored): the status is lost
+    }
+    close_pidfd();
+    for (auto& w : waiters_) {
+      if (!w.done()) w.set_result(*returncode_);
+    }
+    waiters_.clear();
+    if (registered_) {
+      LoopAccess::remove_resource(loop_, this);
+      registered_ = false;
+    }
+    auto last = std::move(self_);
+  }
+
+  void loop_closing() noexcept override {
+    // The loop goes with the child still running: reap it if it is already gone; otherwise it
+    // is left running, as asyncio leaves it (its pidfd is closed).
+    registered_ = false;
+    LoopAccess::backend(loop_).cancel(exit_);
+    int status = 0;
+    if (!returncode_ && ::waitpid(pid_, &status, WNOHANG) == pid_) {
+      returncode_ = WIFSIGNALED(status) ? -WTERMSIG(status) : WEXITSTATUS(status);
+    }
+    close_pidfd();
+    waiters_.clear();
+    auto last = std::move(self_);
+  }
+
+  Coro<int> wait() {
+    auto keep = shared_from_this();
+    if (returncode_) co_return *returncode_;
+    Future<int> f = loop_.create_future<int>();
+    waiters_.push_back(f);
+    co_return co_await f;
+  }
+
+  void send_signal(int sig) {
+    if (returncode_ || pidfd_ < 0) {
+      throw std::system_error(std::make_error_code(std::errc::no_such_process),
+                              "send_signal to process " + std::to_string(pid_));
+    }
+    // Through the pidfd: never a recycled pid.
+    if (::syscall(SYS_pidfd_send_signal, pidfd_, sig, nullptr, 0) < 0) {
+      throw os_error(errno, "send_signal to process " + std::to_string(pid_));
+    }
+  }
+
+  pid_t pid() const noexcept { return pid_; }
+  std::optional<int> returncode() const noexcept { return returncode_; }
+
+  std::optional<StreamWriter> input;
+  std::optional<StreamReader> output;
+  std::optional<StreamReader> error;
+
+ private:
+  struct ExitWatch final : IoOp {
+    ProcessState* owner = nullptr;
+    void run() override { owner->exited(); }
+  };
+
+  void close_pidfd() noexcept {
+    if (pidfd_ < 0) return;
+    LoopAccess::backend(loop_).cancel(exit_);
+    LoopAccess::backend(loop_).forget(pidfd_);
+    ::close(pidfd_);
+    pidfd_ = -1;
+  }
+
+  EventLoop& loop_;
+  pid_t pid_;
+  int pidfd_;
+  ExitWatch exit_;
+  std::optional<int> returncode_;
+  std::vector<Future<int>> waiters_;
+  std::shared_ptr<ProcessState> self_;
+  bool registered_ = false;
+};
+
+}  // namespace detail
+
+namespace {
+
+// Descriptors to close on every exit path until they are handed over.
+struct Fds {
+  int fd[6] = {-1, -1, -1, -1, -1, -1};  // stdin r/w, stdout r/w, stderr r/w
+  ~Fds() {
+    for (int f : fd) {
+      if (f >= 0) ::close(f);
+    }
+  }
+  int take(int i) { return std::exchange(fd[i], -1); }
+};
+
+// posix_spawn's attributes and file actions, destroyed on every path.
+struct SpawnSetup {
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  SpawnSetup() {
+    posix_spawn_file_actions_init(&actions);
+    posix_spawnattr_init(&attr);
+  }
+  ~SpawnSetup() {
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+  }
+  SpawnSetup(const SpawnSetup&) = delete;
+  SpawnSetup& operator=(const SpawnSetup&) = delete;
+};
+
+void make_pipe(Fds& fds, int first, const char* which) {
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) < 0) throw detail::os_error(errno, std::string("pipe for ") + which);
+  fds.fd[first] = p[0];
+  fds.fd[first + 1] = p[1];
+}
+
+void check(int rc, const char* what) {
+  if (rc != 0) throw detail::os_error(rc, what);
+}
+
+// A stream transport over one of our pipe ends; the StreamReader it feeds, or the writer.
+detail::StreamProtocol& attach(EventLoop& loop, int fd, detail::StreamTransport::Kind kind,
+                               StreamReader reader,
+                               std::vector<std::shared_ptr<detail::StreamProtocol>>& made) {
+  detail::set_nonblocking(fd);
+  auto protocol = kind == detail::StreamTransport::Kind::read_pipe
+                      ? detail::StreamProtocol::reader_only(loop, std::move(reader))
+                      : std::make_shared<detail::StreamProtocol>(loop, std::move(reader));
+  auto transport = std::make_shared<detail::StreamTransport>(loop, fd, kind, protocol);
+  transport->start();
+  made.push_back(protocol);
+  return *protocol;
+}
+
+Coro<Process> spawn(std::string program, std::vector<std::string> argv, SubprocessOptions options,
+                    bool shell) {
+  EventLoop& loop = get_running_loop();
+  if (options.input == Redirect::to_output || options.output == Redirect::to_output) {
+    throw std::invalid_argument("Redirect::to_output is only for the error stream");
+  }
+  if (options.limit <= 0) throw std::invalid_argument("Limit cannot be <= 0");
+  detail::ignore_sigpipe();
+  Fds fds;
+  if (options.input == Redirect::pipe) make_pipe(fds, 0, "stdin");
+  if (options.output == Redirect::pipe) make_pipe(fds, 2, "stdout");
+  if (options.error == Redirect::pipe) make_pipe(fds, 4, "stderr");
+
+  SpawnSetup setup;
+  auto redirect = [&](Redirect how, int target, int child_end) {
+    if (how == Redirect::pipe) {
+      check(posix_spawn_file_actions_adddup2(&setup.actions, child_end, target), "spawn: dup2");
+    } else if (how == Redirect::devnull) {
+      check(posix_spawn_file_actions_addopen(&setup.actions, target, "/dev/null",
+                                             target == 0 ? O_RDONLY : O_WRONLY, 0),
+            "spawn: open /dev/null");
+    } else if (how == Redirect::to_output) {
+      check(posix_spawn_file_actions_adddup2(&setup.actions, 1, 2), "spawn: dup2");
+    }
+  };
+  redirect(options.input, 0, fds.fd[0]);
+  redirect(options.output, 1, fds.fd[3]);
+  redirect(options.error, 2, fds.fd[5]);
+  if (options.cwd) {
+    check(posix_spawn_file_actions_addchdir_np(&setup.actions, options.cwd->c_str()),
+          "spawn: chdir");
+  }
+  // The child starts with default signal handling and an empty mask, whatever ours are.
+  sigset_t all;
+  sigset_t none;
+  sigfillset(&all);
+  sigemptyset(&none);
+  posix_spawnattr_setsigdefault(&setup.attr, &all);
+  posix_spawnattr_setsigmask(&setup.attr, &none);
+  posix_spawnattr_setflags(&setup.attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+
+  std::vector<char*> args;
+  for (std::string& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  std::vector<std::string> env_strings;
+  std::vector<char*> env;
+  char** envp = environ;
+  if (options.env) {
+    for (const auto& [k, v] : *options.env) env_strings.push_back(k + "=" + v);
+    for (std::string& e : env_strings) env.push_back(e.data());
+    env.push_back(nullptr);
+    envp = env.data();
+  }
+  pid_t pid = -1;
+  const int rc =
+      ::posix_spawnp(&pid, program.c_str(), &setup.actions, &setup.attr, args.data(), envp);
+  if (rc != 0) {
+    throw detail::os_error(rc, (shell ? "spawn /bin/sh for '" : "spawn '") + program + "'" +
+                                   (options.cwd ? " in " + *options.cwd : std::string()));
+  }
+  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) {
+    const int err = errno;
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    throw detail::os_error(err, "pidfd_open");
+  }
+  auto state = std::make_shared<detail::ProcessState>(loop, pid, pidfd);
+  state->watch();
+  // The child's ends are the child's now.
+  for (int i : {0, 3, 5}) {
+    if (fds.fd[i] >= 0) ::close(fds.take(i));
+  }
+  std::vector<std::shared_ptr<detail::StreamProtocol>> made;
+  detail::StreamProtocol* input = nullptr;
+  if (options.input == Redirect::pipe) {
+    input = &attach(loop, fds.take(1), detail::StreamTransport::Kind::write_pipe,
+                    StreamReader(options.limit), made);
+  }
+  if (options.output == Redirect::pipe) {
+    state->output.emplace(options.limit);
+    attach(loop, fds.take(2), detail::StreamTransport::Kind::read_pipe, *state->output, made);
+  }
+  if (options.error == Redirect::pipe) {
+    state->error.emplace(options.limit);
+    attach(loop, fds.take(4), detail::StreamTransport::Kind::read_pipe, *state->error, made);
+  }
+  // connection_made runs one turn later (asyncio's order): then the stdin writer exists.
+  if (!made.empty()) co_await aio::sleep(0);
+  if (input) {
+    if (!input->writer) throw RuntimeError("create_subprocess: the stdin pipe closed at once");
+    state->input.emplace(std::move(input->writer));
+  }
+  co_return Process(std::move(state));
+}
+
+Coro<std::string> feed_stdin(StreamWriter writer, std::string input) {
+  try {
+    if (!input.empty()) {
+      writer.write(input);
+      co_await writer.drain();
+    }
+  } catch (const std::system_error& e) {
+    // The child exited without reading it all: not an error (asyncio ignores it too).
+    if (e.code() != std::errc::broken_pipe && e.code() != std::errc::connection_reset) throw;
+  }
+  writer.close();
+  co_return std::string();
+}
+
+Coro<std::string> read_all(StreamReader reader) {
+  co_return co_await reader.read();
+}
+
+Coro<std::string> nothing() {
+  co_return std::string();
+}
+
+std::vector<Coro<std::string>> three(Coro<std::string> a, Coro<std::string> b,
+                                     Coro<std::string> c) {
+  std::vector<Coro<std::string>> v;
+  v.push_back(std::move(a));
+  v.push_back(std::move(b));
+  v.push_back(std::move(c));
+  return v;
+}
+
+detail::ProcessState& checked(const std::shared_ptr<detail::ProcessState>& s) {
+  if (!s) throw RuntimeError("Process: no process (default-constructed)");
+  return *s;
+}
+
+}  // namespace
+
+int Process::pid() const {
+  return checked(state_).pid();
+}
+std::optional<int> Process::returncode() const {
+  return checked(state_).returncode();
+}
+
+StreamWriter& Process::stdin_stream() {
+  auto& s = checked(state_);
+  if (!s.input) throw RuntimeError("Process: stdin is not a pipe (Redirect::pipe)");
+  return *s.input;
+}
+StreamReader& Process::stdout_stream() {
+  auto& s = checked(state_);
+  if (!s.output) throw RuntimeError("Process: stdout is not a pipe (Redirect::pipe)");
+  return *s.output;
+}
+StreamReader& Process::stderr_stream() {
+  auto& s = checked(state_);
+  if (!s.error) throw RuntimeError("Process: stderr is not a pipe (Redirect::pipe)");
+  return *s.error;
+}
+
+Coro<int> Process::wait() {
+  return checked(state_).wait();
+}
+
+Coro<std::pair<std::string, std::string>> Process::communicate(std::string input) {
+  auto state = state_;
+  checked(state);
+  Coro<std::string> in = state->input ? feed_stdin(*state->input, std::move(input)) : nothing();
+  Coro<std::string> out = state->output ? read_all(*state->output) : nothing();
+  Coro<std::string> err = state->error ? read_all(*state->error) : nothing();
+  std::vector<std::string> results =
+      co_await gather(three(std::move(in), std::move(out), std::move(err)));
+  co_await state->wait();
+  co_return std::pair<std::string, std::string>(std::move(results[1]), std::move(results[2]));
+}
+
+void Process::send_signal(int sig) {
+  checked(state_).send_signal(sig);
+}
+void Process::terminate() {
+  send_signal(SIGTERM);
+}
+void Process::kill() {
+  send_signal(SIGKILL);
+}
+
+Coro<Process> create_subprocess_exec(std::string program, std::vector<std::string> args,
+                                     SubprocessOptions options) {
+  std::vector<std::string> argv;
+  argv.push_back(program);
+  for (std::string& a : args) argv.push_back(std::move(a));
+  return spawn(std::move(program), std::move(argv), std::move(options), false);
+}
+
+Coro<Process> create_subprocess_shell(std::string cmd, SubprocessOptions options) {
+  std::vector<std::string> argv = {"/bin/sh", "-c", std::move(cmd)};
+  return spawn("/bin/sh", std::move(argv), std::move(options), true);
+}
+
+}  // namespace aio
