@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""Drives examples/mini_redis with the real Redis clients (Debian's redis-tools): redis-cli for
+each command, a raw socket for pipelining and malformed input, and a short redis-benchmark run.
+Usage: mini_redis_cli.py PATH_TO_MINI_REDIS"""
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAILED:", what)
+
+
+def cli(port, *args):
+    out = subprocess.run(["redis-cli", "-p", str(port), *args], capture_output=True, text=True,
+                         timeout=30)
+    return out.stdout
+
+
+def raw(port, payload, expect_close=False):
+    """Sends payload in one write and returns everything read until the replies stop."""
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(payload)
+    s.settimeout(0.5 if not expect_close else 5)
+    data = b""
+    closed = False
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                closed = True
+                break
+            data += chunk
+    except socket.timeout:
+        pass
+    s.close()
+    return data, closed
+
+
+def main():
+    if not shutil.which("redis-cli"):
+        sys.exit("redis-cli not found: install Debian's redis-tools (scripts/ensure-packages does)")
+    server = subprocess.Popen([sys.argv[1], "--port", "0"], stdout=subprocess.PIPE, text=True)
+    line = server.stdout.readline()
+    m = re.search(r"listening on 127\.0\.0\.1:(\d+)", line)
+    if not m:
+        server.kill()
+        sys.exit(f"no address in mini_redis's first line: {line!r}")
+    port = int(m.group(1))
+    try:
+        cases = [
+            (["PING"], "PONG\n"),
+            (["PING", "hello"], "hello\n"),
+            (["ECHO", "a b"], "a b\n"),
+            (["SET", "k", "v"], "OK\n"),
+            (["GET", "k"], "v\n"),
+            (["GET", "missing"], "\n"),
+            (["SET", "k", "w", "NX"], "\n"),
+            (["SET", "k", "w", "XX"], "OK\n"),
+            (["GET", "k"], "w\n"),
+            (["SET", "other", "x", "XX"], "\n"),
+            (["SET", "n", "10"], "OK\n"),
+            (["INCR", "n"], "11\n"),
+            (["DECR", "n"], "10\n"),
+            (["INCR", "k"], "ERR value is not an integer or out of range\n\n"),
+            (["EXISTS", "k", "n", "missing"], "2\n"),
+            (["EXPIRE", "n", "100"], "1\n"),
+            (["TTL", "n"], "100\n"),
+            (["TTL", "k"], "-1\n"),
+            (["TTL", "missing"], "-2\n"),
+            (["SET", "t", "v", "PX", "100"], "OK\n"),
+            (["SET", "t2", "v", "EX", "0"], "ERR invalid expire time in 'set' command\n\n"),
+            (["SET", "t2", "v", "EX"], "ERR syntax error\n\n"),
+            (["DEL", "k", "n", "missing"], "2\n"),
+            (["GET"], "ERR wrong number of arguments for 'get' command\n\n"),
+            (["NOSUCH", "a"], "ERR unknown command 'NOSUCH', with args beginning with: 'a' \n\n"),
+            (["CONFIG", "GET", "appendonly"], "appendonly\nno\n"),
+        ]
+        for args, expected in cases:
+            got = cli(port, *args)
+            check(got == expected, f"redis-cli {' '.join(args)}: {got!r}, expected {expected!r}")
+        # Expiry by the loop's timers: t had 100 ms.
+        time.sleep(0.3)
+        check(cli(port, "EXISTS", "t") == "0\n", "t expired after its 100 ms")
+        # Pipelining: many commands in one write, replies in order.
+        data, _ = raw(port, b"PING\r\n" + b"*3\r\n$3\r\nSET\r\n$1\r\np\r\n$1\r\n1\r\n" +
+                      b"*2\r\n$4\r\nINCR\r\n$1\r\np\r\n" * 50 + b"*2\r\n$3\r\nGET\r\n$1\r\np\r\n")
+        expected = b"+PONG\r\n+OK\r\n" + b"".join(b":%d\r\n" % i for i in range(2, 52)) + \
+            b"$2\r\n51\r\n"
+        check(data == expected, f"pipelined replies: {data[:80]!r}...")
+        # Malformed input: an error reply, then the connection is closed; the server lives on.
+        data, closed = raw(port, b"*1\r\n$abc\r\n", expect_close=True)
+        check(data.startswith(b"-ERR Protocol error"), f"malformed bulk length: {data!r}")
+        check(closed, "the connection is closed after a protocol error")
+        check(cli(port, "PING") == "PONG\n", "still serving after a protocol error")
+        # The real load generator, briefly: every test completes without errors.
+        if shutil.which("redis-benchmark"):
+            out = subprocess.run(["redis-benchmark", "-p", str(port), "-t", "ping,set,get",
+                                  "-n", "2000", "-c", "10", "-q"], capture_output=True, text=True,
+                                 timeout=120)
+            text = out.stdout.replace("\r", "\n")
+            for test in ("PING_INLINE", "PING_MBULK", "SET", "GET"):
+                check(re.search(test + r": [0-9.]+ requests per second", text) is not None,
+                      f"redis-benchmark {test}: {text[-300:]!r}")
+            check(out.returncode == 0, f"redis-benchmark exited {out.returncode}")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    if failures:
+        sys.exit(f"{len(failures)} check(s) failed")
+    print("mini_redis with redis-cli: ok")
+
+
+if __name__ == "__main__":
+    main()
