@@ -403,6 +403,27 @@ TEST(Streams, PeernameAndSockname) {
   aio::run(body());
 }
 
+TEST(Streams, ReusePortLetsTwoServersShareAPort) {
+  auto body = []() -> Coro<void> {
+    aio::ServerOptions shared;
+    shared.reuse_port = true;
+    aio::Server a = co_await aio::start_server(echo_line, "127.0.0.1", 0, shared);
+    aio::Server b = co_await aio::start_server(echo_line, "127.0.0.1", a.port(), shared);
+    EXPECT_EQ(a.port(), b.port());
+    for (int i = 0; i < 4; ++i) {  // the kernel spreads them; each is served
+      auto conn = co_await aio::open_connection("127.0.0.1", a.port());
+      conn.second.write("shared\n");
+      EXPECT_EQ(co_await conn.first.readline(), "shared\n");
+      conn.second.close();
+    }
+    a.close();
+    b.close();
+    co_await a.wait_closed();
+    co_await b.wait_closed();
+  };
+  aio::run(body());
+}
+
 TEST(Streams, BindingAPortInUseNamesTheAddress) {
   auto body = []() -> Coro<void> {
     aio::Server a = co_await aio::start_server(echo_line, "127.0.0.1", 0);
