@@ -10,6 +10,7 @@
 
 #include "aio/loop.hpp"
 #include "aio/socket.hpp"
+#include "net/socket_util.hpp"
 
 namespace aio {
 
@@ -26,24 +27,10 @@ const std::error_category& gai_category() {
   return category;
 }
 
-int to_af(AddressFamily family) {
-  switch (family) {
-    case AddressFamily::ipv4:
-      return AF_INET;
-    case AddressFamily::ipv6:
-      return AF_INET6;
-    case AddressFamily::unix_domain:
-      return AF_UNIX;
-    case AddressFamily::unspecified:
-      break;
-  }
-  return AF_UNSPEC;
-}
-
 std::vector<AddressInfo> resolve(const std::string& host, std::uint16_t port, AddressFamily family,
                                  SocketType type, bool passive) {
   addrinfo hints{};
-  hints.ai_family = to_af(family);
+  hints.ai_family = detail::native_family(family);
   hints.ai_socktype = type == SocketType::stream ? SOCK_STREAM : SOCK_DGRAM;
   hints.ai_flags = (passive ? AI_PASSIVE : 0) | AI_NUMERICSERV;
   addrinfo* list = nullptr;

@@ -15,20 +15,6 @@ namespace aio {
 
 namespace {
 
-int to_domain(AddressFamily family) {
-  switch (family) {
-    case AddressFamily::ipv4:
-      return AF_INET;
-    case AddressFamily::ipv6:
-      return AF_INET6;
-    case AddressFamily::unix_domain:
-      return AF_UNIX;
-    case AddressFamily::unspecified:
-      break;
-  }
-  throw std::invalid_argument("Socket: an address family is required");
-}
-
 void set_option(int fd, int level, int name, bool on, const char* what) {
   const int value = on ? 1 : 0;
   if (::setsockopt(fd, level, name, &value, sizeof value) < 0) throw detail::os_error(errno, what);
@@ -38,7 +24,10 @@ void set_option(int fd, int level, int name, bool on, const char* what) {
 
 Socket::Socket(AddressFamily family, SocketType type) {
   const int kind = type == SocketType::stream ? SOCK_STREAM : SOCK_DGRAM;
-  fd_ = ::socket(to_domain(family), kind | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (family == AddressFamily::unspecified) {
+    throw std::invalid_argument("Socket: an address family is required");
+  }
+  fd_ = ::socket(detail::native_family(family), kind | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd_ < 0) throw detail::os_error(errno, "socket");
 }
 

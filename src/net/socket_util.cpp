@@ -1,6 +1,7 @@
 #include "net/socket_util.hpp"
 
 #include <fcntl.h>
+#include <sys/socket.h>
 
 #include <cerrno>
 #include <csignal>
@@ -23,6 +24,20 @@ void ignore_sigpipe() noexcept {
       ::signal(SIGPIPE, SIG_IGN);
     }
   });
+}
+
+int native_family(AddressFamily family) noexcept {
+  switch (family) {
+    case AddressFamily::ipv4:
+      return AF_INET;
+    case AddressFamily::ipv6:
+      return AF_INET6;
+    case AddressFamily::unix_domain:
+      return AF_UNIX;
+    case AddressFamily::unspecified:
+      break;
+  }
+  return AF_UNSPEC;
 }
 
 void set_nonblocking(int fd) {

@@ -19,6 +19,9 @@ void forget_descriptor(int fd) noexcept;
 /// (Python does the same at start-up).
 void ignore_sigpipe() noexcept;
 
+/// AF_INET, AF_INET6, AF_UNIX, or AF_UNSPEC for `unspecified`.
+int native_family(AddressFamily family) noexcept;
+
 /// Sets O_NONBLOCK on a descriptor (pipes handed to a transport).
 void set_nonblocking(int fd);
 

@@ -110,13 +110,7 @@ void StreamTransport::on_readable() {
     return;
   }
   if (r < 0) {
-    const int err = static_cast<int>(-r);
-    if (is_disconnect(err)) {
-      force_close(std::make_exception_ptr(os_error(err, describe("recv"))));
-    } else {
-      fatal_error(std::make_exception_ptr(os_error(err, describe("recv"))),
-                  "Fatal read error on socket transport");
-    }
+    io_failed(static_cast<int>(-r), "recv");
     return;
   }
   if (r == 0) {
@@ -165,13 +159,7 @@ void StreamTransport::write(std::string_view data) {
     const std::int64_t r = LoopAccess::backend(loop_).try_now(io_);
     if (r == static_cast<std::int64_t>(data.size())) return;
     if (r < 0 && r != -EAGAIN) {
-      const int err = static_cast<int>(-r);
-      auto error = std::make_exception_ptr(os_error(err, describe("send")));
-      if (is_disconnect(err)) {
-        force_close(error);
-      } else {
-        fatal_error(error, "Fatal write error on socket transport");
-      }
+      io_failed(static_cast<int>(-r), "send");
       return;
     }
     if (r > 0) data.remove_prefix(static_cast<std::size_t>(r));
@@ -193,15 +181,7 @@ void StreamTransport::on_writable() {
   io_.len = wbuf_.size() - woff_;
   const std::int64_t r = LoopAccess::backend(loop_).try_now(io_);
   if (r < 0 && r != -EAGAIN) {
-    const int err = static_cast<int>(-r);
-    wbuf_.clear();
-    woff_ = 0;
-    auto error = std::make_exception_ptr(os_error(err, describe("send")));
-    if (is_disconnect(err)) {
-      force_close(error);
-    } else {
-      fatal_error(error, "Fatal write error on socket transport");
-    }
+    io_failed(static_cast<int>(-r), "send");
     return;
   }
   if (r > 0) woff_ += static_cast<std::size_t>(r);
@@ -361,6 +341,18 @@ void StreamTransport::call_connection_lost(std::exception_ptr error) {
     server->detach(this);
   }
   self_.reset();
+}
+
+// A read or write failed: a vanished peer ends the connection quietly (connection_lost gets the
+// error); anything else is reported to the loop's exception handler too.
+void StreamTransport::io_failed(int err, const char* operation) {
+  auto error = std::make_exception_ptr(os_error(err, describe(operation)));
+  if (is_disconnect(err)) {
+    force_close(error);  // drops the write buffer too
+  } else {
+    fatal_error(error, operation[0] == 's' ? "Fatal write error on socket transport"
+                                           : "Fatal read error on socket transport");
+  }
 }
 
 // "recv from 127.0.0.1:40312": the operation and, when the kernel still knows it, the peer.

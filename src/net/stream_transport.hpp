@@ -81,6 +81,7 @@ class StreamTransport final : public Transport,
   void call_connection_lost(std::exception_ptr error);
   void release_descriptor() noexcept;
   std::string describe(const char* operation) const;
+  void io_failed(int err, const char* operation);
   void cache_addresses();
 
   EventLoop& loop_;

@@ -26,6 +26,15 @@ Socket listener(AddressFamily family) {
   return s;
 }
 
+// A connected pair of Unix stream sockets.
+std::pair<Socket, Socket> socket_pair() {
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0) {
+    throw std::system_error(errno, std::system_category(), "socketpair");
+  }
+  return {Socket::adopt(fds[0]), Socket::adopt(fds[1])};
+}
+
 Coro<std::string> echo_once(AddressFamily family) {
   aio::EventLoop& loop = aio::get_running_loop();
   Socket server = listener(family);
@@ -80,11 +89,9 @@ TEST(Sockets, ConnectToAClosedPortIsRefused) {
 TEST(Sockets, RecvIsCancellable) {
   auto body = []() -> Coro<void> {
     aio::EventLoop& loop = aio::get_running_loop();
-    int fds[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0)
-      throw std::system_error(errno, std::system_category(), "socketpair");
-    Socket a = Socket::adopt(fds[0]);
-    Socket b = Socket::adopt(fds[1]);
+    auto sockets = socket_pair();
+    Socket& a = sockets.first;
+    Socket& b = sockets.second;
     aio::Task<std::string> t = loop.create_task(loop.sock_recv(a, 10));
     co_await aio::sleep(0);
     co_await aio::sleep(0);
@@ -128,11 +135,9 @@ TEST(Sockets, AcceptIsCancellableAndTheListenerStaysUsable) {
 TEST(Sockets, RecvIntoAndNegativeSizes) {
   auto body = []() -> Coro<void> {
     aio::EventLoop& loop = aio::get_running_loop();
-    int fds[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0)
-      throw std::system_error(errno, std::system_category(), "socketpair");
-    Socket a = Socket::adopt(fds[0]);
-    Socket b = Socket::adopt(fds[1]);
+    auto sockets = socket_pair();
+    Socket& a = sockets.first;
+    Socket& b = sockets.second;
     co_await loop.sock_sendall(b, "abcdef");
     char buf[4];
     EXPECT_EQ(co_await loop.sock_recv_into(a, buf), 4u);
@@ -147,11 +152,9 @@ TEST(Sockets, RecvIntoAndNegativeSizes) {
 TEST(Sockets, SendallLargerThanTheSocketBuffer) {
   auto body = []() -> Coro<void> {
     aio::EventLoop& loop = aio::get_running_loop();
-    int fds[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0)
-      throw std::system_error(errno, std::system_category(), "socketpair");
-    Socket a = Socket::adopt(fds[0]);
-    Socket b = Socket::adopt(fds[1]);
+    auto sockets = socket_pair();
+    Socket& a = sockets.first;
+    Socket& b = sockets.second;
     const std::string big(4 << 20, 'z');
     auto reader = [](aio::EventLoop& l, Socket& s, std::size_t want) -> Coro<std::size_t> {
       std::size_t got = 0;
@@ -168,11 +171,9 @@ TEST(Sockets, SendallLargerThanTheSocketBuffer) {
 TEST(Sockets, SendToAPeerThatClosedIsBrokenPipeNotSigpipe) {
   auto body = []() -> Coro<void> {
     aio::EventLoop& loop = aio::get_running_loop();
-    int fds[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0)
-      throw std::system_error(errno, std::system_category(), "socketpair");
-    Socket a = Socket::adopt(fds[0]);
-    Socket b = Socket::adopt(fds[1]);
+    auto sockets = socket_pair();
+    Socket& a = sockets.first;
+    Socket& b = sockets.second;
     a.close();
     try {
       co_await loop.sock_sendall(b, "into the void");
@@ -202,11 +203,9 @@ TEST(Sockets, UdpSendtoRecvfrom) {
 TEST(Sockets, AddReaderFiresWhileReadableAndStopsWhenRemoved) {
   auto body = []() -> Coro<void> {
     aio::EventLoop& loop = aio::get_running_loop();
-    int fds[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0)
-      throw std::system_error(errno, std::system_category(), "socketpair");
-    Socket a = Socket::adopt(fds[0]);
-    Socket b = Socket::adopt(fds[1]);
+    auto sockets = socket_pair();
+    Socket& a = sockets.first;
+    Socket& b = sockets.second;
     int calls = 0;
     std::string got;
     loop.add_reader(a.fileno(), [&] {
