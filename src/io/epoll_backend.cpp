@@ -28,6 +28,8 @@
 #include <cstdint>
 #include <system_error>
 
+#include "io/attempt.hpp"
+
 namespace aio::detail {
 
 namespace {
@@ -36,64 +38,6 @@ constexpr std::uint64_t wake_tag = ~std::uint64_t{0};
 
 [[noreturn]] void throw_errno(const char* what) {
   throw std::system_error(errno, std::generic_category(), what);
-}
-
-bool is_write(IoKind kind) noexcept {
-  return kind == IoKind::writable || kind == IoKind::send || kind == IoKind::connect ||
-         kind == IoKind::sendto;
-}
-
-// One attempt at the operation's system call: the result, or -errno (-EAGAIN: not yet).
-// `first` is the caller's attempt; later ones follow a readiness event.
-std::int64_t attempt(IoOp& op, bool first) noexcept {
-  for (;;) {
-    ssize_t r = 0;
-    switch (op.kind) {
-      case IoKind::readable:
-      case IoKind::writable:
-        if (first) return -EAGAIN;  // readiness is only known from epoll
-        return 0;
-      case IoKind::recv:
-        r = op.is_socket ? ::recv(op.fd, op.buf, op.len, 0) : ::read(op.fd, op.buf, op.len);
-        break;
-      case IoKind::send:
-        r = op.is_socket ? ::send(op.fd, op.buf, op.len, MSG_NOSIGNAL)
-                         : ::write(op.fd, op.buf, op.len);
-        break;
-      case IoKind::accept: {
-        socklen_t len = op.addr_len;
-        r = ::accept4(op.fd, static_cast<sockaddr*>(op.addr), op.addr ? &len : nullptr,
-                      SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (r >= 0) op.addr_len = len;
-        break;
-      }
-      case IoKind::connect: {
-        if (first) {
-          r = ::connect(op.fd, static_cast<const sockaddr*>(op.addr), op.addr_len);
-          if (r < 0 && errno == EINPROGRESS) return -EAGAIN;
-          break;
-        }
-        int error = 0;
-        socklen_t len = sizeof error;
-        if (::getsockopt(op.fd, SOL_SOCKET, SO_ERROR, &error, &len) < 0) return -errno;
-        return error ? -error : 0;
-      }
-      case IoKind::recvfrom: {
-        socklen_t len = op.addr_len;
-        r = ::recvfrom(op.fd, op.buf, op.len, 0, static_cast<sockaddr*>(op.addr), &len);
-        if (r >= 0) op.addr_len = len;
-        break;
-      }
-      case IoKind::sendto:
-        r = ::sendto(op.fd, op.buf, op.len, MSG_NOSIGNAL,
-                     op.addr_len ? static_cast<const sockaddr*>(op.addr) : nullptr, op.addr_len);
-        break;
-    }
-    if (r >= 0) return r;
-    if (errno == EINTR) continue;
-    if (errno == EWOULDBLOCK) return -EAGAIN;
-    return -errno;
-  }
 }
 
 }  // namespace

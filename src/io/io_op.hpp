@@ -36,7 +36,8 @@ struct IoOp : Runnable {
   std::size_t len = 0;
   void* addr = nullptr;           // a sockaddr buffer (accept, connect, recvfrom, sendto)
   std::uint32_t addr_len = 0;     // in: its size (connect/sendto: the address length); out: used
-  IoOp* next_in_queue = nullptr;  // the backend's per-descriptor queue
+  IoOp* next_in_queue = nullptr;  // the epoll backend\'s per-descriptor queue
+  void* backend_slot = nullptr;   // the io_uring backend's record of a taken operation
 };
 
 /// An operation only ever tried (Backend::try_now), never started: nothing to complete.
