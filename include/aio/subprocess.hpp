@@ -1,18 +1,16 @@
 // aio/subprocess.hpp — asyncio's subprocesses: create_subprocess_exec, create_subprocess_shell,
 // Process.
 //
-//   asyncio                                              aio
-//   p = await create_subprocess_exec("ls", "-l",         Process p = co_await
-//   create_subprocess_exec(
-//           stdout=PIPE)                                     "ls", {"-l"}, {.output =
-//           Redirect::pipe});
-//   out, err = await p.communicate(b"input")             auto [out, err] = co_await
-//   p.communicate("input"); await p.wait(); p.returncode                         co_await p.wait();
-//   p.returncode()
-//
-// Pipes are streams (StreamWriter for the child's stdin, StreamReader for its stdout and
-// stderr). Every child is reaped (the loop waits on a pidfd), whether or not anyone awaits
+// Pipes are streams (a StreamWriter for the child's stdin, StreamReaders for its stdout and
+// stderr). Every child is reaped by the loop (it waits on a pidfd) whether or not anyone awaits
 // wait(); no descriptor of the parent leaks into a child (all are close-on-exec).
+//
+//   asyncio                                    aio
+//   p = await create_subprocess_exec(          Process p = co_await create_subprocess_exec(
+//       "ls", "-l", stdout=PIPE)                   "ls", args, {.output = Redirect::pipe});
+//   out, err = await p.communicate(b"in")      auto [out, err] = co_await p.communicate("in");
+//   await p.wait(); p.returncode               co_await p.wait(); p.returncode()
+//   p.stdin, p.stdout, p.stderr                p.stdin_stream(), stdout_stream(), stderr_stream()
 #pragma once
 
 #include <cstdint>
@@ -41,7 +39,8 @@ struct SubprocessOptions {
   Redirect output = Redirect::inherit;  ///< stdout
   Redirect error = Redirect::inherit;   ///< stderr
   std::optional<std::string> cwd;       ///< working directory of the child
-  /// The child's whole environment; nullopt: the parent's.
+  /// The child's whole environment; nullopt: the parent's. When given, the program is looked
+  /// up in its PATH (or /bin:/usr/bin), as Python's subprocess does.
   std::optional<std::map<std::string, std::string>> env;
   std::int64_t limit = StreamReader::default_limit;  ///< the StreamReaders' buffer limit
 };
@@ -64,7 +63,8 @@ class Process {
   StreamWriter& stdin_stream();
   StreamReader& stdout_stream();
   StreamReader& stderr_stream();
-  /// Waits for the child to exit; its returncode.
+  /// Waits for the child to exit; its returncode. Any number of waiters all get it. Cancelling
+  /// a wait leaves the child running; the loop still reaps it when it exits.
   Coro<int> wait();
   /// Writes `input` to stdin (if a pipe) and closes it, reads stdout and stderr (if pipes) to
   /// EOF, waits for the exit: {stdout, stderr}. A child that exits without reading all of its
@@ -82,7 +82,9 @@ class Process {
   std::shared_ptr<detail::ProcessState> state_;
 };
 
-/// Runs `program` (looked up in PATH) with `args` (argv[1:]).
+/// Runs `program` (looked up in PATH) with `args` (argv[1:]). Completes once the child runs
+/// and its pipes are connected; a program that cannot be started is a std::system_error
+/// naming it (ENOENT: asyncio's FileNotFoundError). Cancelled, it kills the child it started.
 Coro<Process> create_subprocess_exec(std::string program, std::vector<std::string> args,
                                      SubprocessOptions options = {});
 /// Runs `cmd` with /bin/sh -c.

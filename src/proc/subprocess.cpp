@@ -6,15 +6,22 @@
 // pidfd (pidfd_open, Linux 5.3) becomes readable when the child exits: a standing readiness
 // operation on it reaps the child with waitpid(WNOHANG) and wakes wait(). The state keeps
 // itself alive until then, so a Process dropped early still leaves no zombie.
+//
+// With an `env`, the program is looked up in that environment's PATH (or /bin:/usr/bin), as
+// Python's subprocess does; posix_spawnp would search ours. If create_subprocess_* fails or
+// is cancelled once the child exists, the child is killed and our pipe ends closed (asyncio
+// closes the transport, which kills it); the loop reaps it as usual.
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 #include <system_error>
 
 #include "aio/errors.hpp"
@@ -97,6 +104,7 @@ class ProcessState final : public LoopResource, public std::enable_shared_from_t
   Coro<int> wait() {
     auto keep = shared_from_this();
     if (returncode_) co_return *returncode_;
+    std::erase_if(waiters_, [](const Future<int>& w) { return w.done(); });  // cancelled ones
     Future<int> f = loop_.create_future<int>();
     waiters_.push_back(f);
     co_return co_await f;
@@ -186,18 +194,68 @@ void check(int rc, const char* what) {
   if (rc != 0) throw detail::os_error(rc, what);
 }
 
-// A stream transport over one of our pipe ends; the StreamReader it feeds, or the writer.
-detail::StreamProtocol& attach(EventLoop& loop, int fd, detail::StreamTransport::Kind kind,
-                               StreamReader reader,
-                               std::vector<std::shared_ptr<detail::StreamProtocol>>& made) {
-  detail::set_nonblocking(fd);
+// Python's os.get_exec_path(env) search: the first executable regular file named `program`
+// in env's PATH (or /bin:/usr/bin); execvp's errors (EACCES if only unusable ones were found).
+std::string find_in_path(const std::string& program,
+                         const std::map<std::string, std::string>& env) {
+  if (program.find('/') != std::string::npos) return program;
+  const auto path = env.find("PATH");
+  std::string_view dirs = path != env.end() ? std::string_view(path->second) : "/bin:/usr/bin";
+  int err = ENOENT;
+  while (true) {
+    const std::size_t colon = dirs.find(':');
+    std::string dir(dirs.substr(0, colon));
+    std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + program;
+    struct stat st {};
+    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+      if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+      err = EACCES;
+    }
+    if (colon == std::string_view::npos) break;
+    dirs.remove_prefix(colon + 1);
+  }
+  throw detail::os_error(err, "spawn '" + program + "'");
+}
+
+// Until create_subprocess_* returns the Process, a failure or a cancel kills the child and
+// closes our pipe ends. (Safe after the loop closed: closed transports and a closed pidfd are
+// left alone.)
+struct Abandon {
+  std::shared_ptr<detail::ProcessState> state;
+  std::vector<std::shared_ptr<detail::StreamTransport>> transports;
+  bool armed = true;
+  Abandon() = default;
+  Abandon(const Abandon&) = delete;
+  Abandon& operator=(const Abandon&) = delete;
+  ~Abandon() {
+    if (!armed) return;
+    for (auto& t : transports) {
+      try {
+        if (!t->is_closing()) t->abort();
+      } catch (...) {
+      }
+    }
+    try {
+      if (state && !state->returncode()) state->send_signal(SIGKILL);
+    } catch (...) {
+    }
+  }
+};
+
+// A stream transport over our pipe end fds.fd[i] (taken); the StreamReader it feeds, or for
+// stdin the protocol whose connection_made makes the writer.
+std::shared_ptr<detail::StreamProtocol> attach(EventLoop& loop, Fds& fds, int i,
+                                               detail::StreamTransport::Kind kind,
+                                               StreamReader reader, Abandon& abandon) {
+  detail::set_nonblocking(fds.fd[i]);
   auto protocol = kind == detail::StreamTransport::Kind::read_pipe
                       ? detail::StreamProtocol::reader_only(loop, std::move(reader))
                       : std::make_shared<detail::StreamProtocol>(loop, std::move(reader));
-  auto transport = std::make_shared<detail::StreamTransport>(loop, fd, kind, protocol);
+  auto transport = std::make_shared<detail::StreamTransport>(loop, fds.fd[i], kind, protocol);
+  fds.take(i);
   transport->start();
-  made.push_back(protocol);
-  return *protocol;
+  abandon.transports.push_back(std::move(transport));
+  return protocol;
 }
 
 Coro<Process> spawn(std::string program, std::vector<std::string> argv, SubprocessOptions options,
@@ -253,9 +311,9 @@ Coro<Process> spawn(std::string program, std::vector<std::string> argv, Subproce
     env.push_back(nullptr);
     envp = env.data();
   }
+  const std::string path = options.env ? find_in_path(program, *options.env) : program;
   pid_t pid = -1;
-  const int rc =
-      ::posix_spawnp(&pid, program.c_str(), &setup.actions, &setup.attr, args.data(), envp);
+  const int rc = ::posix_spawnp(&pid, path.c_str(), &setup.actions, &setup.attr, args.data(), envp);
   if (rc != 0) {
     throw detail::os_error(rc, (shell ? "spawn /bin/sh for '" : "spawn '") + program + "'" +
                                    (options.cwd ? " in " + *options.cwd : std::string()));
@@ -269,30 +327,32 @@ Coro<Process> spawn(std::string program, std::vector<std::string> argv, Subproce
   }
   auto state = std::make_shared<detail::ProcessState>(loop, pid, pidfd);
   state->watch();
+  Abandon abandon;
+  abandon.state = state;
   // The child's ends are the child's now.
   for (int i : {0, 3, 5}) {
     if (fds.fd[i] >= 0) ::close(fds.take(i));
   }
-  std::vector<std::shared_ptr<detail::StreamProtocol>> made;
-  detail::StreamProtocol* input = nullptr;
+  std::shared_ptr<detail::StreamProtocol> input;
   if (options.input == Redirect::pipe) {
-    input = &attach(loop, fds.take(1), detail::StreamTransport::Kind::write_pipe,
-                    StreamReader(options.limit), made);
+    input = attach(loop, fds, 1, detail::StreamTransport::Kind::write_pipe,
+                   StreamReader(options.limit), abandon);
   }
   if (options.output == Redirect::pipe) {
     state->output.emplace(options.limit);
-    attach(loop, fds.take(2), detail::StreamTransport::Kind::read_pipe, *state->output, made);
+    attach(loop, fds, 2, detail::StreamTransport::Kind::read_pipe, *state->output, abandon);
   }
   if (options.error == Redirect::pipe) {
     state->error.emplace(options.limit);
-    attach(loop, fds.take(4), detail::StreamTransport::Kind::read_pipe, *state->error, made);
+    attach(loop, fds, 4, detail::StreamTransport::Kind::read_pipe, *state->error, abandon);
   }
   // connection_made runs one turn later (asyncio's order): then the stdin writer exists.
-  if (!made.empty()) co_await aio::sleep(0);
+  if (!abandon.transports.empty()) co_await aio::sleep(0);
   if (input) {
     if (!input->writer) throw RuntimeError("create_subprocess: the stdin pipe closed at once");
     state->input.emplace(std::move(input->writer));
   }
+  abandon.armed = false;
   co_return Process(std::move(state));
 }
 

@@ -2,10 +2,13 @@
 // cancellation, and no zombies or leaked descriptors afterwards.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <filesystem>
+#include <fstream>
+#include <set>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -46,6 +49,14 @@ bool reaped(int pid) {
   return ::access(("/proc/" + std::to_string(pid)).c_str(), F_OK) != 0;
 }
 
+// This thread's children, zombies included (the loop spawns from the thread that runs it).
+std::set<int> children() {
+  std::ifstream in("/proc/self/task/" + std::to_string(::gettid()) + "/children");
+  std::set<int> pids;
+  for (int pid = 0; in >> pid;) pids.insert(pid);
+  return pids;
+}
+
 TEST(Subprocess, EchoToAPipe) {
   auto body = []() -> Coro<void> {
     Process p =
@@ -61,7 +72,7 @@ TEST(Subprocess, EchoToAPipe) {
 
 TEST(Subprocess, ExitCodes) {
   auto body = []() -> Coro<void> {
-    Process t = co_await aio::create_subprocess_exec("true", argv());
+    Process t = co_await aio::create_subprocess_exec("true", {});  // `{}` is fine on GCC 12
     EXPECT_EQ(co_await t.wait(), 0);
     Process f = co_await aio::create_subprocess_exec("false", argv());
     EXPECT_EQ(co_await f.wait(), 1);
@@ -103,6 +114,55 @@ TEST(Subprocess, CatByHandWithDrainAndReadline) {
   aio::run(body());
 }
 
+TEST(Subprocess, CatRoundTripsAMegabyteByHandWithBackpressureBothWays) {
+  auto body = []() -> Coro<void> {
+    std::string input;
+    for (int i = 0; input.size() < (1 << 20); ++i) input += std::to_string(i) + ",";
+    // A small limit: our reader pauses the stdout pipe while cat blocks on writing to it, and
+    // cat stops reading stdin while our writer waits in drain().
+    SubprocessOptions o = pipes(true, true);
+    o.limit = 4096;
+    Process p = co_await aio::create_subprocess_exec("cat", argv(), o);
+    auto feed = [](Process p, const std::string& data) -> Coro<void> {
+      aio::StreamWriter& in = p.stdin_stream();
+      for (std::size_t at = 0; at < data.size(); at += 65536) {
+        in.write(std::string_view(data).substr(at, 65536));
+        co_await in.drain();
+      }
+      in.close();
+    };
+    auto writer = aio::create_task(feed(p, input));
+    std::string out;
+    for (int reads = 0;; ++reads) {
+      std::string chunk = co_await p.stdout_stream().read(3000);
+      if (chunk.empty()) break;
+      out += chunk;
+      if (reads % 16 == 0) co_await aio::sleep(0.001);  // a slow reader now and then
+    }
+    co_await writer;
+    EXPECT_EQ(out.size(), input.size());
+    EXPECT_TRUE(out == input);
+    EXPECT_EQ(co_await p.wait(), 0);
+  };
+  aio::run(body());
+}
+
+TEST(Subprocess, EveryWaiterGetsTheCode) {
+  auto body = []() -> Coro<void> {
+    Process p = co_await aio::create_subprocess_shell("sleep 0.05; exit 7");
+    auto cancelled = aio::create_task(p.wait());
+    co_await aio::sleep(0);
+    cancelled.cancel();
+    auto [a, b, c] = co_await aio::gather(p.wait(), p.wait(), p.wait());
+    EXPECT_EQ(a, 7);
+    EXPECT_EQ(b, 7);
+    EXPECT_EQ(c, 7);
+    EXPECT_TRUE(cancelled.cancelled());
+    EXPECT_EQ(p.returncode(), 7);
+  };
+  aio::run(body());
+}
+
 TEST(Subprocess, StderrSeparatelyAndMergedIntoStdout) {
   auto body = []() -> Coro<void> {
     Process a =
@@ -131,6 +191,35 @@ TEST(Subprocess, DevnullCwdAndEnv) {
     Process p = co_await aio::create_subprocess_shell("pwd; echo \"$FOO\"; cat; echo done", o);
     auto result = co_await p.communicate();
     EXPECT_EQ(result.first, "/tmp\nbar baz\ndone\n");
+    SubprocessOptions quiet = pipes(false, false, true);
+    quiet.output = Redirect::devnull;
+    Process q = co_await aio::create_subprocess_shell("echo out; echo err >&2", quiet);
+    auto errors_only = co_await q.communicate();
+    EXPECT_EQ(errors_only, std::make_pair(std::string(), std::string("err\n")));
+    EXPECT_THROW(q.stdout_stream(), aio::RuntimeError);
+  };
+  aio::run(body());
+}
+
+TEST(Subprocess, WithAnEnvTheProgramIsFoundInItsPath) {
+  auto body = []() -> Coro<void> {
+    // Python's subprocess searches the child's PATH, or /bin:/usr/bin when it has none.
+    SubprocessOptions no_path = pipes(false, true);
+    no_path.env.emplace();
+    (*no_path.env)["FOO"] = "bar";
+    Process p = co_await aio::create_subprocess_exec("sh", argv("-c", "echo $FOO"), no_path);
+    auto result = co_await p.communicate();
+    EXPECT_EQ(result.first, "bar\n");
+    SubprocessOptions elsewhere;
+    elsewhere.env.emplace();
+    (*elsewhere.env)["PATH"] = "/nonexistent-aio";
+    try {
+      co_await aio::create_subprocess_exec("true", argv(), elsewhere);
+      ADD_FAILURE() << "found true outside its PATH";
+    } catch (const std::system_error& e) {
+      EXPECT_EQ(e.code(), std::errc::no_such_file_or_directory);
+      EXPECT_NE(std::string(e.what()).find("true"), std::string::npos) << e.what();
+    }
   };
   aio::run(body());
 }
@@ -144,6 +233,9 @@ TEST(Subprocess, AMissingProgramIsAnErrorNamingIt) {
       EXPECT_EQ(e.code(), std::errc::no_such_file_or_directory);
       EXPECT_NE(std::string(e.what()).find("no-such-program-aio"), std::string::npos) << e.what();
     }
+    SubprocessOptions nowhere;
+    nowhere.cwd = "/nonexistent-aio-dir";
+    EXPECT_THROW(co_await aio::create_subprocess_exec("true", argv(), nowhere), std::system_error);
     SubprocessOptions bad;
     bad.output = Redirect::to_output;
     EXPECT_THROW(co_await aio::create_subprocess_exec("true", argv(), bad), std::invalid_argument);
@@ -187,6 +279,24 @@ TEST(Subprocess, CancellingWaitLeavesNoZombie) {
   EXPECT_TRUE(reaped(pid));
 }
 
+TEST(Subprocess, CancellingCreationKillsTheChildAndClosesItsPipes) {
+  const std::set<int> before = children();
+  auto body = [&]() -> Coro<void> {
+    const std::size_t fds = open_descriptors();  // the loop's own included
+    // cat would wait on its stdin forever: only the kill ends it.
+    auto creating =
+        aio::create_task(aio::create_subprocess_exec("cat", argv(), pipes(true, true, true)));
+    co_await aio::sleep(0);  // it has spawned cat and waits for the pipes to connect
+    EXPECT_NE(children(), before);
+    creating.cancel();
+    EXPECT_THROW(co_await creating, aio::CancelledError);
+    for (int i = 0; i < 1000 && children() != before; ++i) co_await aio::sleep(0.01);
+    EXPECT_EQ(children(), before);  // killed and reaped
+    EXPECT_EQ(open_descriptors(), fds);
+  };
+  aio::run(body());
+}
+
 TEST(Subprocess, ADroppedProcessIsStillReaped) {
   int pid = 0;
   auto body = [&pid]() -> Coro<void> {
@@ -200,6 +310,20 @@ TEST(Subprocess, ADroppedProcessIsStillReaped) {
   };
   aio::run(body());
   EXPECT_TRUE(reaped(pid));
+}
+
+TEST(Subprocess, AChildStillRunningWhenTheLoopClosesIsLeftRunning) {
+  int pid = 0;
+  auto body = [&pid]() -> Coro<void> {
+    Process p = co_await aio::create_subprocess_exec("sleep", argv("10"));
+    pid = p.pid();
+  };
+  aio::run(body());
+  EXPECT_FALSE(reaped(pid));  // as asyncio leaves it; the loop's watch on it is gone
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  EXPECT_EQ(::waitpid(pid, &status, 0), pid);  // ours to reap now
+  EXPECT_TRUE(WIFSIGNALED(status));
 }
 
 TEST(Subprocess, AChildThatDiesMidPipe) {
