@@ -148,6 +148,8 @@ class EventLoop {
   double slow_callback_duration = 0.1;
 
   bool uses_virtual_time() const noexcept { return virtual_time_; }
+  /// The I/O backend under this loop: "io_uring" or "epoll" (RunOptions::backend).
+  const char* backend_name() const noexcept;
 
   /// Runs fn() on `executor` (nullptr: the default ThreadPoolExecutor) and returns a Future
   /// of its result, completed on this loop's thread. Cancelling the Future does not stop fn.

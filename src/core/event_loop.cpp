@@ -35,10 +35,21 @@ struct StopWhenDone final : detail::Runnable {
 }  // namespace
 
 EventLoop::EventLoop(RunOptions options)
-    : backend_(detail::make_backend(options.backend)),
-      virtual_time_(options.virtual_time || env_flag("AIO_VIRTUAL_TIME")),
+    : virtual_time_(options.virtual_time || env_flag("AIO_VIRTUAL_TIME")),
       debug_(options.debug || env_flag("AIO_DEBUG")) {
+  std::string note;
+  backend_ = detail::make_backend(options.backend, &note);
+  // asyncio's debug mode says which selector it uses; this says which backend, and why not
+  // io_uring when `automatic` had to fall back.
+  if (debug_) {
+    std::fprintf(stderr, "aio: Using backend: %s%s%s\n", backend_->name(), note.empty() ? "" : ": ",
+                 note.c_str());
+  }
   detail::register_loop(this);
+}
+
+const char* EventLoop::backend_name() const noexcept {
+  return backend_->name();
 }
 
 EventLoop::~EventLoop() {

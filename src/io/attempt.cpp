@@ -14,6 +14,7 @@ std::int64_t attempt(IoOp& op, bool first) noexcept {
     switch (op.kind) {
       case IoKind::readable:
       case IoKind::writable:
+      case IoKind::receive:         // a backend that chooses no buffers reports readiness
         if (first) return -EAGAIN;  // readiness is only known from the backend
         return 0;
       case IoKind::recv:

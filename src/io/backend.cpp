@@ -14,7 +14,19 @@
 
 namespace aio::detail {
 
-std::unique_ptr<Backend> make_backend(aio::Backend kind) {
+namespace {
+
+std::unique_ptr<Backend> make_uring() {
+#ifdef AIO_HAVE_URING
+  return std::make_unique<UringBackend>();
+#else
+  throw RuntimeError("the io_uring backend is not in this build (liburing was not found)");
+#endif
+}
+
+}  // namespace
+
+std::unique_ptr<Backend> make_backend(aio::Backend kind, std::string* note) {
   if (kind == aio::Backend::automatic) {
     // AIO_BACKEND=epoll|io_uring picks one for a whole run (the test suite runs on both).
     const char* env = std::getenv("AIO_BACKEND");
@@ -30,22 +42,25 @@ std::unique_ptr<Backend> make_backend(aio::Backend kind) {
   }
   switch (kind) {
     case aio::Backend::automatic:
-      // epoll for now: the io_uring backend waits through the ring but still makes the same
-      // calls, so it is not yet the faster one (docs/performance.md).
+      // io_uring where the kernel allows it (it may be missing, disabled by the
+      // kernel.io_uring_disabled sysctl, or forbidden by a seccomp filter, as container
+      // runtimes often do); epoll otherwise.
+      try {
+        return make_uring();
+      } catch (const std::exception& e) {
+        if (note) *note = std::string("io_uring unavailable (") + e.what() + ")";
+      }
+      return std::make_unique<EpollBackend>();
     case aio::Backend::epoll:
       return std::make_unique<EpollBackend>();
     case aio::Backend::io_uring:
-#ifdef AIO_HAVE_URING
       try {
-        return std::make_unique<UringBackend>();
+        return make_uring();
       } catch (const std::system_error& e) {
         throw RuntimeError(std::string("the io_uring backend cannot start here: ") + e.what());
       }
-#else
-      break;
-#endif
   }
-  throw RuntimeError("the io_uring backend is not in this build (liburing was not found)");
+  throw RuntimeError("unknown backend");
 }
 
 }  // namespace aio::detail

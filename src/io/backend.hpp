@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "aio/detail/runnable.hpp"
 #include "aio/run_options.hpp"
@@ -37,10 +38,14 @@ class Backend {
   virtual void wake() noexcept = 0;
   /// Whether any operation is pending (the loop may skip polling when none is).
   virtual bool has_io() const noexcept = 0;
+  /// Whether IoKind::receive gets data in the backend's own buffers (io_uring's provided
+  /// buffers); otherwise a stream reads after a readiness wait.
+  virtual bool selects_buffers() const noexcept { return false; }
   virtual const char* name() const noexcept = 0;
 };
 
-/// The one place that names the implementations. RuntimeError when `kind` is not available.
-std::unique_ptr<Backend> make_backend(aio::Backend kind);
+/// The one place that names the implementations. RuntimeError when `kind` is not available;
+/// `automatic` falls back to epoll and says why in `note` (for debug mode).
+std::unique_ptr<Backend> make_backend(aio::Backend kind, std::string* note = nullptr);
 
 }  // namespace aio::detail

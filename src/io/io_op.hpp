@@ -5,6 +5,10 @@
 // once (the epoll backend tries the system call first) or takes it; a taken operation is
 // completed later by queueing it, a Runnable, on the loop's ready queue: run() is the
 // completion, with `result` set (bytes, a descriptor, 0, or -errno).
+//
+// An accept or receive started again after it completed may be served from completions the
+// backend already holds (io_uring's multishot requests go on producing them): start() then
+// completes at once.
 #pragma once
 
 #include <cstddef>
@@ -23,6 +27,11 @@ enum class IoKind : std::uint8_t {
   connect,   // connect to addr; result 0
   recvfrom,  // receive one datagram into buf, sender in addr
   sendto,    // send one datagram from buf to addr (addr_len 0: the connected peer)
+  // Stream data in a buffer the backend chooses (only where Backend::selects_buffers()):
+  // buf != nullptr: `result` bytes at buf, valid until the next poll() (0: end of stream);
+  // buf == nullptr: result < 0 is an error, otherwise the descriptor is readable and the
+  // caller reads itself. One start() may complete several times (a multishot receive).
+  receive,
 };
 
 struct IoOp : Runnable {
@@ -36,7 +45,7 @@ struct IoOp : Runnable {
   std::size_t len = 0;
   void* addr = nullptr;           // a sockaddr buffer (accept, connect, recvfrom, sendto)
   std::uint32_t addr_len = 0;     // in: its size (connect/sendto: the address length); out: used
-  IoOp* next_in_queue = nullptr;  // the epoll backend\'s per-descriptor queue
+  IoOp* next_in_queue = nullptr;  // the epoll backend's per-descriptor queue
   void* backend_slot = nullptr;   // the io_uring backend's record of a taken operation
 };
 

@@ -8,6 +8,8 @@
 #include "io/backend.hpp"
 
 struct io_uring;
+struct io_uring_buf_ring;
+struct io_uring_sqe;
 
 namespace aio::detail {
 
@@ -25,26 +27,52 @@ class UringBackend final : public Backend {
   void forget(int fd) noexcept override;
   void wake() noexcept override;
   bool has_io() const noexcept override { return pending_ > 0; }
+  bool selects_buffers() const noexcept override { return buffers_ != nullptr; }
   const char* name() const noexcept override { return "io_uring"; }
 
  private:
+  // A completion held for an operation that was not waiting when it arrived.
+  struct Held {
+    std::int32_t res;
+    std::uint32_t flags;
+  };
   // What a submission's user_data points to. The backend owns it, so cancel() can detach the
-  // operation at once (op = nullptr) and let the kernel's completion arrive later harmlessly.
+  // operation at once (op = nullptr) and let the kernel's last completion free it later.
   struct Slot {
     IoOp* op = nullptr;
     Slot* next_free = nullptr;
+    IoKind kind = IoKind::readable;
+    bool multishot = false;     // a multishot receive or accept (else a poll)
+    bool live = false;          // the kernel may still post completions for it
+    bool cancel_sent = false;   // asked the kernel to stop it
+    std::vector<Held> held;     // multishot completions waiting for the operation's next start
+    std::size_t held_next = 0;  // the first of them not yet handed over
   };
 
+  void enable();
+  io_uring_sqe* get_sqe();
   Slot* new_slot(IoOp* op);
   void free_slot(Slot* slot) noexcept;
   void submit_poll(Slot* slot, int fd, unsigned events);
+  void submit_multishot(Slot* slot, const IoOp& op);
+  void submit_cancel(Slot* slot) noexcept;
   void arm_wake();
+  void setup_buffers();
+  void complete(Slot* slot, std::int32_t res, std::uint32_t flags, ReadyQueue& ready);
+  void hand_over(IoOp& op, Held held);
+  void release(const Slot& slot, Held held) noexcept;
+  void recycle_buffers() noexcept;
 
   std::unique_ptr<io_uring> ring_;
   int wake_fd_ = -1;
+  bool enabled_ = false;  // the ring starts disabled, bound to the thread that first polls
   std::size_t pending_ = 0;
   Slot* free_ = nullptr;
   std::vector<std::unique_ptr<Slot[]>> blocks_;
+  // Provided buffers for receives: a ring the kernel picks from, one region of memory.
+  io_uring_buf_ring* buffer_ring_ = nullptr;
+  char* buffers_ = nullptr;
+  std::vector<std::uint16_t> handed_out_;  // given to operations this iteration: back next poll
 };
 
 }  // namespace aio::detail

@@ -80,7 +80,10 @@ void ServerState::accepted(Listener& l) {
       l.retry = loop_.call_later(1.0, [weak = weak_from_this(), listener] {
         auto self = weak.lock();
         if (self && self->serving_ && !listener->pending) {
-          LoopAccess::backend(self->loop_).start(*listener);
+          listener->try_first = false;
+          if (LoopAccess::backend(self->loop_).start(*listener)) {
+            LoopAccess::schedule(self->loop_, listener);
+          }
         }
       });
       return;
@@ -88,10 +91,17 @@ void ServerState::accepted(Listener& l) {
       break;
     }
     // Anything else (ECONNABORTED, EPERM from a firewall...) loses one client, not the server.
-    if (n >= backlog_ || closed_) break;
-    r = backend.try_now(l);
+    if (n >= backlog_ || !serving_ || closed_) break;
+    // The next one: accepted at once (epoll tries accept4; io_uring may hold one already),
+    // or the listener waits again.
+    l.try_first = true;
+    if (!backend.start(l)) return;
+    r = l.result;
   }
-  if (serving_ && !closed_ && !l.pending) backend.start(l);
+  l.try_first = false;
+  if (serving_ && !closed_ && !l.pending) {
+    if (backend.start(l)) LoopAccess::schedule(loop_, &l);  // one more at once: in turn
+  }
 }
 
 void ServerState::new_connection(int fd) {

@@ -3,7 +3,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <vector>
 
 #include "net/os_error.hpp"
@@ -35,7 +37,11 @@ StreamTransport::StreamTransport(EventLoop& loop, int fd, Kind kind,
   ignore_sigpipe();
   read_op_.owner = this;
   read_op_.fd = fd;
-  read_op_.kind = IoKind::readable;
+  // Sockets take data in the backend's buffers where it has them (io_uring), else read
+  // after a readiness wait.
+  read_op_.kind = kind == Kind::socket && LoopAccess::backend(loop).selects_buffers()
+                      ? IoKind::receive
+                      : IoKind::readable;
   read_op_.try_first = false;
   write_op_.owner = this;
   write_op_.fd = fd;
@@ -82,13 +88,24 @@ void StreamTransport::set_protocol(std::shared_ptr<BaseProtocol> protocol) {
 
 void StreamTransport::arm_read() {
   if (read_op_.pending) return;
-  LoopAccess::backend(loop_).start(read_op_);
+  // Completed at once (data the backend already held): run it as a completion, in turn.
+  if (LoopAccess::backend(loop_).start(read_op_)) LoopAccess::schedule(loop_, &read_op_);
 }
 
 void StreamTransport::on_readable() {
   // No self-reference needed here: whatever the protocol does (close, abort, an error) only
   // schedules connection_lost, with its own reference, so *this outlives this call.
-  if (closing_ || !reading_) return;
+  if (read_op_.buf) {
+    take_received(std::string_view(static_cast<const char*>(read_op_.buf),
+                                   static_cast<std::size_t>(read_op_.result)));
+    return;
+  }
+  if (closing_) return;
+  if (read_op_.result < 0) {
+    io_failed(static_cast<int>(-read_op_.result), "recv");
+    return;
+  }
+  if (!reading_) return;
   std::span<char> buffer;
   if (buffered_protocol_) {
     try {
@@ -128,6 +145,50 @@ void StreamTransport::on_readable() {
     return;
   }
   if (reading_ && !closing_) arm_read();
+}
+
+// Data (or the end of the stream: empty) in a buffer the backend chose. The backend keeps
+// receiving while reading is paused, so what arrives then waits here, as in asyncio's
+// proactor transport, until resume_reading().
+void StreamTransport::take_received(std::string_view data) {
+  read_op_.buf = nullptr;
+  if (closing_) return;
+  if (!reading_) {
+    if (data.empty()) {
+      eof_held_ = true;
+    } else {
+      held_.append(data);
+    }
+    return;
+  }
+  if (data.empty()) {
+    deliver_eof();
+    return;
+  }
+  if (!deliver(data)) return;
+  if (reading_ && !closing_) arm_read();
+}
+
+// Hands `data` to the protocol (copied into a BufferedProtocol's buffers); false if it failed.
+bool StreamTransport::deliver(std::string_view data) {
+  try {
+    if (stream_protocol_) {
+      stream_protocol_->data_received(data);
+    } else if (buffered_protocol_) {
+      while (!data.empty()) {
+        std::span<char> buffer = buffered_protocol_->get_buffer(data.size());
+        if (buffer.empty()) throw RuntimeError("get_buffer() returned an empty buffer");
+        const std::size_t n = std::min(buffer.size(), data.size());
+        std::memcpy(buffer.data(), data.data(), n);
+        data.remove_prefix(n);
+        buffered_protocol_->buffer_updated(n);
+      }
+    }
+  } catch (...) {
+    fatal_error(std::current_exception(), "Fatal error: protocol.data_received() call failed.");
+    return false;
+  }
+  return true;
 }
 
 void StreamTransport::deliver_eof() {
@@ -267,13 +328,31 @@ void StreamTransport::set_write_buffer_limits(std::optional<std::int64_t> high,
 void StreamTransport::pause_reading() {
   if (closing_ || !reading_) return;
   reading_ = false;
-  LoopAccess::backend(loop_).cancel(read_op_);
+  // A readiness wait can simply stop; a receive into the backend's buffers runs on (what it
+  // brings is held) and the backend stops it when too much is held.
+  if (read_op_.kind != IoKind::receive) LoopAccess::backend(loop_).cancel(read_op_);
 }
 
 void StreamTransport::resume_reading() {
   if (closing_ || reading_ || kind_ == Kind::write_pipe) return;
   reading_ = true;
-  arm_read();
+  if (held_.empty() && !eof_held_) {
+    arm_read();
+    return;
+  }
+  // What arrived while paused goes first, from the loop (asyncio's call_soon), then the rest.
+  loop_.call_soon([self = self_] {
+    if (!self || self->closing_ || !self->reading_) return;
+    std::string data = std::move(self->held_);
+    self->held_.clear();
+    if (!data.empty() && !self->deliver(data)) return;
+    if (self->eof_held_) {
+      self->eof_held_ = false;
+      if (self->reading_ && !self->closing_) self->deliver_eof();
+      return;
+    }
+    if (self->reading_ && !self->closing_) self->arm_read();
+  });
 }
 
 void StreamTransport::close() {

@@ -4,7 +4,8 @@
 //
 // Reading: a standing readiness operation; when it completes, one read into the thread's
 // scratch buffer (or the BufferedProtocol's buffer) goes to the protocol, and the operation is
-// started again unless reading was paused. Writing: write() sends at once what the kernel
+// started again unless reading was paused. Where the backend receives into its own buffers
+// (io_uring), the operation brings the data itself. Writing: write() sends at once what the kernel
 // takes and buffers the rest, which a write operation flushes; pause_writing()/
 // resume_writing() tell the protocol when the buffer crosses the water marks.
 #pragma once
@@ -71,6 +72,8 @@ class StreamTransport final : public Transport,
 
   void arm_read();
   void on_readable();
+  void take_received(std::string_view data);
+  bool deliver(std::string_view data);
   void on_writable();
   void deliver_eof();
   void flush_done();
@@ -97,6 +100,8 @@ class StreamTransport final : public Transport,
   TryOp io_;  // scratch for try_now() calls
   std::string wbuf_;
   std::size_t woff_ = 0;
+  std::string held_;       // received while reading was paused (backend-chosen buffers)
+  bool eof_held_ = false;  // the end of the stream arrived while paused
   std::size_t high_ = 64 * 1024;
   std::size_t low_ = 16 * 1024;
   bool closing_ = false;

@@ -654,7 +654,7 @@ TEST(MiniRedisStore, KeepsItsSampleOfDeadlinesConsistent) {
   mini_redis::Store store;
   std::mt19937 random(3);
   std::vector<std::string> keys;
-  for (int i = 0; i < 100; ++i) keys.push_back("k" + std::to_string(i));
+  for (int i = 0; i < 100; ++i) keys.push_back(std::string("k").append(std::to_string(i)));
   for (int step = 0; step < 5'000; ++step) {
     const std::string& key = keys[random() % keys.size()];
     switch (random() % 5) {

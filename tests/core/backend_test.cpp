@@ -1,0 +1,143 @@
+// The I/O backend under the loop: `automatic` takes io_uring where the kernel allows it and
+// falls back to epoll where it does not (forbidden here by a seccomp filter, as container
+// runtimes do); an io_uring loop belongs to the thread that first runs it.
+#include <gtest/gtest.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include <aio/aio.hpp>
+
+namespace {
+
+using aio::Coro;
+
+// Whether this kernel and sandbox let a process set up an io_uring at all.
+bool kernel_allows_io_uring() {
+  char params[120] = {};
+  const long fd = ::syscall(__NR_io_uring_setup, 4, params);
+  if (fd < 0) return false;
+  ::close(static_cast<int>(fd));
+  return true;
+}
+
+// From here on, io_uring_setup fails with EPERM in this process.
+void forbid_io_uring() {
+  sock_filter filter[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  sock_fprog program{static_cast<unsigned short>(sizeof filter / sizeof filter[0]), filter};
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+      ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) != 0) {
+    std::_Exit(3);
+  }
+}
+
+Coro<void> echo_line(aio::StreamReader reader, aio::StreamWriter writer) {
+  writer.write(co_await reader.readline());
+  co_await writer.drain();
+  writer.close();
+}
+
+// A round trip through a loopback connection: the loop's I/O works, whichever backend it has.
+Coro<void> round_trip() {
+  const aio::ClientConnected handler = echo_line;
+  aio::Server server = co_await aio::start_server(handler, "127.0.0.1", 0);
+  aio::StreamPair pair = co_await aio::open_connection("127.0.0.1", server.port());
+  pair.second.write("ping\n");
+  const std::string line = co_await pair.first.readline();
+  if (line != "ping\n") std::_Exit(4);
+  pair.second.close();
+  server.close();
+  co_await server.wait_closed();
+}
+
+std::string expected_automatic() {
+  const char* env = std::getenv("AIO_BACKEND");
+  if (env && std::string_view(env) == "epoll") return "epoll";
+#ifdef AIO_HAVE_URING
+  if (kernel_allows_io_uring()) return "io_uring";
+#endif
+  return "epoll";
+}
+
+TEST(Backend, AutomaticTakesIoUringWhereTheKernelAllowsIt) {
+  aio::EventLoop loop;
+  EXPECT_EQ(loop.backend_name(), expected_automatic());
+  aio::EventLoop epoll_loop(aio::RunOptions{.backend = aio::Backend::epoll});
+  EXPECT_STREQ(epoll_loop.backend_name(), "epoll");
+}
+
+TEST(Backend, DebugModeSaysWhichBackend) {
+  testing::internal::CaptureStderr();
+  { aio::EventLoop loop(aio::RunOptions{.debug = true}); }
+  EXPECT_EQ(testing::internal::GetCapturedStderr(),
+            "aio: Using backend: " + expected_automatic() + "\n");
+}
+
+TEST(Backend, AutomaticFallsBackToEpollWhereIoUringIsForbidden) {
+  EXPECT_EXIT(
+      {
+        forbid_io_uring();
+        aio::EventLoop loop(aio::RunOptions{.debug = true});
+        if (std::string_view(loop.backend_name()) != "epoll") std::_Exit(1);
+        loop.run_until_complete(round_trip());
+        loop.close();
+        std::_Exit(0);
+      },
+      testing::ExitedWithCode(0), "aio: Using backend: epoll");
+}
+
+#ifdef AIO_HAVE_URING
+TEST(Backend, AskingForIoUringWhereItIsForbiddenIsAClearError) {
+  EXPECT_EXIT(
+      {
+        forbid_io_uring();
+        try {
+          aio::EventLoop loop(aio::RunOptions{.backend = aio::Backend::io_uring});
+        } catch (const aio::RuntimeError& e) {
+          std::fprintf(stderr, "%s\n", e.what());
+          std::_Exit(0);
+        }
+        std::_Exit(1);
+      },
+      testing::ExitedWithCode(0),
+      "the io_uring backend cannot start here: io_uring_queue_init: Operation not permitted");
+}
+
+TEST(Backend, AnIoUringLoopRunsInTheThreadThatFirstRunsIt) {
+  if (!kernel_allows_io_uring()) GTEST_SKIP() << "io_uring is not allowed here";
+  aio::EventLoop loop(aio::RunOptions{.backend = aio::Backend::io_uring});
+  // Made here, run in another thread: fine, the ring binds to the first thread that runs it.
+  std::thread first([&] { loop.run_until_complete(round_trip()); });
+  first.join();
+  // I/O from a third thread is refused with a clear error.
+  std::string error;
+  std::thread second([&] {
+    try {
+      loop.run_until_complete(round_trip());
+    } catch (const aio::RuntimeError& e) {
+      error = e.what();
+    }
+  });
+  second.join();
+  EXPECT_NE(error.find("an io_uring event loop runs in the thread that first ran it"),
+            std::string::npos)
+      << error;
+  loop.close();
+}
+#endif
+
+}  // namespace
