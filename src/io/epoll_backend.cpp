@@ -42,24 +42,6 @@ constexpr std::uint64_t wake_tag = ~std::uint64_t{0};
 
 }  // namespace
 
-void EpollBackend::OpQueue::push(IoOp* op) noexcept {
-  op->next_in_queue = nullptr;
-  (tail ? tail->next_in_queue : head) = op;
-  tail = op;
-}
-
-bool EpollBackend::OpQueue::remove(IoOp* op) noexcept {
-  IoOp* prev = nullptr;
-  for (IoOp* cur = head; cur; prev = cur, cur = cur->next_in_queue) {
-    if (cur != op) continue;
-    (prev ? prev->next_in_queue : head) = cur->next_in_queue;
-    if (tail == cur) tail = prev;
-    cur->next_in_queue = nullptr;
-    return true;
-  }
-  return false;
-}
-
 EpollBackend::EpollBackend() {
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd_ < 0) throw_errno("epoll_create1");
@@ -177,9 +159,7 @@ void EpollBackend::complete_ready(OpQueue& queue, ReadyQueue& ready) {
   while (IoOp* op = queue.head) {
     const std::int64_t r = attempt(*op, false);
     if (r == -EAGAIN) return;
-    queue.head = op->next_in_queue;
-    if (!queue.head) queue.tail = nullptr;
-    op->next_in_queue = nullptr;
+    queue.pop();
     op->pending = false;
     op->result = r;
     --pending_;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "io/backend.hpp"
+#include "io/op_queue.hpp"
 
 namespace aio::detail {
 
@@ -25,13 +26,6 @@ class EpollBackend final : public Backend {
   const char* name() const noexcept override { return "epoll"; }
 
  private:
-  // A FIFO of operations waiting on one direction of one descriptor.
-  struct OpQueue {
-    IoOp* head = nullptr;
-    IoOp* tail = nullptr;
-    void push(IoOp* op) noexcept;
-    bool remove(IoOp* op) noexcept;
-  };
   struct FdEntry {
     OpQueue readers;
     OpQueue writers;

@@ -31,6 +31,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <system_error>
@@ -187,12 +188,13 @@ UringBackend::Slot* UringBackend::new_slot(IoOp* op) {
   Slot* s = free_;
   free_ = s->next_free;
   s->op = op;
-  s->kind = op->kind;
+  s->kind = op ? op->kind : IoKind::readable;
   return s;
 }
 
 void UringBackend::free_slot(Slot* slot) noexcept {
   slot->op = nullptr;
+  slot->fd = -1;
   slot->live = false;
   slot->cancel_sent = false;
   slot->held.clear();
@@ -201,9 +203,9 @@ void UringBackend::free_slot(Slot* slot) noexcept {
   free_ = slot;
 }
 
-void UringBackend::submit_poll(Slot* slot, int fd, unsigned events) {
+void UringBackend::submit_poll(Slot* slot) {
   io_uring_sqe* sqe = get_sqe();
-  ::io_uring_prep_poll_add(sqe, fd, events);
+  ::io_uring_prep_poll_add(sqe, slot->fd, slot->write ? POLLOUT : POLLIN);
   ::io_uring_sqe_set_data(sqe, slot);
   slot->multishot = false;
   slot->live = true;
@@ -229,6 +231,7 @@ void UringBackend::submit_cancel(Slot* slot) noexcept {
     io_uring_sqe* sqe = get_sqe();
     ::io_uring_prep_cancel64(sqe, reinterpret_cast<std::uint64_t>(slot), 0);
     ::io_uring_sqe_set_data64(sqe, ignore_tag);
+    sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;  // the cancelled request's own completion is enough
     slot->cancel_sent = true;
   } catch (...) {
     // The kernel refused even a fresh submission queue; the request ends with its descriptor.
@@ -315,22 +318,56 @@ bool UringBackend::start(IoOp& op) {
       return true;
     }
   }
-  Slot* slot = new_slot(&op);
-  try {
-    submit_poll(slot, op.fd, is_write(op.kind) ? POLLOUT : POLLIN);
-  } catch (...) {
-    free_slot(slot);
-    throw;
+  FdEntry& e = entry(op.fd);
+  const bool write = is_write(op.kind);
+  Slot*& poll = write ? e.write_poll : e.read_poll;
+  if (!poll) {
+    Slot* slot = new_slot(nullptr);
+    slot->fd = op.fd;
+    slot->write = write;
+    try {
+      submit_poll(slot);
+    } catch (...) {
+      free_slot(slot);
+      throw;
+    }
+    poll = slot;
   }
-  op.backend_slot = slot;
+  (write ? e.writers : e.readers).push(&op);
   op.pending = true;
   ++pending_;
   return false;
 }
 
+UringBackend::FdEntry& UringBackend::entry(int fd) {
+  if (static_cast<std::size_t>(fd) >= fds_.size()) {
+    fds_.resize(std::max<std::size_t>(static_cast<std::size_t>(fd) + 1, fds_.size() * 2));
+  }
+  return fds_[static_cast<std::size_t>(fd)];
+}
+
+// Nobody waits on this poll any more: detach it and ask the kernel to end it, so the request
+// lets go of its file (a descriptor closed next must really close).
+void UringBackend::drop_poll(Slot*& poll) noexcept {
+  if (!poll) return;
+  poll->fd = -1;
+  submit_cancel(poll);
+  poll = nullptr;
+}
+
 bool UringBackend::cancel(IoOp& op) noexcept {
   auto* slot = static_cast<Slot*>(op.backend_slot);
-  if (!slot) return false;
+  if (!slot) {  // a readiness wait (or nothing pending)
+    if (!op.pending) return false;
+    FdEntry& e = fds_[static_cast<std::size_t>(op.fd)];
+    const bool write = is_write(op.kind);
+    OpQueue& queue = write ? e.writers : e.readers;
+    queue.remove(&op);
+    op.pending = false;
+    --pending_;
+    if (queue.empty()) drop_poll(write ? e.write_poll : e.read_poll);
+    return true;
+  }
   const bool was_pending = op.pending;
   if (was_pending) {
     op.pending = false;
@@ -352,51 +389,75 @@ bool UringBackend::cancel(IoOp& op) noexcept {
 }
 
 void UringBackend::forget(int fd) noexcept {
-  (void)fd;  // every operation on it was cancelled; the kernel lets go of it with the last one
+  if (fd < 0 || static_cast<std::size_t>(fd) >= fds_.size()) return;
+  FdEntry& e = fds_[static_cast<std::size_t>(fd)];
+  for (OpQueue* q : {&e.readers, &e.writers}) {
+    while (!q->empty()) {  // a caller's mistake; do not leave dangling pointers
+      q->pop()->pending = false;
+      --pending_;
+    }
+  }
+  drop_poll(e.read_poll);
+  drop_poll(e.write_poll);
 }
 
 void UringBackend::complete(Slot* slot, std::int32_t res, std::uint32_t flags, ReadyQueue& ready) {
   const bool more = (flags & IORING_CQE_F_MORE) != 0;
   if (!more) slot->live = false;
+  if (!slot->multishot) {
+    complete_poll(slot, res, ready);
+    return;
+  }
   IoOp* op = slot->op;
   if (!op) {  // cancelled: the slot was only waiting for its request to end
     release(*slot, {res, flags});
     if (!slot->live) free_slot(slot);
     return;
   }
-  if (slot->multishot) {
-    if (res == -ECANCELED && slot->cancel_sent) {
-      // Stopped because the operation was not taking completions; it may be again by now.
-      if (!slot->live) {
-        slot->cancel_sent = false;
-        if (op->pending && slot->held_next == slot->held.size()) submit_multishot(slot, *op);
-      }
-      return;
+  if (res == -ECANCELED && slot->cancel_sent) {
+    // Stopped because the operation was not taking completions; it may be again by now.
+    if (!slot->live) {
+      slot->cancel_sent = false;
+      if (op->pending && slot->held_next == slot->held.size()) submit_multishot(slot, *op);
     }
-    if (op->pending) {
-      op->pending = false;
-      --pending_;
-      hand_over(*op, {res, flags});
-      ready.push(op);
-    } else {
-      slot->held.push_back({res, flags});
-      if (slot->live && slot->held.size() - slot->held_next >= max_held) submit_cancel(slot);
-    }
-    if (!slot->live) slot->cancel_sent = false;
     return;
   }
-  // A readiness poll (or an error on the descriptor): make the call the operation stands for.
-  const std::int64_t r = res < 0 ? res : attempt(*op, false);
-  if (r == -EAGAIN) {  // spurious: wait again with the same slot
-    submit_poll(slot, op->fd, is_write(op->kind) ? POLLOUT : POLLIN);
+  if (op->pending) {
+    op->pending = false;
+    --pending_;
+    hand_over(*op, {res, flags});
+    ready.push(op);
+  } else {
+    slot->held.push_back({res, flags});
+    if (slot->live && slot->held.size() - slot->held_next >= max_held) submit_cancel(slot);
+  }
+  if (!slot->live) slot->cancel_sent = false;
+}
+
+// A descriptor is ready (or has an error): the waiting operations make their calls in turn
+// until one would block; the poll is submitted again while any still waits.
+void UringBackend::complete_poll(Slot* slot, std::int32_t res, ReadyQueue& ready) {
+  if (slot->fd < 0) {  // dropped: nobody waits on it
+    free_slot(slot);
     return;
   }
+  FdEntry& e = fds_[static_cast<std::size_t>(slot->fd)];
+  OpQueue& queue = slot->write ? e.writers : e.readers;
+  while (IoOp* op = queue.head) {
+    const std::int64_t r = res < 0 ? res : attempt(*op, false);
+    if (r == -EAGAIN) break;
+    queue.pop();
+    op->pending = false;
+    op->result = r;
+    --pending_;
+    ready.push(op);
+  }
+  if (!queue.empty()) {
+    submit_poll(slot);
+    return;
+  }
+  (slot->write ? e.write_poll : e.read_poll) = nullptr;
   free_slot(slot);
-  op->backend_slot = nullptr;
-  op->pending = false;
-  op->result = r;
-  --pending_;
-  ready.push(op);
 }
 
 void UringBackend::poll(double timeout, ReadyQueue& ready) {

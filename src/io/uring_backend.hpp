@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "io/backend.hpp"
+#include "io/op_queue.hpp"
 
 struct io_uring;
 struct io_uring_buf_ring;
@@ -39,8 +40,10 @@ class UringBackend final : public Backend {
   // What a submission's user_data points to. The backend owns it, so cancel() can detach the
   // operation at once (op = nullptr) and let the kernel's last completion free it later.
   struct Slot {
-    IoOp* op = nullptr;
+    IoOp* op = nullptr;  // a multishot request's operation
     Slot* next_free = nullptr;
+    int fd = -1;         // a poll's descriptor (-1: cancelled, nobody waits on it)
+    bool write = false;  // a poll for writability (else readability)
     IoKind kind = IoKind::readable;
     bool multishot = false;     // a multishot receive or accept (else a poll)
     bool live = false;          // the kernel may still post completions for it
@@ -51,9 +54,21 @@ class UringBackend final : public Backend {
 
   void enable();
   io_uring_sqe* get_sqe();
+  // The operations waiting for readiness on one descriptor, and the one poll each direction
+  // has in the kernel for all of them (as epoll has one registration).
+  struct FdEntry {
+    OpQueue readers;
+    OpQueue writers;
+    Slot* read_poll = nullptr;
+    Slot* write_poll = nullptr;
+  };
+
+  FdEntry& entry(int fd);
+  void drop_poll(Slot*& poll) noexcept;
+  void complete_poll(Slot* slot, std::int32_t res, ReadyQueue& ready);
   Slot* new_slot(IoOp* op);
   void free_slot(Slot* slot) noexcept;
-  void submit_poll(Slot* slot, int fd, unsigned events);
+  void submit_poll(Slot* slot);
   void submit_multishot(Slot* slot, const IoOp& op);
   void submit_cancel(Slot* slot) noexcept;
   void arm_wake();
@@ -69,6 +84,7 @@ class UringBackend final : public Backend {
   std::size_t pending_ = 0;
   Slot* free_ = nullptr;
   std::vector<std::unique_ptr<Slot[]>> blocks_;
+  std::vector<FdEntry> fds_;  // indexed by descriptor
   // Provided buffers for receives: a ring the kernel picks from, one region of memory.
   io_uring_buf_ring* buffer_ring_ = nullptr;
   char* buffers_ = nullptr;
