@@ -20,7 +20,8 @@ std::unique_ptr<Backend> make_uring() {
 #ifdef AIO_HAVE_URING
   return std::make_unique<UringBackend>();
 #else
-  throw RuntimeError("the io_uring backend is not in this build (liburing was not found)");
+  throw RuntimeError(
+      "the io_uring backend is not in this build (liburing was not found, or AIO_WITH_URING=OFF)");
 #endif
 }
 
