@@ -2,8 +2,8 @@
 // bytes are cut.
 //
 // The input is a small header, then the request bytes:
-//   byte 0      b >= 192: the data is repeated 1 + (b - 192) times (long lines and long
-//               pipelines from short inputs); else once
+//   byte 0      b >= 192: all but the data's last byte is repeated 1 + (b - 192) times, then
+//               the last byte follows (long lines and long pipelines from short inputs)
 //   byte 1      k = 1 + b % 8 chunk specs follow, used in turn until all the data is fed
 //   k bytes     a chunk spec: size = (b & 63) << (4 * (b >> 6)), at least 1
 //   the rest    the data
@@ -86,7 +86,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
   }
   const std::string_view once(reinterpret_cast<const char*>(bytes) + i, size - i);
   std::string data;
-  for (int r = 0; r < repeat; ++r) data += once;
+  if (!once.empty()) {
+    for (int r = 0; r < repeat; ++r) data += once.substr(0, once.size() - 1);
+    data += once.back();
+  }
 
   Transcript whole;
   Parser one_piece;

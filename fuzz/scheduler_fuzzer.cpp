@@ -13,7 +13,7 @@
 //   timeout      timeout(arg % 8 × 10 ms, block)
 //   task_group   a TaskGroup: 1 + arg % 3 children, then an inline block
 //   put, get     on the shared queue (arg & 1: put_nowait / get_nowait)
-//   raise        throws an error out of the block
+//   raise        sleep(0), then throws an error out of the block
 //   callback     call_later(arg % 8 × 10 ms) with a run counter; arg & 0x80: cancel() the last
 //                callback instead
 // Every operation's failure (TimeoutError, QueueShutDown, ExceptionGroup, a child's error) is
@@ -23,8 +23,10 @@
 // virtual time, so blocked gets and puts end too; 1000 s later every task must be done); each
 // task's done callback runs exactly once; each call_later callback runs once unless cancelled
 // first; a task that another task cancel()ed, and whose body does not catch CancelledError,
-// ends cancelled; a body that caught it ends with its value; gather's results come in order; the
-// queue hands items out in the order they went in; no task is destroyed while pending.
+// ends cancelled; gather's results come in order; the queue hands items out in the order they
+// went in; no task is destroyed while pending. (A body that caught CancelledError may still end
+// cancelled, in asyncio too: the error it caught may have been another task's, from an await
+// that did not suspend, with a cancellation of its own still pending when it returns.)
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -128,7 +130,6 @@ struct TaskInfo {
   TaskInfo(aio::Task<int> t, bool s) : task(std::move(t)), swallows(s) {}
   aio::Task<int> task;
   bool swallows = false;
-  bool caught = false;            // its body caught a CancelledError
   bool cancel_requested = false;  // another task's cancel() returned true
   // While it awaits a task, or a gather without return_exceptions, a cancel() goes to what it
   // awaits, and if that ends otherwise than cancelled (a child that fails or returns first),
@@ -164,7 +165,6 @@ aio::Coro<int> task_body(World& w, const Block& block, std::size_t self) {
     try {
       co_await run_block(w, block, self);
     } catch (const aio::CancelledError&) {
-      w.tasks[self].caught = true;
     }
   } else {
     co_await run_block(w, block, self);
@@ -330,7 +330,13 @@ aio::Coro<void> run_op(World& w, const Node& node, std::size_t self) {
 
 aio::Coro<void> run_block(World& w, const Block& block, std::size_t self) {
   for (const Node& node : block) {
-    if (node.kind == Kind::raise) throw FuzzError();
+    if (node.kind == Kind::raise) {
+      // One trip through the loop first: a cancellation still pending (a TaskGroup re-cancels
+      // its parent that way) is delivered here. Raising without suspending would end the task
+      // with this error instead, in asyncio as in aio, and the check would not hold.
+      co_await aio::sleep(0);
+      throw FuzzError();
+    }
     try {
       co_await run_op(w, node, self);
     } catch (const aio::CancelledError&) {
@@ -375,7 +381,6 @@ aio::Coro<void> fuzz_main(const Block& program, std::int64_t queue_size) {
     if (t.cancel_requested && !t.swallows) {
       check(t.task.cancelled(), "a cancelled task that did not catch it did not end cancelled");
     }
-    if (t.caught) check(!t.task.cancelled(), "a task that caught CancelledError ended cancelled");
   }
   for (const Callback& c : w.callbacks) {
     check(c.runs == (c.cancelled_first ? 0 : 1),
