@@ -1,6 +1,10 @@
 // RESP2 parsing and encoding; resp.hpp says what is accepted. The parser follows Redis's
 // networking.c closely, including its leniencies: a header line ends at its '\r' (the byte after
 // it is skipped unchecked) and the two bytes after a bulk string are skipped, not checked.
+// One thing it does not copy: Redis rejects a line over the limit only while its end has not
+// arrived, so whether a long line passes depends on how the bytes were cut. Here a line longer
+// than the limit is rejected however it arrives (fuzz/resp_fuzzer checks that chunking never
+// matters).
 #include "resp.hpp"
 
 #include <algorithm>
@@ -98,10 +102,10 @@ std::size_t Parser::find_from_pos(char what) {
 Parser::Status Parser::next_multibulk(Command& command) {
   if (arguments_left_ == 0) {  // the "*<count>\r\n" header
     const std::size_t cr = find_from_pos('\r');
-    if (cr == std::string::npos) {
-      if (buffered() > max_inline_length) return fail("Protocol error: too big mbulk count string");
-      return Status::incomplete;
+    if (cr == std::string::npos ? buffered() > max_inline_length : cr > max_inline_length) {
+      return fail("Protocol error: too big mbulk count string");
     }
+    if (cr == std::string::npos) return Status::incomplete;
     if (cr + 2 > buffered()) return Status::incomplete;  // the '\n' is yet to come
     std::int64_t count = 0;
     if (!parse_int64(std::string_view(buffer_).substr(pos_ + 1, cr - 1), count) ||
@@ -123,12 +127,10 @@ Parser::Status Parser::next_multibulk(Command& command) {
   while (arguments_left_ > 0) {
     if (bulk_length_ < 0) {  // the "$<length>\r\n" header
       const std::size_t cr = find_from_pos('\r');
-      if (cr == std::string::npos) {
-        if (buffered() > max_inline_length) {
-          return fail("Protocol error: too big bulk count string");
-        }
-        return Status::incomplete;
+      if (cr == std::string::npos ? buffered() > max_inline_length : cr > max_inline_length) {
+        return fail("Protocol error: too big bulk count string");
       }
+      if (cr == std::string::npos) return Status::incomplete;
       if (cr + 2 > buffered()) return Status::incomplete;
       if (buffer_[pos_] != '$') {
         return fail(std::string("Protocol error: expected '$', got '") + buffer_[pos_] + "'");
@@ -158,10 +160,10 @@ Parser::Status Parser::next_multibulk(Command& command) {
 
 Parser::Status Parser::next_inline(Command& command) {
   const std::size_t lf = find_from_pos('\n');
-  if (lf == std::string::npos) {
-    if (buffered() > max_inline_length) return fail("Protocol error: too big inline request");
-    return Status::incomplete;
+  if (lf == std::string::npos ? buffered() > max_inline_length : lf > max_inline_length) {
+    return fail("Protocol error: too big inline request");
   }
+  if (lf == std::string::npos) return Status::incomplete;
   std::size_t length = lf;
   if (length > 0 && buffer_[pos_ + length - 1] == '\r') --length;
   if (!split_inline(std::string_view(buffer_).substr(pos_, length), command)) {

@@ -134,10 +134,16 @@ class FutureAwaiter final : public CancelHook {
 /// RuntimeError for a task awaiting itself or a future of another loop.
 void check_can_wait(TaskCore& task, FutureBase& awaited);
 
-/// Waits until a future is done without reading it (what shutdown waits with).
+/// Waits until a future is done without reading it. Cancelling the waiting task cancels the
+/// future (what shutdown waits with), or, with `forward_cancel` false, only the wait: the task
+/// wakes at once with CancelledError and the future goes on (asyncio's _cancel_and_wait, which
+/// wait_for(timeout <= 0) waits with, "so that it is reliably cancellable").
 class DoneAwaiter final : public CancelHook {
  public:
-  explicit DoneAwaiter(FutureBase& f) noexcept : future_(&f) { future_->add_ref(); }
+  explicit DoneAwaiter(FutureBase& f, bool forward_cancel = true) noexcept
+      : future_(&f), forward_cancel_(forward_cancel) {
+    future_->add_ref();
+  }
   DoneAwaiter(const DoneAwaiter&) = delete;
   DoneAwaiter& operator=(const DoneAwaiter&) = delete;
   ~DoneAwaiter() {
@@ -154,13 +160,25 @@ class DoneAwaiter final : public CancelHook {
     task.after_suspend();
   }
   void await_resume() {
-    if (task_) task_->check_cancel();
+    if (!task_) return;
+    if (cancelled_) task_->throw_cancelled();
+    task_->check_cancel();
   }
-  bool cancel(std::string_view msg) override { return future_->cancel(msg); }
+  bool cancel(std::string_view msg) override {
+    if (forward_cancel_) return future_->cancel(msg);
+    if (cancelled_ || future_->done()) return false;  // already woken: the next step delivers it
+    future_->remove_callback(task_);
+    cancelled_ = true;
+    task_->note_cancel_message(msg);
+    task_->schedule();
+    return true;
+  }
 
  private:
   FutureBase* future_;
   TaskCore* task_ = nullptr;
+  bool forward_cancel_;
+  bool cancelled_ = false;
 };
 
 }  // namespace detail

@@ -142,7 +142,7 @@ Coro<T> wait_for_now(Future<T> f) {
   // report TimeoutError.
   if (!f.done()) {
     f.cancel();
-    co_await DoneAwaiter(*f.core());
+    co_await DoneAwaiter(*f.core(), false);
     if (f.cancelled()) throw TimeoutError("wait_for(): timed out");
   }
   co_return co_await await_in_coro(std::move(f));

@@ -1,7 +1,10 @@
 // gather()'s bookkeeping: asyncio's _GatheringFuture and its _done_callback, one to one.
 #include "aio/gather.hpp"
 
+#include <exception>
 #include <utility>
+
+#include "aio/errors.hpp"
 
 namespace aio::detail {
 
@@ -72,8 +75,16 @@ void GatherCore::child_done(Child& done) {
   }
   if (completed_ < count_) return;
   if (cancel_requested_) {
-    // The gather was cancelled: that wins over return_exceptions (bpo-32684).
-    outer_->set_exception(child.cancelled_error());
+    // The gather was cancelled: that wins over return_exceptions (bpo-32684), and the error is
+    // a CancelledError even when the last child ended otherwise (it failed, or caught the
+    // cancellation and returned). asyncio collects every outcome first, so no failed child is
+    // reported as never retrieved.
+    for (std::size_t i = 0; i < count_; ++i) {
+      if (!children_[i].future->cancelled()) children_[i].future->exception();
+    }
+    outer_->set_exception(child.cancelled()
+                              ? child.cancelled_error()
+                              : std::make_exception_ptr(CancelledError(child.cancel_message())));
     return;
   }
   set_results();

@@ -192,9 +192,26 @@ TEST(MiniRedisParser, RejectsOverlongLines) {
             (std::vector<Command>{error("Protocol error: too big mbulk count string")}));
   EXPECT_EQ(parse("*1\r\n$1" + long_line),
             (std::vector<Command>{error("Protocol error: too big bulk count string")}));
-  // A line that long is fine once it ends.
-  EXPECT_EQ(parse("ECHO " + long_line + "\r\n"),
-            (std::vector<Command>{{"ECHO", long_line}, incomplete}));
+  // A line up to the limit is fine once it ends.
+  const std::string fits(Parser::max_inline_length - 6, 'a');  // "ECHO " + fits + '\r': the limit
+  EXPECT_EQ(parse("ECHO " + fits + "\r\n"), (std::vector<Command>{{"ECHO", fits}, incomplete}));
+}
+
+// Found by fuzz/resp_fuzzer: a line over the limit was rejected when it came in pieces but
+// accepted when its end came in the same read, so the same bytes gave different answers.
+TEST(MiniRedisParser, RejectsOverlongLinesHoweverTheyArrive) {
+  const std::string long_line(Parser::max_inline_length, 'a');
+  for (const std::string& input :
+       {"ECHO " + long_line + "\r\n", "*1" + long_line + "\r\n", "*1\r\n$1" + long_line + "\r\n"}) {
+    Parser bytewise;
+    for (std::size_t i = 0; i < input.size() && !bytewise.failed(); ++i) {
+      bytewise.feed(std::string_view(input).substr(i, 1));
+      Command command;
+      while (bytewise.next(command) == Status::command) ADD_FAILURE() << "an overlong line passed";
+    }
+    EXPECT_TRUE(bytewise.error().starts_with("Protocol error: too big"));
+    EXPECT_EQ(parse(input), (std::vector<Command>{error(bytewise.error())}));
+  }
 }
 
 TEST(MiniRedisParser, GivesTheCommandsBeforeAnErrorThenOnlyTheError) {

@@ -207,6 +207,35 @@ TEST(Gather, CancelMessageGoesThroughReturnExceptions) {  // GATHER-10
   });
 }
 
+// Found by fuzz/scheduler_fuzzer: the last child to finish failed (or returned), and the
+// gather, cancelled with return_exceptions, raised that child's exception instead of
+// CancelledError (asyncio: `outer.set_exception(fut._make_cancelled_error())`).
+TEST(Gather, ACancelledGatherRaisesCancelledErrorWhateverTheLastChildDid) {
+  std::vector<std::string> logged;
+  run_virtual([&]() -> aio::Coro<void> {
+    aio::get_running_loop().set_exception_handler(
+        [&](aio::EventLoop&, const aio::ExceptionContext& c) { logged.push_back(c.message); });
+    for (const bool child_fails : {true, false}) {
+      std::optional<aio::TaskRef> outer;
+      auto child = [&]() -> aio::Coro<int> {
+        EXPECT_TRUE(outer->cancel());  // cancels the gather, which cancels this running child
+        if (child_fails) throw std::runtime_error("boom");
+        co_return 1;  // a cancel requested while running, never delivered: it ends with a value
+      };
+      auto body = [&]() -> aio::Coro<void> {
+        auto g = aio::gather(aio::return_exceptions, aio::create_task(child()));
+        co_await g;
+      };
+      aio::Task<void> t = aio::create_task(body());
+      outer = t;
+      EXPECT_THROW(co_await t, aio::CancelledError);
+      EXPECT_TRUE(t.cancelled());
+    }
+    co_await yield0();
+  });
+  EXPECT_TRUE(logged.empty());  // the child's failure was retrieved by the gather
+}
+
 TEST(Gather, SeveralFailuresTheFirstPropagatesAndNothingIsLogged) {  // GATHER-11
   std::vector<std::string> logged;
   run_virtual([&]() -> aio::Coro<void> {

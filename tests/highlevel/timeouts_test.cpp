@@ -2,6 +2,7 @@
 // SHIELD-*, WAIT-*, GATHER-13), on virtual time.
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -315,6 +316,43 @@ TEST(WaitFor, ZeroOrNegativeTimeout) {  // WF-03
   });
 }
 
+// Found by fuzz/scheduler_fuzzer: cancelling a task while wait_for(t, 0) waited for the
+// cancelled `t` to finish went to `t` instead, and the task saw TimeoutError, losing its own
+// cancellation. asyncio waits on a separate future there ("so that it is reliably
+// cancellable"): the task gets CancelledError at once and `t` goes on.
+TEST(WaitFor, ZeroTimeoutStaysCancellableWhileTheInnerTaskFinishes) {
+  run_virtual([]() -> aio::Coro<void> {
+    bool caught = false;
+    auto slow = [&]() -> aio::Coro<int> {
+      try {
+        co_await aio::sleep(10);
+      } catch (const aio::CancelledError&) {
+        caught = true;
+      }
+      co_await aio::sleep(1);  // takes its time to finish after the cancellation
+      co_return 7;
+    };
+    aio::Task<int> t = aio::create_task(slow());
+    co_await yield0();
+    auto waiting = [&]() -> aio::Coro<int> {
+      const std::optional<aio::Duration> zero = 0.0;
+      const int value = co_await aio::wait_for(t, zero);
+      co_return value;
+    };
+    aio::Task<int> outer = aio::create_task(waiting());
+    co_await yield0();
+    co_await yield0();
+    co_await yield0();
+    EXPECT_TRUE(caught);
+    EXPECT_TRUE(outer.cancel());
+    EXPECT_THROW(co_await outer, aio::CancelledError);
+    EXPECT_TRUE(outer.cancelled());
+    EXPECT_EQ(now(), 0.0);
+    EXPECT_FALSE(t.done());
+    EXPECT_EQ(co_await t, 7);
+    EXPECT_EQ(now(), 1.0);
+  });
+}
 TEST(WaitFor, AnInnerThatSuppressesTheCancellationReturnsItsValue) {  // WF-04
   run_virtual([]() -> aio::Coro<void> {
     auto return_42 = []() -> aio::Coro<int> {
