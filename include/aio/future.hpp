@@ -69,9 +69,11 @@ class FutureCore : public FutureBase {
 
  private:
   void destroy_value() noexcept {
-    if (has_value_) {
-      std::destroy_at(&slot_.value);
-      has_value_ = false;
+    if constexpr (!std::is_trivially_destructible_v<T>) {
+      if (has_value_) {
+        std::destroy_at(&slot_.value);
+        has_value_ = false;
+      }
     }
   }
   union Slot {
