@@ -88,7 +88,7 @@ class Promise final : public PromiseReturn<T> {
   void set_continuation(std::coroutine_handle<> c) noexcept { this->resume_point_ = c; }
   T take_inline_result() {
     if (this->exception_) std::rethrow_exception(std::move(this->exception_));
-    if constexpr (!std::is_void_v<T>) return std::move(*this->value_);
+    if constexpr (!std::is_void_v<T>) return std::move(this->value());
   }
   /// Marks the coroutine as taken (awaited or made a task); RuntimeError the second time.
   void claim() {

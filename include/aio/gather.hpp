@@ -41,7 +41,7 @@ class GatherCore {
   GatherCore& operator=(const GatherCore&) = delete;
 
  protected:
-  /// Takes over one reference on each child.
+  /// Takes over one reference on each child (and the vector itself: no copy).
   GatherCore(FutureBase& outer, bool return_exceptions, std::vector<FutureBase*> children);
   virtual ~GatherCore();
 
@@ -52,32 +52,40 @@ class GatherCore {
   /// Every child finished and no cancellation was requested: store the results.
   virtual void set_results() = 0;
 
-  std::size_t size() const noexcept { return count_; }
+  std::size_t size() const noexcept { return children_.size(); }
   template <class T>
-  Future<T> child(std::size_t i) const noexcept {
-    return Future<T>(Future<T>::adopt, static_cast<FutureCore<T>*>(children_[i].future));
+  FutureCore<T>& child(std::size_t i) const noexcept {
+    return *static_cast<FutureCore<T>*>(children_[i]);
   }
 
  private:
-  // One per child: its future, and the done callback registered on it. A child is counted the
-  // moment it completes; only one whose outcome can decide the gather (it failed, or it is the
-  // last) is queued to run asyncio's _done_callback, as the one step asyncio takes after it.
-  // A queued callback holds a reference on the gather (a gather nobody holds any more unlinks
-  // itself from its children instead).
+  // One done callback per child, 24 bytes: a child is counted the moment it completes; only
+  // one whose outcome can decide the gather (it failed, or it is the last) is queued to run
+  // asyncio's _done_callback, as the one step asyncio takes after it. A queued callback holds a
+  // reference on the gather (a gather nobody holds any more unlinks itself from its children
+  // instead). A node finds its gather through the block's first slot, and its child by index.
   struct Child final : Runnable {
-    Child() noexcept { notify_when_scheduled = true; }
-    bool queued = false;  // first: it fits in the Runnable's padding
-    GatherCore* gather = nullptr;
-    FutureBase* future = nullptr;
-    bool on_scheduled(FutureBase&) noexcept override;
+    explicit Child(std::uint32_t i) noexcept : index(i) { notify_when_scheduled = true; }
+    // Both fit in the Runnable's padding.
+    bool queued = false;
+    std::uint32_t index;
+    GatherCore& gather() noexcept;
+    bool on_scheduled(FutureBase& from) noexcept override;
     void run() override;
     void discard() noexcept override;
   };
+  union Slot {  // slot 0 names the gather; slot i + 1 is child i's node
+    Slot() noexcept {}
+    ~Slot() {}
+    GatherCore* gather;
+    Child node;
+  };
+  Child& node(std::size_t i) noexcept { return slots_[i + 1].node; }
   void child_done(Child& child);
 
   FutureBase* outer_;
-  std::unique_ptr<Child[]> children_;
-  std::size_t count_ = 0;
+  std::vector<FutureBase*> children_;
+  std::unique_ptr<Slot[]> slots_;
   std::size_t completed_ = 0;  // children that completed (counted as they do)
   bool return_exceptions_;
   bool cancel_requested_ = false;
@@ -85,32 +93,30 @@ class GatherCore {
 
 /// A child's value as gather reports it: moved out when the gather is its only owner.
 template <class T>
-auto gather_value(const Future<T>& f) {
+auto gather_value(FutureCore<T>& f) {
   if constexpr (std::is_void_v<T>) {
-    f.core()->get();
+    f.get();
     return std::monostate{};
   } else if constexpr (std::is_copy_constructible_v<T>) {
-    // Two owners: the gather and `f`, a temporary handle.
-    return f.core()->use_count() <= 2 ? f.core()->take() : T(f.core()->get());
+    return f.use_count() == 1 ? f.take() : T(f.get());
   } else {
-    return f.core()->take();
+    return f.take();
   }
 }
 
 template <class T>
-Outcome<T> gather_outcome(const Future<T>& f) {
-  FutureBase& c = *f.core();
+Outcome<T> gather_outcome(FutureCore<T>& c) {
   if (c.cancelled()) return Outcome<T>(c.cancelled_error());
   if (auto e = c.exception()) return Outcome<T>(e);
   if constexpr (std::is_void_v<T>) {
     return Outcome<void>();
   } else {
-    return Outcome<T>(gather_value(f));
+    return Outcome<T>(gather_value(c));
   }
 }
 
 template <bool ReturnExc, class T>
-auto gather_slot(const Future<T>& f) {
+auto gather_slot(FutureCore<T>& f) {
   if constexpr (ReturnExc) {
     return gather_outcome(f);
   } else {

@@ -2,14 +2,17 @@
 //
 // A handle shares ownership of the scheduled callback with the loop; cancel() before it runs
 // and it never runs. A cancelled timer leaves the timer heap at once. The callable is stored
-// inline in the one allocation each call_* makes (no std::function).
+// inline in the one block each call_* takes from the thread's frame arena (no std::function,
+// no malloc).
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <utility>
 
+#include "aio/detail/frame_allocator.hpp"
 #include "aio/detail/timer_heap.hpp"
 
 namespace aio {
@@ -27,6 +30,12 @@ class HandleState : public TimerNode {
   }
   bool cancelled() const noexcept { return cancelled_.load(std::memory_order_relaxed); }
   void cancel_handle() noexcept;
+  double when() const noexcept { return when_; }
+  void set_when(double when) noexcept { when_ = when; }
+
+  // Handles come from the thread's frame arena (a call_later allocates no malloc block).
+  static void* operator new(std::size_t size) { return allocate_frame(size); }
+  static void operator delete(void* p, std::size_t size) noexcept { free_frame(p, size); }
 
   void run() override;
   void discard() noexcept override { release(); }
@@ -38,18 +47,29 @@ class HandleState : public TimerNode {
 
  private:
   EventLoop* loop_;
+  double when_ = 0;                     // a timer's deadline (TimerHandle::when())
   std::atomic<std::uint32_t> refs_{1};  // the queue's (or heap's) reference
   std::atomic<bool> cancelled_{false};
 };
 
 template <class F>
-class CallbackHandle final : public HandleState {
+class CallbackHandle : public HandleState {
  public:
   CallbackHandle(EventLoop& loop, F fn) : HandleState(loop), fn_(std::move(fn)) {}
 
  private:
   void invoke() override { fn_(); }
   F fn_;
+};
+
+/// A handle made on another thread (call_soon_threadsafe): from the heap, so that a short-lived
+/// thread does not leave a frame arena behind.
+template <class F>
+class ForeignCallbackHandle final : public CallbackHandle<F> {
+ public:
+  using CallbackHandle<F>::CallbackHandle;
+  static void* operator new(std::size_t size) { return ::operator new(size); }
+  static void operator delete(void* p) noexcept { ::operator delete(p); }
 };
 
 }  // namespace aio::detail
@@ -88,7 +108,7 @@ class TimerHandle : public Handle {
   using Handle::Handle;
   TimerHandle() = default;
   explicit TimerHandle(Handle h) noexcept : Handle(std::move(h)) {}
-  double when() const noexcept { return state_ ? state_->when : 0.0; }
+  double when() const noexcept { return state_ ? state_->when() : 0.0; }
 };
 
 }  // namespace aio

@@ -260,18 +260,20 @@ namespace detail {
 /// The loop internals the library's awaitables use.
 struct LoopAccess {
   static void schedule(EventLoop& loop, Runnable* r) { loop.ready_.push(r); }
-  static void add_timer(EventLoop& loop, TimerNode* node) { loop.timers_.push(node); }
+  static void add_timer(EventLoop& loop, TimerNode* node, double when) {
+    loop.timers_.push(node, when);
+  }
   static void remove_timer(EventLoop& loop, TimerNode* node) { loop.timers_.remove(node); }
   static void link_task(EventLoop& loop, TaskCore* task) noexcept {
-    task->prev_task = nullptr;
-    task->next_task = loop.tasks_;
-    if (loop.tasks_) loop.tasks_->prev_task = task;
+    task->prev_task_ = nullptr;
+    task->next_task_ = loop.tasks_;
+    if (loop.tasks_) loop.tasks_->prev_task_ = task;
     loop.tasks_ = task;
   }
   static void unlink_task(EventLoop& loop, TaskCore* task) noexcept {
-    (task->prev_task ? task->prev_task->next_task : loop.tasks_) = task->next_task;
-    if (task->next_task) task->next_task->prev_task = task->prev_task;
-    task->prev_task = task->next_task = nullptr;
+    (task->prev_task_ ? task->prev_task_->next_task_ : loop.tasks_) = task->next_task_;
+    if (task->next_task_) task->next_task_->prev_task_ = task->prev_task_;
+    task->prev_task_ = task->next_task_ = nullptr;
   }
   static void set_interrupt(EventLoop& loop, std::exception_ptr e) noexcept {
     loop.interrupt_ = std::move(e);
@@ -373,9 +375,9 @@ TimerHandle EventLoop::call_at(double when, F fn) {
   check_open();
   check_thread();
   auto* h = new detail::CallbackHandle<F>(*this, std::move(fn));
-  h->when = when;
+  h->set_when(when);
   TimerHandle handle(h);
-  timers_.push(h);
+  timers_.push(h, when);
   return handle;
 }
 
@@ -386,7 +388,7 @@ TimerHandle EventLoop::call_later(Duration delay, F fn) {
 
 template <class F>
 Handle EventLoop::call_soon_threadsafe(F fn) {
-  auto* h = new detail::CallbackHandle<F>(*this, std::move(fn));
+  auto* h = new detail::ForeignCallbackHandle<F>(*this, std::move(fn));
   Handle handle(h);
   schedule_threadsafe(h);
   return handle;

@@ -10,9 +10,9 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <queue>
 #include <utility>
 #include <vector>
@@ -128,17 +128,77 @@ class BasicQueue {
   bool shutdown_ = false;
 };
 
+/// A FIFO ring of T that grows by doubling: a put and a get in steady state allocate nothing
+/// (std::deque allocates and frees a block every few hundred items). An emptied ring larger
+/// than `keep` slots gives its memory back.
 template <class T>
-struct FifoItems {
-  std::deque<T> items;
-  std::size_t size() const noexcept { return items.size(); }
-  bool empty() const noexcept { return items.empty(); }
-  void push(T v) { items.push_back(std::move(v)); }
+class Ring {
+ public:
+  Ring() = default;
+  Ring(const Ring&) = delete;
+  Ring& operator=(const Ring&) = delete;
+  ~Ring() { release(); }
+
+  std::size_t size() const noexcept { return size_; }
+  bool empty() const noexcept { return size_ == 0; }
+  void push(T v) {
+    if (size_ == capacity_) grow();
+    std::construct_at(slots_ + ((head_ + size_) & (capacity_ - 1)), std::move(v));
+    ++size_;
+  }
   T take() {
-    T v = std::move(items.front());
-    items.pop_front();
+    T* p = slots_ + head_;
+    T v = std::move(*p);
+    std::destroy_at(p);
+    head_ = (head_ + 1) & (capacity_ - 1);
+    if (--size_ == 0 && capacity_ > keep) release();
     return v;
   }
+
+ private:
+  static constexpr std::size_t keep = 4096;
+  void grow() {
+    const std::size_t capacity = capacity_ ? 2 * capacity_ : 8;
+    T* slots = std::allocator<T>().allocate(capacity);
+    std::size_t moved = 0;
+    try {
+      for (; moved < size_; ++moved) {
+        std::construct_at(slots + moved,
+                          std::move_if_noexcept(slots_[(head_ + moved) & (capacity_ - 1)]));
+      }
+    } catch (...) {
+      std::destroy_n(slots, moved);
+      std::allocator<T>().deallocate(slots, capacity);
+      throw;
+    }
+    const std::size_t size = size_;
+    release();
+    slots_ = slots;
+    capacity_ = capacity;
+    size_ = size;
+  }
+  void release() noexcept {
+    for (; size_ > 0; --size_, head_ = (head_ + 1) & (capacity_ - 1))
+      std::destroy_at(slots_ + head_);
+    if (slots_) std::allocator<T>().deallocate(slots_, capacity_);
+    slots_ = nullptr;
+    capacity_ = 0;
+    head_ = 0;
+  }
+
+  T* slots_ = nullptr;
+  std::size_t capacity_ = 0;  // a power of two
+  std::size_t head_ = 0;
+  std::size_t size_ = 0;
+};
+
+template <class T>
+struct FifoItems {
+  Ring<T> items;
+  std::size_t size() const noexcept { return items.size(); }
+  bool empty() const noexcept { return items.empty(); }
+  void push(T v) { items.push(std::move(v)); }
+  T take() { return items.take(); }
 };
 
 template <class T>

@@ -23,13 +23,12 @@ namespace aio {
 
 namespace detail {
 
-/// The timer and wake-up state of one sleeping task.
+/// The timer and wake-up state of one sleeping task (40 bytes in the awaiting frame).
 class SleepWait : public TimerNode {
  public:
-  // Until the sleep is awaited, `when` holds the delay; then the deadline.
-  explicit SleepWait(double delay) noexcept { when = delay; }
+  explicit SleepWait(double delay) noexcept : delay_(delay) {}
   /// Moving is allowed before the sleep is awaited (it carries only the delay then).
-  SleepWait(SleepWait&& other) noexcept { when = other.when; }
+  SleepWait(SleepWait&& other) noexcept : delay_(other.delay_) {}
   SleepWait& operator=(const SleepWait&) = delete;
   ~SleepWait() {
     if (in_heap()) LoopAccess::remove_timer(task_->loop(), this);
@@ -38,12 +37,12 @@ class SleepWait : public TimerNode {
   bool await_ready() const noexcept { return false; }
   void await_suspend(std::coroutine_handle<> h) {
     TaskCore& task = TaskCore::current();
-    task_ = &task;
-    if (when > 0) {
+    const double delay = delay_;
+    task_ = &task;  // from here on the union holds the task
+    if (delay > 0) {
       EventLoop& loop = task.loop();
-      when += loop.time();
       task.suspend(h, this);
-      LoopAccess::add_timer(loop, this);
+      LoopAccess::add_timer(loop, this, loop.time() + delay);
     } else {  // a bare yield: nothing to cancel, the step after it delivers a cancellation
       task.suspend(h, nullptr);
       owner_flags |= woken;
@@ -79,7 +78,10 @@ class SleepWait : public TimerNode {
  private:
   // owner_flags: the task was scheduled to wake; it wakes cancelled.
   static constexpr std::uint8_t woken = 1, cancelled = 2;
-  TaskCore* task_ = nullptr;
+  union {
+    double delay_;    // until awaited
+    TaskCore* task_;  // once awaited
+  };
 };
 
 }  // namespace detail

@@ -1,13 +1,14 @@
-// The timer heap: a 4-ary min-heap of (deadline, sequence, node); nodes remember their slot.
+// The timer heap: a 4-ary min-heap of (deadline, node); nodes remember their slot and sequence.
 #include "aio/detail/timer_heap.hpp"
 
 #include <utility>
 
 namespace aio::detail {
 
-void TimerHeap::push(TimerNode* node) {
+void TimerHeap::push(TimerNode* node, double when) {
+  node->sequence = next_sequence_++;
   entries_.push_back({});
-  sift_up(entries_.size() - 1, Entry{node->when, next_sequence_++, node});
+  sift_up(entries_.size() - 1, Entry{when, node});
 }
 
 TimerNode* TimerHeap::pop() {

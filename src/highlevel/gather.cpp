@@ -1,7 +1,9 @@
 // gather()'s bookkeeping: asyncio's _GatheringFuture and its _done_callback, one to one.
 #include "aio/gather.hpp"
 
+#include <cstdint>
 #include <exception>
+#include <memory>
 #include <utility>
 
 #include "aio/errors.hpp"
@@ -10,35 +12,40 @@ namespace aio::detail {
 
 GatherCore::GatherCore(FutureBase& outer, bool return_exceptions, std::vector<FutureBase*> children)
     : outer_(&outer),
-      children_(new Child[children.size()]),
-      count_(children.size()),
+      children_(std::move(children)),
+      slots_(new Slot[children_.size() + 1]),
       return_exceptions_(return_exceptions) {
-  for (std::size_t i = 0; i < count_; ++i) {
-    children_[i].gather = this;
-    children_[i].future = children[i];
+  slots_[0].gather = this;
+  for (std::size_t i = 0; i < children_.size(); ++i) {
+    std::construct_at(&node(i), static_cast<std::uint32_t>(i));
   }
 }
 
 GatherCore::~GatherCore() {
-  for (std::size_t i = 0; i < count_; ++i) {
-    Child& c = children_[i];
-    if (!c.future->done()) c.future->remove_callback(&c);
-    c.future->release();
+  for (std::size_t i = 0; i < children_.size(); ++i) {
+    FutureBase* f = children_[i];
+    if (!f->done()) f->remove_callback(&node(i));
+    f->release();
+    std::destroy_at(&node(i));
   }
 }
 
 void GatherCore::watch() {
-  if (count_ == 0) {
+  if (children_.empty()) {
     set_results();  // gather() of nothing is done at once
     return;
   }
-  for (std::size_t i = 0; i < count_; ++i) children_[i].future->add_callback(&children_[i]);
+  for (std::size_t i = 0; i < children_.size(); ++i) children_[i]->add_callback(&node(i));
 }
 
-bool GatherCore::Child::on_scheduled(FutureBase&) noexcept {
-  GatherCore& g = *gather;
-  const bool last = ++g.completed_ == g.count_;
-  if (!last && (g.return_exceptions_ || future->succeeded())) return false;  // decides nothing
+GatherCore& GatherCore::Child::gather() noexcept {
+  return *(reinterpret_cast<Slot*>(this) - (index + 1))->gather;
+}
+
+bool GatherCore::Child::on_scheduled(FutureBase& from) noexcept {
+  GatherCore& g = gather();
+  const bool last = ++g.completed_ == g.children_.size();
+  if (!last && (g.return_exceptions_ || from.succeeded())) return false;  // decides nothing
   queued = true;
   g.outer_->add_ref();
   return true;
@@ -46,19 +53,20 @@ bool GatherCore::Child::on_scheduled(FutureBase&) noexcept {
 
 void GatherCore::Child::run() {
   queued = false;
+  GatherCore& g = gather();
   struct Release {  // the reference taken when queued: may free the gather (and this node)
     FutureBase* outer;
     ~Release() { outer->release(); }
-  } release{gather->outer_};
-  gather->child_done(*this);
+  } release{g.outer_};
+  g.child_done(*this);
 }
 
 void GatherCore::Child::discard() noexcept {
-  if (std::exchange(queued, false)) gather->outer_->release();
+  if (std::exchange(queued, false)) gather().outer_->release();
 }
 
 void GatherCore::child_done(Child& done) {
-  FutureBase& child = *done.future;
+  FutureBase& child = *children_[done.index];
   if (outer_->done()) {
     if (!child.cancelled()) child.exception();  // mark it retrieved: the gather reported first
     return;
@@ -73,14 +81,14 @@ void GatherCore::child_done(Child& done) {
       return;
     }
   }
-  if (completed_ < count_) return;
+  if (completed_ < children_.size()) return;
   if (cancel_requested_) {
     // The gather was cancelled: that wins over return_exceptions (bpo-32684), and the error is
     // a CancelledError even when the last child ended otherwise (it failed, or caught the
     // cancellation and returned). asyncio collects every outcome first, so no failed child is
     // reported as never retrieved.
-    for (std::size_t i = 0; i < count_; ++i) {
-      if (!children_[i].future->cancelled()) children_[i].future->exception();
+    for (FutureBase* f : children_) {
+      if (!f->cancelled()) f->exception();
     }
     outer_->set_exception(child.cancelled()
                               ? child.cancelled_error()
@@ -92,7 +100,7 @@ void GatherCore::child_done(Child& done) {
 
 bool GatherCore::cancel_children(std::string_view msg) {
   bool any = false;
-  for (std::size_t i = 0; i < count_; ++i) any = children_[i].future->cancel(msg) || any;
+  for (FutureBase* f : children_) any = f->cancel(msg) || any;
   if (any) cancel_requested_ = true;
   return any;
 }

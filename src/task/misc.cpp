@@ -41,7 +41,7 @@ namespace detail {
 
 std::vector<TaskRef> tasks_of(EventLoop& loop) {
   std::vector<TaskRef> tasks;
-  for (TaskCore* t = LoopAccess::tasks(loop); t; t = t->next_task) tasks.emplace_back(t);
+  for (TaskCore* t = LoopAccess::tasks(loop); t; t = t->next_task()) tasks.emplace_back(t);
   return tasks;
 }
 

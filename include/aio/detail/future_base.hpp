@@ -135,9 +135,10 @@ class FutureBase : public Runnable {
   /// Queues the next step (the task is woken).
   void schedule() { schedule_on(*loop_, this); }
 
-  // Intrusive list of the loop's unfinished tasks (all_tasks()).
-  FutureBase* prev_task = nullptr;
-  FutureBase* next_task = nullptr;
+  // Intrusive list of the loop's unfinished tasks (all_tasks()); the fields are declared
+  // last, so that the small state packs into the Runnable's padding.
+  FutureBase* prev_task() const noexcept { return prev_task_; }
+  FutureBase* next_task() const noexcept { return next_task_; }
 
  protected:
   FutureBase() noexcept = default;  // a coroutine's promise: bound to a loop when it becomes a task
@@ -166,7 +167,7 @@ class FutureBase : public Runnable {
   };
   Extras& extras();
 
-  // Small state first: it fits in the Runnable's padding.
+  // Small state first: it fits in the Runnable's padding (a task's whole state is 96 bytes).
   State state_ = State::pending;
   bool is_task_ : 1 = false;
   bool log_unretrieved_ : 1 = false;     // an exception nobody has looked at yet
@@ -176,6 +177,7 @@ class FutureBase : public Runnable {
   bool ended_by_interrupt_ : 1 = false;  // KeyboardInterrupt escaped: also leaves the loop
   bool claimed_ : 1 = false;             // the Coro was awaited or made a task
   bool started_ : 1 = false;             // the task took its first step
+  bool has_value_ = false;               // FutureCore<T>'s value is constructed
   std::uint32_t refs_ = 0;
   EventLoop* loop_ = nullptr;
   std::exception_ptr exception_;   // set with finished (failure) or cancelled (its CancelledError)
@@ -185,8 +187,11 @@ class FutureBase : public Runnable {
   std::coroutine_handle<> resume_point_;
   CancelHook* hook_ = nullptr;
   std::uint64_t id_ = 0;
+  FutureBase* prev_task_ = nullptr;
+  FutureBase* next_task_ = nullptr;
 
  private:
+  friend struct LoopAccess;
   void cancel_awaited();
   void cancel_before_start() noexcept;
 };

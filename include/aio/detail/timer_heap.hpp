@@ -1,10 +1,11 @@
 // aio/detail/timer_heap.hpp — the loop's timers: a 4-ary min-heap on (deadline, sequence).
 //
 // The sequence number makes equal deadlines run in the order they were scheduled (FIFO). The
-// keys sit in the heap array itself, so sifting compares without touching the timer nodes,
-// which live inside coroutine frames all over memory; each node knows its slot, so a cancelled
-// timer leaves the heap at once in O(log n) (a sleep allocates nothing, so the heap must never
-// hold a node its frame has destroyed). Four children per node halve the depth.
+// deadlines sit in the heap array itself (16 bytes an entry), so sifting compares without
+// touching the timer nodes, which live inside coroutine frames all over memory; only equal
+// deadlines read the nodes' sequence numbers. Each node knows its slot, so a cancelled timer
+// leaves the heap at once in O(log n) (a sleep allocates nothing, so the heap must never hold a
+// node its frame has destroyed). Four children per node halve the depth.
 #pragma once
 
 #include <cstddef>
@@ -20,7 +21,7 @@ struct TimerNode : Runnable {
   // The first two fit in the Runnable's padding.
   std::uint8_t owner_flags = 0;           // free for the node's owner (a sleep's state)
   std::uint32_t heap_index = not_queued;  // its slot in the heap
-  double when = 0;                        // the deadline (before scheduling, owner's use)
+  std::uint64_t sequence = 0;             // set by push(): orders equal deadlines
 
   bool in_heap() const noexcept { return heap_index != not_queued; }
 
@@ -34,7 +35,8 @@ class TimerHeap {
   std::size_t size() const noexcept { return entries_.size(); }
   double top_when() const noexcept { return entries_.front().when; }
 
-  void push(TimerNode* node);
+  /// Schedules `node` at `when` (it must not be queued already).
+  void push(TimerNode* node, double when);
   TimerNode* pop();
   void remove(TimerNode* node);
   /// Empties the heap, leaving every node marked not queued; returns the nodes.
@@ -43,12 +45,11 @@ class TimerHeap {
  private:
   struct Entry {
     double when;
-    std::uint64_t sequence;
     TimerNode* node;
   };
   static constexpr std::size_t arity = 4;
   static bool earlier(const Entry& a, const Entry& b) noexcept {
-    return a.when < b.when || (a.when == b.when && a.sequence < b.sequence);
+    return a.when < b.when || (a.when == b.when && a.node->sequence < b.node->sequence);
   }
   void place(std::size_t i, const Entry& e) noexcept {
     entries_[i] = e;
