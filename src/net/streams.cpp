@@ -195,6 +195,21 @@ Transport& StreamWriter::transport() const {
   return *checked(state_).transport;
 }
 
+Coro<void> StreamWriter::start_tls(std::shared_ptr<SSLContext> sslcontext,
+                                   std::optional<std::string> server_hostname,
+                                   std::optional<Duration> ssl_handshake_timeout,
+                                   std::optional<Duration> ssl_shutdown_timeout) {
+  auto state = state_;
+  checked(state);
+  co_await drain();
+  EventLoop& loop = get_running_loop();
+  std::shared_ptr<Transport> upgraded = co_await loop.start_tls(
+      state->transport, state->protocol, std::move(sslcontext), state->protocol->server_side(),
+      std::move(server_hostname), ssl_handshake_timeout, ssl_shutdown_timeout);
+  state->transport = std::move(upgraded);
+  state->protocol->replace_transport(state->transport.get());
+}
+
 // ---- open_connection / start_server ----
 
 namespace {
