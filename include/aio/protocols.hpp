@@ -89,8 +89,10 @@ class BaseTransport {
   /// Closes after the buffered data is sent; connection_lost(nullptr) follows.
   virtual void close() = 0;
   virtual bool is_closing() const noexcept = 0;
-  /// "peername", "sockname" (SocketAddress), "socket" (the descriptor, int), "pipe" (int);
-  /// an empty std::any for anything else.
+  /// "peername", "sockname" (SocketAddress), "socket" (the descriptor, int), "pipe" (int); a
+  /// TLS transport adds "ssl_object" (SSLObject), "peercert" (PeerCertificate), "cipher"
+  /// (CipherInfo) and "sslcontext" (std::shared_ptr<SSLContext>), see aio/ssl.hpp; an empty
+  /// std::any for anything else.
   virtual std::any get_extra_info(std::string_view key) const = 0;
 };
 

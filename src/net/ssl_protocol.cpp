@@ -104,14 +104,17 @@ void SSLProtocol::unregister() noexcept {
 }
 
 void SSLProtocol::loop_closing() noexcept {
+  auto keep = weak_from_this().lock();  // what is dropped below may hold the last reference
   registered_ = false;
+  finished_ = true;
   state_ = State::closed;
   timer_.reset();
   waiter_.reset();
-  app_protocol_.reset();
   app_stream_ = nullptr;
   app_buffered_ = nullptr;
-  auto transport = std::move(transport_);  // may destroy *this when it goes
+  auto app = std::move(app_protocol_);
+  auto face = std::move(app_transport_);
+  auto transport = std::move(transport_);
 }
 
 Future<void> SSLProtocol::handshake_done() {
@@ -198,11 +201,15 @@ void SSLProtocol::handshake_finished(std::exception_ptr error) {
   state_ = State::wrapped;
   app_state_ = AppState::made;
   if (call_connection_made_) {
+    std::exception_ptr failed;
     try {
       app_protocol_->connection_made(app_transport());
     } catch (...) {
-      fail(std::current_exception(), "protocol.connection_made() failed");
-      if (waiter_ && !waiter_->done()) waiter_->set_exception(std::current_exception());
+      failed = std::current_exception();
+    }
+    if (failed) {
+      fail(failed, "protocol.connection_made() failed");
+      if (waiter_ && !waiter_->done()) waiter_->set_exception(failed);
       return;
     }
   }
@@ -333,8 +340,10 @@ void SSLProtocol::connection_lost(std::exception_ptr error) {
           error ? error : connection_reset_error("TLS handshake failed: the connection was lost"));
     }
   }
+  finished_ = true;
   backlog_.clear();
   backlog_offset_ = 0;
+  std::shared_ptr<Transport> face = std::move(app_transport_);  // after the call below
   std::shared_ptr<BaseProtocol> app = std::move(app_protocol_);
   app_stream_ = nullptr;
   app_buffered_ = nullptr;

@@ -2,7 +2,7 @@
 // transport's protocol; it feeds what arrives to OpenSSL through a memory BIO, hands the
 // plaintext to the application's protocol, and writes what OpenSSL produces to the transport.
 // The application sees an SSLAppTransport (asyncio's _SSLProtocolTransport), a thin face whose
-// state lives in the SSLProtocol.
+// state lives in the SSLProtocol; the two hold each other until the connection is lost.
 //
 // States: handshaking → wrapped → flushing (closing: the write backlog drains) → shutting_down
 // (close_notify sent, the peer's awaited) → closed; a failed handshake goes straight to closed.
@@ -125,7 +125,9 @@ class SSLProtocol final : public Protocol,
   std::shared_ptr<BaseProtocol> app_protocol_;
   Protocol* app_stream_ = nullptr;
   BufferedProtocol* app_buffered_ = nullptr;
-  std::weak_ptr<Transport> app_transport_;
+  // The application's transport, held while the connection lives (as a transport holds
+  // itself): a StreamReader keeps only a raw pointer to it.
+  std::shared_ptr<Transport> app_transport_;
   std::optional<Future<void>> waiter_;
   std::optional<TimerHandle> timer_;  // the handshake's, then the shutdown's
   std::exception_ptr error_;          // what the application's connection_lost will get
@@ -142,6 +144,7 @@ class SSLProtocol final : public Protocol,
   bool ssl_writing_paused_ = false;  // the TCP transport is over its high-water mark
   bool peer_eof_ = false;            // the TCP stream ended (without close_notify)
   bool registered_ = false;
+  bool finished_ = false;  // connection_lost (or the loop's closing) has run
 };
 
 }  // namespace aio::detail

@@ -7,8 +7,7 @@ namespace aio::detail {
 
 namespace {
 
-/// A face over the SSLProtocol, which holds the state: one may be made again whenever the
-/// application let the last one go.
+/// A face over the SSLProtocol, which holds the state.
 class SSLAppTransport final : public Transport {
  public:
   explicit SSLAppTransport(std::shared_ptr<SSLProtocol> ssl) : ssl_(std::move(ssl)) {}
@@ -51,9 +50,9 @@ double seconds_or(const std::optional<Duration>& d, double fallback) {
 }  // namespace
 
 std::shared_ptr<Transport> SSLProtocol::app_transport() {
-  if (auto t = app_transport_.lock()) return t;
+  if (app_transport_) return app_transport_;
   auto t = std::make_shared<SSLAppTransport>(shared_from_this());
-  app_transport_ = t;
+  if (!finished_) app_transport_ = t;  // after the end, a face that holds no cycle
   return t;
 }
 
