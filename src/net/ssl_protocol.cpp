@@ -68,6 +68,9 @@ SSLProtocol::SSLProtocol(EventLoop& loop, std::shared_ptr<BaseProtocol> app_prot
   }
   set_app_protocol(std::move(app_protocol));
   if (!app_protocol_) throw std::invalid_argument("TLS: the protocol factory returned no protocol");
+  // start_tls: the protocol was connected before TLS began, so it hears connection_lost, with
+  // the handshake's error if that fails (its stream's wait_closed() must end).
+  if (!call_connection_made_) app_state_ = AppState::made;
   ERR_clear_error();
   ssl_ = SSL_new(ctx->native_handle());
   if (!ssl_) throw ssl_error_from_queue("SSL_new");

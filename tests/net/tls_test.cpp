@@ -587,6 +587,21 @@ TEST_F(Tls, StartTlsWithAnUntrustedPeerFailsAndClosesTheConnection) {
       EXPECT_EQ(e.verify_code, 20) << e.what();
     }
     EXPECT_TRUE(refused);
+    // The stream ended with that error: a read and wait_closed() say so, nothing hangs.
+    bool read_failed = false;
+    try {
+      co_await aio::wait_for(reader.read(), 5);
+    } catch (const aio::SSLCertVerificationError&) {
+      read_failed = true;
+    }
+    EXPECT_TRUE(read_failed);
+    bool closed_with_error = false;
+    try {
+      co_await aio::wait_for(writer.wait_closed(), 5);
+    } catch (const aio::SSLCertVerificationError&) {
+      closed_with_error = true;
+    }
+    EXPECT_TRUE(closed_with_error);
     server.close();
     co_await server.wait_closed();
   };
@@ -686,6 +701,52 @@ TEST_F(Tls, PauseWritingWhenThePeerStopsReadingAndResumeWhenItReadsAgain) {
     co_await server.wait_closed();
   };
   aio::run(body());
+}
+
+// close() waits for the peer's close_notify; a peer that never reads it (its application paused
+// reading) gets ssl_shutdown_timeout, then the connection is cut with TimeoutError.
+TEST_F(Tls, CloseGivesUpOnAPeerThatNeverAnswersCloseNotify) {
+  auto body = []() -> Coro<void> {
+    aio::EventLoop& loop = aio::get_running_loop();
+    auto deaf = std::make_shared<Recorder>();
+    deaf->pause_reading_at_once = true;
+    auto server_options = tls_server(server_context());
+    aio::ProtocolFactory server_factory = share(deaf);
+    aio::Server server = co_await loop.create_server(std::move(server_factory), "127.0.0.1", 0,
+                                                     std::move(server_options));
+    std::exception_ptr error;
+    struct Keeper : Recorder {
+      std::exception_ptr* error = nullptr;
+      void connection_lost(std::exception_ptr e) override {
+        *error = e;
+        Recorder::connection_lost(e);
+      }
+    };
+    auto keeper = std::make_shared<Keeper>();
+    keeper->error = &error;
+    keeper->lost = loop.create_future<void>();
+    auto options = tls_client();
+    options.ssl_shutdown_timeout = 7;
+    aio::ProtocolFactory factory = share(keeper);
+    auto pair = co_await loop.create_connection(std::move(factory), "127.0.0.1", server.port(),
+                                                std::move(options));
+    co_await wait_until([&] { return deaf->transport != nullptr; });
+    const double start = aio::testing::now();
+    pair.first->close();
+    co_await *keeper->lost;
+    EXPECT_NEAR(aio::testing::now() - start, 7.0, 0.5);
+    bool timed_out = false;
+    try {
+      if (error) std::rethrow_exception(error);
+    } catch (const aio::TimeoutError& e) {
+      timed_out = std::string(e.what()) == "TLS shutdown timed out";
+    }
+    EXPECT_TRUE(timed_out);
+    server.close();
+    server.abort_clients();
+    co_await server.wait_closed();
+  };
+  aio::testing::run_virtual(body);
 }
 
 // aio::run() returning with TLS connections open and one in its handshake: every descriptor
