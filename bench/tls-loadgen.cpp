@@ -597,6 +597,12 @@ Options parse(int argc, char** argv) {
       usage();
     }
   }
+  for (int pid : o.server_pids) {
+    if (pid <= 0 || kill(pid, 0) != 0) {
+      std::fprintf(stderr, "tls-loadgen: --server-pid %d: no such process\n", pid);
+      std::exit(exit_usage);
+    }
+  }
   if (o.port <= 0 || o.conns <= 0 || o.size == 0 || o.duration <= 0 || o.warmup < 0 || o.rate < 0)
     usage();
   return o;
