@@ -86,10 +86,11 @@ struct Conn {
   SSL* ssl = nullptr;
   bool handshaken = false;
   std::uint64_t seq = 0;
-  std::size_t sent = 0;   // bytes of the current message written so far
-  std::size_t got = 0;    // bytes of the echo received so far
-  bool busy = false;      // a message is in flight
-  bool want_out = false;  // registered for EPOLLOUT
+  std::size_t sent = 0;         // bytes of the current message written so far
+  std::size_t got = 0;          // bytes of the echo received so far
+  bool busy = false;            // a message is in flight
+  bool want_out = false;        // registered for EPOLLOUT
+  bool read_wants_out = false;  // OpenSSL's read waits for the socket to be writable
   std::uint64_t t_send = 0;
   std::vector<unsigned char> msg;
   std::vector<unsigned char> rx;
@@ -157,8 +158,9 @@ class Loadgen {
   void set_events(int idx, bool want_out);
   void start_send(int idx, std::uint64_t t);
   Wait pump_send(int idx);
-  // Reads what is there of the echo; true when the whole message is back.
-  bool pump_recv(int idx);
+  // Reads what is there of the echo; true when the whole message is back. wants_out: OpenSSL
+  // needs the socket writable to go on reading.
+  bool pump_recv(int idx, bool& wants_out);
   void on_event(int idx, std::uint32_t events);
   void complete(int idx);
   Wait wait_of(const Conn& c, int ret);
@@ -340,8 +342,9 @@ Wait Loadgen::pump_send(int idx) {
   return Wait::none;
 }
 
-bool Loadgen::pump_recv(int idx) {
+bool Loadgen::pump_recv(int idx, bool& wants_out) {
   Conn& c = cs_[static_cast<std::size_t>(idx)];
+  wants_out = false;
   while (c.got < o_.size) {
     void* p = c.rx.data() + c.got;
     const std::size_t left = o_.size - c.got;
@@ -354,7 +357,7 @@ bool Loadgen::pump_recv(int idx) {
         c.got += r;
         continue;
       }
-      if (wait_of(c, ok) == Wait::writable) set_events(idx, true);
+      wants_out = wait_of(c, ok) == Wait::writable;
       return false;
     }
     ssize_t r = read(c.fd, p, left);
@@ -387,22 +390,28 @@ void Loadgen::on_event(int idx, std::uint32_t events) {
     // an idle connection (rate mode): the server has nothing to send it
     if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
       unsigned char b;
+      ERR_clear_error();
+      errno = 0;
       int r = c.ssl ? SSL_read(c.ssl, &b, 1) : static_cast<int>(read(c.fd, &b, 1));
       if (r > 0) throw Failure{"echo mismatch"};
       if (r == 0 && !c.ssl) throw Failure{"server closed a connection"};
-      if (c.ssl) wait_of(c, r);  // throws unless OpenSSL only consumed a handshake message
+      // throws unless OpenSSL only consumed a post-handshake message (a session ticket)
+      if (c.ssl) set_events(idx, wait_of(c, r) == Wait::writable);
     }
     return;
   }
-  if (c.sent < o_.size) {
-    Wait w = pump_send(idx);
-    set_events(idx, w == Wait::writable);
-    if (w != Wait::none) return;
-  } else if (c.want_out) {
-    set_events(idx, false);
-  }
-  if (!pump_recv(idx)) return;
-  if (std::memcmp(c.rx.data(), c.msg.data(), o_.size) != 0) throw Failure{"echo mismatch"};
+  // the echo is read while the message is still going out: a message larger than the socket
+  // buffers comes back while it is being written
+  const Wait w = c.sent < o_.size ? pump_send(idx) : Wait::none;
+  // no read before the socket says so (start_send comes here with no events): in steady state
+  // one write and one read per message, as loadgen does
+  bool back = false;
+  if ((events & (EPOLLIN | EPOLLERR | EPOLLHUP)) || (c.read_wants_out && (events & EPOLLOUT)))
+    back = pump_recv(idx, c.read_wants_out);
+  set_events(idx, w == Wait::writable || c.read_wants_out);
+  if (!back) return;
+  if (c.sent < o_.size || std::memcmp(c.rx.data(), c.msg.data(), o_.size) != 0)
+    throw Failure{"echo mismatch"};
   complete(idx);
 }
 
