@@ -5,6 +5,7 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+#include <array>
 #include <climits>
 #include <span>
 #include <vector>
@@ -16,9 +17,15 @@ namespace aio::detail {
 
 namespace {
 
-// Decrypted data and OpenSSL's output pass through here on their way (one record at most is
-// 16 KiB; a TCP read brings up to 256 KiB).
-std::span<char> scratch() {
+// Decrypted data passes through here on its way to data_received() (a TCP read brings up to
+// 256 KiB), and OpenSSL's output on its way to the TCP transport through the other: an
+// application that writes from the data it was given must not see it overwritten.
+std::span<char> read_scratch() {
+  thread_local std::vector<char> buffer(256 * 1024);
+  return buffer;
+}
+
+std::span<char> write_scratch() {
   thread_local std::vector<char> buffer(256 * 1024);
   return buffer;
 }
@@ -262,7 +269,7 @@ void SSLProtocol::do_read() {
 
 // One SSL_read into the application; false when there is nothing more for now.
 bool SSLProtocol::deliver_one() {
-  std::span<char> buffer = scratch();
+  std::span<char> buffer = read_scratch();
   if (app_buffered_) {
     try {
       buffer = app_buffered_->get_buffer(buffer.size());
@@ -414,7 +421,7 @@ void SSLProtocol::do_write() {
 // (`force`: regardless, before closing).
 void SSLProtocol::process_outgoing(bool force) {
   if (!transport_) return;
-  std::span<char> buffer = scratch();
+  std::span<char> buffer = write_scratch();
   while (force || !ssl_writing_paused_) {
     const std::size_t pending = BIO_ctrl_pending(outgoing_);
     if (pending == 0) break;
@@ -530,7 +537,8 @@ void SSLProtocol::do_shutdown() {
 
 // Reads and drops whatever the peer still sends once the application has closed.
 void SSLProtocol::discard_incoming() {
-  std::span<char> buffer = scratch();
+  // Its own buffer: this may run inside another connection's data_received().
+  std::array<char, 16 * 1024> buffer;
   for (;;) {
     ERR_clear_error();
     const int n = SSL_read(ssl_, buffer.data(), static_cast<int>(buffer.size()));
