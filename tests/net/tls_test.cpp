@@ -778,6 +778,11 @@ TEST_F(Tls, PauseWritingWhenThePeerStopsReadingAndResumeWhenItReadsAgain) {
     co_await wait_until([&] { return reader_side->transport != nullptr; });
     EXPECT_FALSE(reader_side->transport->is_reading());
     aio::Transport& t = *pair.first;
+    EXPECT_EQ(t.get_write_buffer_limits(), (std::pair<std::size_t, std::size_t>(65536, 16384)));
+    EXPECT_THROW(t.set_write_buffer_limits(10, 20), std::invalid_argument);
+    t.set_write_buffer_limits(128 * 1024);
+    EXPECT_EQ(t.get_write_buffer_limits(),
+              (std::pair<std::size_t, std::size_t>(128 * 1024, 32 * 1024)));
     const std::string block(64 * 1024, 'w');
     std::size_t written = 0;
     for (int i = 0; i < 1024 && writer_side->calls.back() != "pause"; ++i) {
@@ -786,7 +791,7 @@ TEST_F(Tls, PauseWritingWhenThePeerStopsReadingAndResumeWhenItReadsAgain) {
       co_await aio::sleep(0);  // let the TCP transport flush what the kernel takes
     }
     EXPECT_EQ(writer_side->calls.back(), "pause");
-    EXPECT_GT(t.get_write_buffer_size(), std::size_t{64 * 1024});
+    EXPECT_GT(t.get_write_buffer_size(), std::size_t{128 * 1024});
     EXPECT_LT(written, std::size_t{64} << 20);  // bounded: the kernel's buffers and ours
     reader_side->transport->resume_reading();
     co_await wait_until([&] { return writer_side->calls.back() == "resume"; });
