@@ -240,6 +240,8 @@ void SSLProtocol::data_received(std::string_view data) {
       break;
     case State::wrapped:
       do_read();
+      // A write that waited for the peer (a TLS 1.2 renegotiation) may go on now.
+      if (state_ == State::wrapped && backlog_offset_ < backlog_.size()) do_write();
       break;
     case State::flushing:
       discard_incoming();

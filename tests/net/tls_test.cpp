@@ -486,6 +486,47 @@ TEST_F(Tls, AlpnBetweenAioPeersPicksTheServersFirstChoiceTheClientOffers) {
   EXPECT_EQ(server_alpn, std::optional<std::string>("http/1.1"));
 }
 
+TEST_F(Tls, Tls12WorksWhenBothAllowItAndAVersionMismatchIsAnSSLError) {
+  aio::ClientConnected handler = [](StreamReader r, StreamWriter w) -> Coro<void> {
+    co_await echo_line(r, w);
+  };
+  auto body = [&]() -> Coro<void> {
+    auto sctx = server_context();
+    auto server_options = tls_server(sctx);
+    aio::Server server =
+        co_await aio::start_server(std::move(handler), "127.0.0.1", 0, std::move(server_options));
+    auto cctx = client_context();
+    cctx->set_maximum_version(aio::TLSVersion::tls1_2);
+    EXPECT_EQ(cctx->maximum_version(), aio::TLSVersion::tls1_2);
+    auto options = tls_client(cctx);
+    auto [reader, writer] =
+        co_await aio::open_connection("127.0.0.1", server.port(), std::move(options));
+    writer.write("old\n");
+    EXPECT_EQ(co_await reader.readline(), "echo: old\n");
+    EXPECT_EQ(extra<aio::SSLObject>(writer, "ssl_object").version(), "TLSv1.2");
+    EXPECT_EQ(std::get<1>(extra<aio::CipherInfo>(writer, "cipher")), "TLSv1.2");
+    writer.close();
+    co_await writer.wait_closed();
+    // The server now wants TLS 1.3 only: the handshake fails with OpenSSL's reason.
+    sctx->set_minimum_version(aio::TLSVersion::tls1_3);
+    bool refused = false;
+    try {
+      auto again = tls_client(cctx);
+      co_await aio::open_connection("127.0.0.1", server.port(), std::move(again));
+    } catch (const aio::SSLCertVerificationError& e) {
+      ADD_FAILURE() << e.what();
+    } catch (const aio::SSLError& e) {
+      refused = true;
+      EXPECT_EQ(e.reason, "tlsv1 alert protocol version") << e.what();
+      EXPECT_NE(std::string(e.what()).find("TLS handshake failed: "), std::string::npos);
+    }
+    EXPECT_TRUE(refused);
+    server.close();
+    co_await server.wait_closed();
+  };
+  aio::run(body());
+}
+
 // Half a ClientHello, then the client hangs up: the server's handler never runs, nothing
 // stays open.
 TEST_F(Tls, AClientThatHangsUpInTheHandshakeIsDroppedQuietly) {
