@@ -18,14 +18,9 @@ namespace aio::detail {
 namespace {
 
 // Decrypted data passes through here on its way to data_received() (a TCP read brings up to
-// 256 KiB), and OpenSSL's output on its way to the TCP transport through the other: an
-// application that writes from the data it was given must not see it overwritten.
+// 256 KiB). Nothing else uses it: an application that writes from the data it was given must
+// not see it overwritten.
 std::span<char> read_scratch() {
-  thread_local std::vector<char> buffer(256 * 1024);
-  return buffer;
-}
-
-std::span<char> write_scratch() {
   thread_local std::vector<char> buffer(256 * 1024);
   return buffer;
 }
@@ -81,9 +76,8 @@ SSLProtocol::SSLProtocol(EventLoop& loop, std::shared_ptr<BaseProtocol> app_prot
   ERR_clear_error();
   ssl_ = SSL_new(ctx->native_handle());
   if (!ssl_) throw ssl_error_from_queue("SSL_new");
-  incoming_ = BIO_new(BIO_s_mem());
-  outgoing_ = BIO_new(BIO_s_mem());
-  SSL_set_bio(ssl_, incoming_, outgoing_);
+  BIO* bio = make_ssl_bio(&io_);
+  SSL_set_bio(ssl_, bio, bio);  // one BIO both ways: one reference taken
   if (settings_.server_side) {
     SSL_set_accept_state(ssl_);
     return;
@@ -104,7 +98,10 @@ SSLProtocol::SSLProtocol(EventLoop& loop, std::shared_ptr<BaseProtocol> app_prot
 
 SSLProtocol::~SSLProtocol() {
   unregister();
-  if (ssl_) SSL_free(ssl_);
+  if (!ssl_) return;
+  // An SSLObject may keep the SSL alive; its BIO must not reach into this object any more.
+  if (BIO* bio = SSL_get_rbio(ssl_)) BIO_set_data(bio, nullptr);
+  SSL_free(ssl_);
 }
 
 void SSLProtocol::unregister() noexcept {
@@ -232,8 +229,13 @@ void SSLProtocol::handshake_finished(std::exception_ptr error) {
 
 void SSLProtocol::data_received(std::string_view data) {
   if (state_ == State::unstarted || state_ == State::closed) return;
-  // A memory BIO takes everything it is given.
-  BIO_write(incoming_, data.data(), static_cast<int>(data.size()));
+  auto keep = shared_from_this();
+  // OpenSSL reads `data` where it is; what it leaves is copied before the call returns.
+  struct KeepRest {
+    SSLBuffers& io;
+    ~KeepRest() { io.keep_fresh(); }
+  } keep_rest{io_};
+  io_.fresh = data;
   switch (state_) {
     case State::handshaking:
       do_handshake();
@@ -423,14 +425,11 @@ void SSLProtocol::do_write() {
 // (`force`: regardless, before closing).
 void SSLProtocol::process_outgoing(bool force) {
   if (!transport_) return;
-  std::span<char> buffer = write_scratch();
-  while (force || !ssl_writing_paused_) {
-    const std::size_t pending = BIO_ctrl_pending(outgoing_);
-    if (pending == 0) break;
-    const int n =
-        BIO_read(outgoing_, buffer.data(), static_cast<int>(std::min(pending, buffer.size())));
-    if (n <= 0) break;
-    transport_->write(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+  // In pieces, so that a paused transport stops taking them.
+  while ((force || !ssl_writing_paused_) && io_.outgoing() > 0) {
+    const std::size_t n = std::min<std::size_t>(io_.outgoing(), 256 * 1024);
+    transport_->write(std::string_view(io_.out.data() + io_.out_offset, n));
+    io_.consumed_out(n);  // (the transport calls back at most pause_writing(), a flag)
   }
 }
 
@@ -442,7 +441,7 @@ void SSLProtocol::resume_writing() {
 }
 
 std::size_t SSLProtocol::app_write_buffer_size() const noexcept {
-  return backlog_.size() - backlog_offset_ + (outgoing_ ? BIO_ctrl_pending(outgoing_) : 0);
+  return backlog_.size() - backlog_offset_ + io_.outgoing();
 }
 
 void SSLProtocol::control_app_writing() {
