@@ -1,6 +1,6 @@
 // TLS over any stream transport, in memory (asyncio's sslproto): the SSLProtocol is the TCP
-// transport's protocol; it feeds what arrives to OpenSSL through a memory BIO, hands the
-// plaintext to the application's protocol, and writes what OpenSSL produces to the transport.
+// transport's protocol; it feeds what arrives to OpenSSL (through the BIO of ssl_bio.hpp), hands
+// the plaintext to the application's protocol, and writes what OpenSSL produces to the transport.
 // The application sees an SSLAppTransport (asyncio's _SSLProtocolTransport), a thin face whose
 // state lives in the SSLProtocol; the two hold each other until the connection is lost.
 //
