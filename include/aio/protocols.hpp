@@ -5,7 +5,9 @@
 // EOF arrive, pause_writing/resume_writing as the write buffer crosses its high/low water marks
 // (64 KiB / 16 KiB by default), and connection_lost once, last. The loop's factories
 // (EventLoop::create_connection, create_server, create_unix_connection, create_unix_server,
-// create_datagram_endpoint) build them.
+// create_datagram_endpoint) build them. With ConnectOptions::ssl / ServerOptions::ssl (asyncio's
+// ssl=) the transport a protocol is given speaks TLS (aio/ssl.hpp), and connection_made comes
+// once the handshake is done.
 //
 // Ownership: transports and protocols are shared_ptrs. The loop keeps a transport alive while
 // it is open; the transport keeps its protocol until connection_lost has returned, then drops

@@ -5,6 +5,7 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+#include <array>
 #include <climits>
 #include <span>
 #include <vector>
@@ -16,9 +17,10 @@ namespace aio::detail {
 
 namespace {
 
-// Decrypted data and OpenSSL's output pass through here on their way (one record at most is
-// 16 KiB; a TCP read brings up to 256 KiB).
-std::span<char> scratch() {
+// Decrypted data passes through here on its way to data_received() (a TCP read brings up to
+// 256 KiB). Nothing else uses it: an application that writes from the data it was given must
+// not see it overwritten.
+std::span<char> read_scratch() {
   thread_local std::vector<char> buffer(256 * 1024);
   return buffer;
 }
@@ -74,9 +76,8 @@ SSLProtocol::SSLProtocol(EventLoop& loop, std::shared_ptr<BaseProtocol> app_prot
   ERR_clear_error();
   ssl_ = SSL_new(ctx->native_handle());
   if (!ssl_) throw ssl_error_from_queue("SSL_new");
-  incoming_ = BIO_new(BIO_s_mem());
-  outgoing_ = BIO_new(BIO_s_mem());
-  SSL_set_bio(ssl_, incoming_, outgoing_);
+  BIO* bio = make_ssl_bio(&io_);
+  SSL_set_bio(ssl_, bio, bio);  // one BIO both ways: one reference taken
   if (settings_.server_side) {
     SSL_set_accept_state(ssl_);
     return;
@@ -97,7 +98,10 @@ SSLProtocol::SSLProtocol(EventLoop& loop, std::shared_ptr<BaseProtocol> app_prot
 
 SSLProtocol::~SSLProtocol() {
   unregister();
-  if (ssl_) SSL_free(ssl_);
+  if (!ssl_) return;
+  // An SSLObject may keep the SSL alive; its BIO must not reach into this object any more.
+  if (BIO* bio = SSL_get_rbio(ssl_)) BIO_set_data(bio, nullptr);
+  SSL_free(ssl_);
 }
 
 void SSLProtocol::unregister() noexcept {
@@ -225,14 +229,21 @@ void SSLProtocol::handshake_finished(std::exception_ptr error) {
 
 void SSLProtocol::data_received(std::string_view data) {
   if (state_ == State::unstarted || state_ == State::closed) return;
-  // A memory BIO takes everything it is given.
-  BIO_write(incoming_, data.data(), static_cast<int>(data.size()));
+  auto keep = shared_from_this();
+  // OpenSSL reads `data` where it is; what it leaves is copied before the call returns.
+  struct KeepRest {
+    SSLBuffers& io;
+    ~KeepRest() { io.keep_fresh(); }
+  } keep_rest{io_};
+  io_.fresh = data;
   switch (state_) {
     case State::handshaking:
       do_handshake();
       break;
     case State::wrapped:
       do_read();
+      // A write that waited for the peer (a TLS 1.2 renegotiation) may go on now.
+      if (state_ == State::wrapped && backlog_offset_ < backlog_.size()) do_write();
       break;
     case State::flushing:
       discard_incoming();
@@ -262,7 +273,7 @@ void SSLProtocol::do_read() {
 
 // One SSL_read into the application; false when there is nothing more for now.
 bool SSLProtocol::deliver_one() {
-  std::span<char> buffer = scratch();
+  std::span<char> buffer = read_scratch();
   if (app_buffered_) {
     try {
       buffer = app_buffered_->get_buffer(buffer.size());
@@ -414,14 +425,11 @@ void SSLProtocol::do_write() {
 // (`force`: regardless, before closing).
 void SSLProtocol::process_outgoing(bool force) {
   if (!transport_) return;
-  std::span<char> buffer = scratch();
-  while (force || !ssl_writing_paused_) {
-    const std::size_t pending = BIO_ctrl_pending(outgoing_);
-    if (pending == 0) break;
-    const int n =
-        BIO_read(outgoing_, buffer.data(), static_cast<int>(std::min(pending, buffer.size())));
-    if (n <= 0) break;
-    transport_->write(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+  // In pieces, so that a paused transport stops taking them.
+  while ((force || !ssl_writing_paused_) && io_.outgoing() > 0) {
+    const std::size_t n = std::min<std::size_t>(io_.outgoing(), 256 * 1024);
+    transport_->write(std::string_view(io_.out.data() + io_.out_offset, n));
+    io_.consumed_out(n);  // (the transport calls back at most pause_writing(), a flag)
   }
 }
 
@@ -433,7 +441,7 @@ void SSLProtocol::resume_writing() {
 }
 
 std::size_t SSLProtocol::app_write_buffer_size() const noexcept {
-  return backlog_.size() - backlog_offset_ + (outgoing_ ? BIO_ctrl_pending(outgoing_) : 0);
+  return backlog_.size() - backlog_offset_ + io_.outgoing();
 }
 
 void SSLProtocol::control_app_writing() {
@@ -454,19 +462,6 @@ void SSLProtocol::control_app_writing() {
       report(std::current_exception(), "protocol.resume_writing() failed");
     }
   }
-}
-
-void SSLProtocol::set_app_write_buffer_limits(std::optional<std::int64_t> high,
-                                              std::optional<std::int64_t> low) {
-  const std::int64_t h = high ? *high : (low ? 4 * *low : 64 * 1024);
-  const std::int64_t l = low ? *low : h / 4;
-  if (!(h >= l && l >= 0)) {
-    throw std::invalid_argument("high (" + std::to_string(h) + ") must be >= low (" +
-                                std::to_string(l) + ") must be >= 0");
-  }
-  high_ = static_cast<std::size_t>(h);
-  low_ = static_cast<std::size_t>(l);
-  control_app_writing();
 }
 
 // ---- closing ----
@@ -530,7 +525,8 @@ void SSLProtocol::do_shutdown() {
 
 // Reads and drops whatever the peer still sends once the application has closed.
 void SSLProtocol::discard_incoming() {
-  std::span<char> buffer = scratch();
+  // Its own buffer: this may run inside another connection's data_received().
+  std::array<char, 16 * 1024> buffer;
   for (;;) {
     ERR_clear_error();
     const int n = SSL_read(ssl_, buffer.data(), static_cast<int>(buffer.size()));
@@ -569,48 +565,6 @@ void SSLProtocol::report(std::exception_ptr error, const char* message) {
 void SSLProtocol::cancel_timer() {
   if (timer_) timer_->cancel();
   timer_.reset();
-}
-
-// ---- reading flow control ----
-
-void SSLProtocol::app_pause_reading() {
-  if (app_reading_paused_ || app_closed_) return;
-  app_reading_paused_ = true;
-  if (transport_) transport_->pause_reading();
-}
-
-void SSLProtocol::app_resume_reading() {
-  if (!app_reading_paused_ || app_closed_) return;
-  app_reading_paused_ = false;
-  if (transport_ && !peer_eof_) transport_->resume_reading();
-  // What OpenSSL already holds goes first, from the loop, as a transport delivers held data.
-  std::weak_ptr<SSLProtocol> weak = weak_from_this();
-  loop_.call_soon([weak] {
-    if (auto self = weak.lock()) self->do_read();
-  });
-}
-
-// ---- extra info ----
-
-std::any SSLProtocol::extra_info(std::string_view key) const {
-  if (key == "sslcontext") return settings_.context;
-  const bool connected =
-      state_ != State::unstarted && state_ != State::handshaking && SSL_is_init_finished(ssl_);
-  if (key == "ssl_object") {
-    if (!connected) return {};
-    return SSLObject(ssl_, settings_.server_hostname);
-  }
-  if (key == "peercert") {
-    if (!connected) return {};
-    if (auto cert = SSLObject(ssl_).getpeercert()) return *cert;
-    return {};
-  }
-  if (key == "cipher") {
-    if (!connected) return {};
-    if (auto c = SSLObject(ssl_).cipher()) return *c;
-    return {};
-  }
-  return transport_ ? transport_->get_extra_info(key) : std::any{};
 }
 
 }  // namespace aio::detail

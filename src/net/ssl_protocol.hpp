@@ -1,6 +1,6 @@
 // TLS over any stream transport, in memory (asyncio's sslproto): the SSLProtocol is the TCP
-// transport's protocol; it feeds what arrives to OpenSSL through a memory BIO, hands the
-// plaintext to the application's protocol, and writes what OpenSSL produces to the transport.
+// transport's protocol; it feeds what arrives to OpenSSL (through the BIO of ssl_bio.hpp), hands
+// the plaintext to the application's protocol, and writes what OpenSSL produces to the transport.
 // The application sees an SSLAppTransport (asyncio's _SSLProtocolTransport), a thin face whose
 // state lives in the SSLProtocol; the two hold each other until the connection is lost.
 //
@@ -25,8 +25,7 @@
 #include "aio/loop.hpp"
 #include "aio/protocols.hpp"
 #include "aio/ssl.hpp"
-
-typedef struct bio_st BIO;  // NOLINT(modernize-use-using): OpenSSL's own spelling
+#include "net/ssl_bio.hpp"
 
 namespace aio::detail {
 
@@ -119,8 +118,7 @@ class SSLProtocol final : public Protocol,
   EventLoop& loop_;
   TLSSettings settings_;
   ssl_st* ssl_ = nullptr;
-  BIO* incoming_ = nullptr;  // owned by ssl_
-  BIO* outgoing_ = nullptr;  // owned by ssl_
+  SSLBuffers io_;  // the records on their way in and out (ssl_bio.hpp)
   std::shared_ptr<Transport> transport_;
   std::shared_ptr<BaseProtocol> app_protocol_;
   Protocol* app_stream_ = nullptr;

@@ -1,5 +1,8 @@
-// The application's side of a TLS connection (asyncio's _SSLProtocolTransport), the factories'
-// TLS settings, and EventLoop::start_tls.
+// The application's side of a TLS connection (asyncio's _SSLProtocolTransport) and what the
+// SSLProtocol does for it (reading flow control, write-buffer limits, extra info), the
+// factories' TLS settings, and EventLoop::start_tls.
+#include <openssl/ssl.h>
+
 #include "aio/errors.hpp"
 #include "net/ssl_protocol.hpp"
 
@@ -48,6 +51,63 @@ double seconds_or(const std::optional<Duration>& d, double fallback) {
 }
 
 }  // namespace
+
+// ---- the SSLProtocol's side of the application transport ----
+
+void SSLProtocol::set_app_write_buffer_limits(std::optional<std::int64_t> high,
+                                              std::optional<std::int64_t> low) {
+  const std::int64_t h = high ? *high : (low ? 4 * *low : 64 * 1024);
+  const std::int64_t l = low ? *low : h / 4;
+  if (!(h >= l && l >= 0)) {
+    throw std::invalid_argument("high (" + std::to_string(h) + ") must be >= low (" +
+                                std::to_string(l) + ") must be >= 0");
+  }
+  high_ = static_cast<std::size_t>(h);
+  low_ = static_cast<std::size_t>(l);
+  control_app_writing();
+}
+
+// ---- reading flow control ----
+
+void SSLProtocol::app_pause_reading() {
+  if (app_reading_paused_ || app_closed_) return;
+  app_reading_paused_ = true;
+  if (transport_) transport_->pause_reading();
+}
+
+void SSLProtocol::app_resume_reading() {
+  if (!app_reading_paused_ || app_closed_) return;
+  app_reading_paused_ = false;
+  if (transport_ && !peer_eof_) transport_->resume_reading();
+  // What OpenSSL already holds goes first, from the loop, as a transport delivers held data.
+  std::weak_ptr<SSLProtocol> weak = weak_from_this();
+  loop_.call_soon([weak] {
+    if (auto self = weak.lock()) self->do_read();
+  });
+}
+
+// ---- extra info ----
+
+std::any SSLProtocol::extra_info(std::string_view key) const {
+  if (key == "sslcontext") return settings_.context;
+  const bool connected =
+      state_ != State::unstarted && state_ != State::handshaking && SSL_is_init_finished(ssl_);
+  if (key == "ssl_object") {
+    if (!connected) return {};
+    return SSLObject(ssl_, settings_.server_hostname);
+  }
+  if (key == "peercert") {
+    if (!connected) return {};
+    if (auto cert = SSLObject(ssl_).getpeercert()) return *cert;
+    return {};
+  }
+  if (key == "cipher") {
+    if (!connected) return {};
+    if (auto c = SSLObject(ssl_).cipher()) return *c;
+    return {};
+  }
+  return transport_ ? transport_->get_extra_info(key) : std::any{};
+}
 
 std::shared_ptr<Transport> SSLProtocol::app_transport() {
   if (app_transport_) return app_transport_;

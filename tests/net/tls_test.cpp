@@ -4,9 +4,12 @@
 // with close_notify; cancellation. Certificates come from tests/support/tls_certs.hpp.
 #include <dirent.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <memory>
+#include <span>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -115,6 +118,18 @@ struct Echo : aio::Protocol {
   void connection_lost(std::exception_ptr) override { transport.reset(); }
 };
 
+// Echoes in two writes from the data it was given: what it was given must stay intact while
+// the first write is encrypted and sent.
+struct EchoInTwo : aio::Protocol {
+  std::shared_ptr<aio::Transport> transport;
+  void connection_made(std::shared_ptr<aio::Transport> t) override { transport = std::move(t); }
+  void data_received(std::string_view d) override {
+    transport->write(d.substr(0, d.size() / 2));
+    transport->write(d.substr(d.size() / 2));
+  }
+  void connection_lost(std::exception_ptr) override { transport.reset(); }
+};
+
 template <class P>
 aio::ProtocolFactory share(std::shared_ptr<P> p) {
   return [p] { return p; };
@@ -218,6 +233,86 @@ TEST_F(Tls, ProtocolsSeeConnectionMadeOnlyAfterTheHandshakeAndCloseNotifyAsEof) 
     EXPECT_EQ(server_side->calls, (std::vector<std::string>{"made", "eof", "lost"}));
     EXPECT_EQ(client->calls, (std::vector<std::string>{"made", "lost"}));
     EXPECT_EQ(server_side->data, "ping");
+    server.close();
+    co_await server.wait_closed();
+  };
+  aio::run(body());
+}
+
+// A BufferedProtocol gets the plaintext decrypted straight into its own (small) buffer.
+TEST_F(Tls, ABufferedProtocolReadsIntoItsOwnBuffer) {
+  struct Collector : aio::BufferedProtocol {
+    std::array<char, 1000> buffer{};
+    std::string data;
+    std::span<char> get_buffer(std::size_t) override { return buffer; }
+    void buffer_updated(std::size_t n) override { data.append(buffer.data(), n); }
+  };
+  auto body = []() -> Coro<void> {
+    aio::EventLoop& loop = aio::get_running_loop();
+    auto server_options = tls_server(server_context());
+    aio::ProtocolFactory server_factory = [] { return std::make_shared<Echo>(); };
+    aio::Server server = co_await loop.create_server(std::move(server_factory), "127.0.0.1", 0,
+                                                     std::move(server_options));
+    auto client = std::make_shared<Collector>();
+    auto options = tls_client();
+    aio::ProtocolFactory factory = share(client);
+    auto pair = co_await loop.create_connection(std::move(factory), "127.0.0.1", server.port(),
+                                                std::move(options));
+    const std::string sent(100000, 'b');
+    pair.first->write(sent);
+    co_await wait_until([&] { return client->data.size() >= sent.size(); });
+    EXPECT_TRUE(client->data == sent);
+    pair.first->close();
+    server.close();
+    co_await server.wait_closed();
+  };
+  aio::run(body());
+}
+
+TEST_F(Tls, UnixSocketsSpeakTlsToo) {
+  aio::ClientConnected handler = [](StreamReader r, StreamWriter w) -> Coro<void> {
+    co_await echo_line(r, w);
+  };
+  auto body = [&]() -> Coro<void> {
+    const std::string path = "/tmp/aio-tls-test-" + std::to_string(::getpid()) + ".sock";
+    auto server_options = tls_server(server_context());
+    std::string server_path = path;
+    aio::Server server = co_await aio::start_unix_server(std::move(handler), std::move(server_path),
+                                                         std::move(server_options));
+    auto options = tls_client();
+    options.server_hostname = "localhost";  // no host to default to
+    std::string client_path = path;
+    auto [reader, writer] =
+        co_await aio::open_unix_connection(std::move(client_path), std::move(options));
+    writer.write("over unix\n");
+    EXPECT_EQ(co_await reader.readline(), "echo: over unix\n");
+    EXPECT_EQ(extra<aio::SSLObject>(writer, "ssl_object").version(), "TLSv1.3");
+    writer.close();
+    co_await writer.wait_closed();
+    server.close();
+    co_await server.wait_closed();
+  };
+  aio::run(body());
+}
+
+TEST_F(Tls, DataGivenToTheApplicationStaysValidWhileItWrites) {
+  auto body = []() -> Coro<void> {
+    aio::EventLoop& loop = aio::get_running_loop();
+    auto server_options = tls_server(server_context());
+    aio::ProtocolFactory server_factory = [] { return std::make_shared<EchoInTwo>(); };
+    aio::Server server = co_await loop.create_server(std::move(server_factory), "127.0.0.1", 0,
+                                                     std::move(server_options));
+    auto client = std::make_shared<Recorder>();
+    auto options = tls_client();
+    aio::ProtocolFactory factory = share(client);
+    auto pair = co_await loop.create_connection(std::move(factory), "127.0.0.1", server.port(),
+                                                std::move(options));
+    std::string sent;
+    for (int i = 0; i < 20000; ++i) sent += std::to_string(i) + ",";
+    pair.first->write(sent);
+    co_await wait_until([&] { return client->data.size() >= sent.size(); });
+    EXPECT_TRUE(client->data == sent);
+    pair.first->close();
     server.close();
     co_await server.wait_closed();
   };
@@ -389,6 +484,47 @@ TEST_F(Tls, AlpnBetweenAioPeersPicksTheServersFirstChoiceTheClientOffers) {
   };
   aio::run(body());
   EXPECT_EQ(server_alpn, std::optional<std::string>("http/1.1"));
+}
+
+TEST_F(Tls, Tls12WorksWhenBothAllowItAndAVersionMismatchIsAnSSLError) {
+  aio::ClientConnected handler = [](StreamReader r, StreamWriter w) -> Coro<void> {
+    co_await echo_line(r, w);
+  };
+  auto body = [&]() -> Coro<void> {
+    auto sctx = server_context();
+    auto server_options = tls_server(sctx);
+    aio::Server server =
+        co_await aio::start_server(std::move(handler), "127.0.0.1", 0, std::move(server_options));
+    auto cctx = client_context();
+    cctx->set_maximum_version(aio::TLSVersion::tls1_2);
+    EXPECT_EQ(cctx->maximum_version(), aio::TLSVersion::tls1_2);
+    auto options = tls_client(cctx);
+    auto [reader, writer] =
+        co_await aio::open_connection("127.0.0.1", server.port(), std::move(options));
+    writer.write("old\n");
+    EXPECT_EQ(co_await reader.readline(), "echo: old\n");
+    EXPECT_EQ(extra<aio::SSLObject>(writer, "ssl_object").version(), "TLSv1.2");
+    EXPECT_EQ(std::get<1>(extra<aio::CipherInfo>(writer, "cipher")), "TLSv1.2");
+    writer.close();
+    co_await writer.wait_closed();
+    // The server now wants TLS 1.3 only: the handshake fails with OpenSSL's reason.
+    sctx->set_minimum_version(aio::TLSVersion::tls1_3);
+    bool refused = false;
+    try {
+      auto again = tls_client(cctx);
+      co_await aio::open_connection("127.0.0.1", server.port(), std::move(again));
+    } catch (const aio::SSLCertVerificationError& e) {
+      ADD_FAILURE() << e.what();
+    } catch (const aio::SSLError& e) {
+      refused = true;
+      EXPECT_EQ(e.reason, "tlsv1 alert protocol version") << e.what();
+      EXPECT_NE(std::string(e.what()).find("TLS handshake failed: "), std::string::npos);
+    }
+    EXPECT_TRUE(refused);
+    server.close();
+    co_await server.wait_closed();
+  };
+  aio::run(body());
 }
 
 // Half a ClientHello, then the client hangs up: the server's handler never runs, nothing
@@ -683,6 +819,11 @@ TEST_F(Tls, PauseWritingWhenThePeerStopsReadingAndResumeWhenItReadsAgain) {
     co_await wait_until([&] { return reader_side->transport != nullptr; });
     EXPECT_FALSE(reader_side->transport->is_reading());
     aio::Transport& t = *pair.first;
+    EXPECT_EQ(t.get_write_buffer_limits(), (std::pair<std::size_t, std::size_t>(65536, 16384)));
+    EXPECT_THROW(t.set_write_buffer_limits(10, 20), std::invalid_argument);
+    t.set_write_buffer_limits(128 * 1024);
+    EXPECT_EQ(t.get_write_buffer_limits(),
+              (std::pair<std::size_t, std::size_t>(128 * 1024, 32 * 1024)));
     const std::string block(64 * 1024, 'w');
     std::size_t written = 0;
     for (int i = 0; i < 1024 && writer_side->calls.back() != "pause"; ++i) {
@@ -691,7 +832,7 @@ TEST_F(Tls, PauseWritingWhenThePeerStopsReadingAndResumeWhenItReadsAgain) {
       co_await aio::sleep(0);  // let the TCP transport flush what the kernel takes
     }
     EXPECT_EQ(writer_side->calls.back(), "pause");
-    EXPECT_GT(t.get_write_buffer_size(), std::size_t{64 * 1024});
+    EXPECT_GT(t.get_write_buffer_size(), std::size_t{128 * 1024});
     EXPECT_LT(written, std::size_t{64} << 20);  // bounded: the kernel's buffers and ours
     reader_side->transport->resume_reading();
     co_await wait_until([&] { return writer_side->calls.back() == "resume"; });
