@@ -2,7 +2,6 @@
 // openssl s_server); certificates that must be refused; peers that break off or stay silent in
 // the handshake; start_tls; 10 MiB each way under flow control; ALPN; get_extra_info; close
 // with close_notify; cancellation. Certificates come from tests/support/tls_certs.hpp.
-#include <dirent.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -16,6 +15,7 @@
 
 #include <aio/aio.hpp>
 
+#include "support/descriptors.hpp"
 #include "support/tls_certs.hpp"
 #include "support/virtual_loop.hpp"
 
@@ -26,14 +26,7 @@ using aio::StreamReader;
 using aio::StreamWriter;
 using aio::testing::TlsCerts;
 
-int open_descriptors() {
-  int n = 0;
-  if (DIR* d = ::opendir("/proc/self/fd")) {
-    while (::readdir(d)) ++n;
-    ::closedir(d);
-  }
-  return n;
-}
+using aio::testing::open_descriptors;
 
 // Every TLS test gives back the descriptors it opened.
 class Tls : public testing::Test {
