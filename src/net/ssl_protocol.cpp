@@ -501,38 +501,41 @@ void SSLProtocol::do_flush() {
   if (state_ == State::flushing && backlog_offset_ == backlog_.size()) do_shutdown();
 }
 
-// Sends close_notify, then waits for the peer's (or the end of the stream).
+// Sends close_notify (once), then waits for the peer's, or the end of the stream; called again
+// whenever data arrives meanwhile.
 void SSLProtocol::do_shutdown() {
-  state_ = State::shutting_down;
-  ERR_clear_error();
-  int r = SSL_shutdown(ssl_);
-  if (r == 0) {
-    discard_incoming();  // the peer's close_notify may be here already
-    r = SSL_shutdown(ssl_);
-  }
-  process_outgoing(true);
-  if (r == 1) {
-    shutdown_finished(nullptr);
-    return;
-  }
-  const int err = SSL_get_error(ssl_, r);
-  if (r < 0 && err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
-    // The peer broke off (it sent data after close_notify, or garbage): close all the same.
+  if (state_ != State::shutting_down) {
+    state_ = State::shutting_down;
     ERR_clear_error();
-    shutdown_finished(nullptr);
+    const int r = SSL_shutdown(ssl_);
+    const int err = r < 0 ? SSL_get_error(ssl_, r) : SSL_ERROR_NONE;
+    process_outgoing(true);
+    if (r < 0 && err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
+      ERR_clear_error();
+      shutdown_finished(nullptr);  // the session is broken: nothing to wait for
+      return;
+    }
   }
+  const bool broken = !discard_incoming();
+  if (broken || (SSL_get_shutdown(ssl_) & SSL_RECEIVED_SHUTDOWN) != 0) shutdown_finished(nullptr);
 }
 
-// Reads and drops whatever the peer still sends once the application has closed.
-void SSLProtocol::discard_incoming() {
+// Reads and drops whatever the peer still sends once the application has closed, up to its
+// close_notify; false if what came was not TLS (then there is nothing to wait for).
+bool SSLProtocol::discard_incoming() {
   // Its own buffer: this may run inside another connection's data_received().
   std::array<char, 16 * 1024> buffer;
+  bool ok = true;
   for (;;) {
     ERR_clear_error();
     const int n = SSL_read(ssl_, buffer.data(), static_cast<int>(buffer.size()));
-    if (n <= 0) break;
+    if (n > 0) continue;
+    const int err = SSL_get_error(ssl_, n);
+    ok = err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_ZERO_RETURN;
+    break;
   }
   ERR_clear_error();
+  return ok;
 }
 
 void SSLProtocol::shutdown_finished(std::exception_ptr error) {

@@ -108,7 +108,7 @@ class SSLProtocol final : public Protocol,
   void start_shutdown();
   void do_flush();
   void do_shutdown();
-  void discard_incoming();
+  bool discard_incoming();
   void shutdown_finished(std::exception_ptr error);
   void fail(std::exception_ptr error, const char* message);
   void report(std::exception_ptr error, const char* message);

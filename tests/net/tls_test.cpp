@@ -837,6 +837,41 @@ TEST_F(Tls, PauseWritingWhenThePeerStopsReadingAndResumeWhenItReadsAgain) {
   aio::run(body());
 }
 
+// The client closes while the server still sends a lot: the client drops what comes until the
+// server's close_notify, and both ends finish cleanly at once (not at the shutdown timeout).
+TEST_F(Tls, CloseWhileThePeerIsStillSendingEndsCleanly) {
+  struct Talker : Recorder {
+    void data_received(std::string_view) override { transport->write(std::string(1 << 20, 't')); }
+  };
+  auto body = []() -> Coro<void> {
+    aio::EventLoop& loop = aio::get_running_loop();
+    auto talker = std::make_shared<Talker>();
+    talker->lost = loop.create_future<void>();
+    auto server_options = tls_server(server_context());
+    aio::ProtocolFactory server_factory = share(talker);
+    aio::Server server = co_await loop.create_server(std::move(server_factory), "127.0.0.1", 0,
+                                                     std::move(server_options));
+    auto client = std::make_shared<Recorder>();
+    client->lost = loop.create_future<void>();
+    auto options = tls_client();
+    aio::ProtocolFactory factory = share(client);
+    auto pair = co_await loop.create_connection(std::move(factory), "127.0.0.1", server.port(),
+                                                std::move(options));
+    pair.first->write("go");
+    co_await wait_until([&] { return !client->data.empty(); });
+    pair.first->close();
+    aio::Future<void> client_lost = *client->lost;
+    aio::Future<void> server_lost = *talker->lost;
+    co_await aio::wait_for(client_lost, 10);
+    co_await aio::wait_for(server_lost, 10);
+    EXPECT_EQ(client->calls.back(), "lost");  // no error: both close_notify were exchanged
+    EXPECT_EQ(talker->calls, (std::vector<std::string>{"made", "eof", "lost"}));
+    server.close();
+    co_await server.wait_closed();
+  };
+  aio::run(body());
+}
+
 // close() waits for the peer's close_notify; a peer that never reads it (its application paused
 // reading) gets ssl_shutdown_timeout, then the connection is cut with TimeoutError.
 TEST_F(Tls, CloseGivesUpOnAPeerThatNeverAnswersCloseNotify) {
