@@ -12,62 +12,20 @@
 
 #include <aio/aio.hpp>
 
+#include "support/protocols.hpp"
+
 namespace {
 
 using aio::Coro;
+using aio::testing::Echo;
+using aio::testing::fresh;
+using aio::testing::Recorder;
+using aio::testing::share;
+using aio::testing::wait_until;
 
-// Records every call, so tests can check asyncio's protocol state machine.
-struct Recorder : aio::Protocol {
-  std::shared_ptr<aio::Transport> transport;
-  std::vector<std::string> calls;
-  std::string data;
-  bool keep_open_on_eof = false;
-  std::optional<aio::Future<void>> lost;
-
-  void connection_made(std::shared_ptr<aio::Transport> t) override {
-    transport = std::move(t);
-    calls.push_back("made");
-  }
-  void data_received(std::string_view d) override { data += d; }
-  bool eof_received() override {
-    calls.push_back("eof");
-    return keep_open_on_eof;
-  }
-  void connection_lost(std::exception_ptr e) override {
-    calls.push_back(e ? "lost(error)" : "lost");
-    transport.reset();
-    if (lost && !lost->done()) lost->set_result();
-  }
-  void pause_writing() override { calls.push_back("pause"); }
-  void resume_writing() override { calls.push_back("resume"); }
-};
-
-// Echoes everything back, closing when the peer does.
-struct Echo : aio::Protocol {
-  std::shared_ptr<aio::Transport> transport;
-  void connection_made(std::shared_ptr<aio::Transport> t) override { transport = std::move(t); }
-  void data_received(std::string_view d) override { transport->write(d); }
-  void connection_lost(std::exception_ptr) override { transport.reset(); }
-};
-
-// Factories made outside the co_await expression: GCC 12 destroys a lambda twice when it is
-// converted to a std::function parameter inside one (see docs/guide.md).
-template <class P>
-aio::ProtocolFactory share(std::shared_ptr<P> p) {
-  return [p] { return p; };
-}
-template <class P>
-aio::ProtocolFactory fresh() {
-  return [] { return std::make_shared<P>(); };
-}
 template <class P>
 aio::DatagramProtocolFactory share_datagram(std::shared_ptr<P> p) {
   return [p] { return p; };
-}
-
-Coro<void> wait_until(const std::function<bool()>& done) {
-  for (int i = 0; i < 2000 && !done(); ++i) co_await aio::sleep(0.001);
-  EXPECT_TRUE(done());
 }
 
 TEST(Protocols, EchoRoundTripAndTheCallOrder) {

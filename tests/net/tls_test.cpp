@@ -16,6 +16,7 @@
 #include <aio/aio.hpp>
 
 #include "support/descriptors.hpp"
+#include "support/protocols.hpp"
 #include "support/tls_certs.hpp"
 #include "support/virtual_loop.hpp"
 
@@ -26,7 +27,15 @@ using aio::StreamReader;
 using aio::StreamWriter;
 using aio::testing::TlsCerts;
 
+using aio::testing::Echo;
 using aio::testing::open_descriptors;
+using aio::testing::Recorder;
+using aio::testing::share;
+
+// TLS handshakes take a few more loop trips than plain connects.
+aio::Coro<void> wait_until(const std::function<bool()>& done) {
+  return aio::testing::wait_until(done, 5000);
+}
 
 // Every TLS test gives back the descriptors it opened.
 class Tls : public testing::Test {
@@ -77,40 +86,6 @@ bool has_pair(const aio::PeerCertificate::Pairs& pairs, const std::string& k,
   return std::find(pairs.begin(), pairs.end(), std::make_pair(k, v)) != pairs.end();
 }
 
-// Records the protocol calls the application sees.
-struct Recorder : aio::Protocol {
-  std::shared_ptr<aio::Transport> transport;
-  std::vector<std::string> calls;
-  std::string data;
-  std::optional<aio::Future<void>> lost;
-  bool pause_reading_at_once = false;
-
-  void connection_made(std::shared_ptr<aio::Transport> t) override {
-    transport = std::move(t);
-    calls.push_back("made");
-    if (pause_reading_at_once) transport->pause_reading();
-  }
-  void data_received(std::string_view d) override { data += d; }
-  bool eof_received() override {
-    calls.push_back("eof");
-    return false;
-  }
-  void connection_lost(std::exception_ptr e) override {
-    calls.push_back(e ? "lost(error)" : "lost");
-    transport.reset();
-    if (lost && !lost->done()) lost->set_result();
-  }
-  void pause_writing() override { calls.push_back("pause"); }
-  void resume_writing() override { calls.push_back("resume"); }
-};
-
-struct Echo : aio::Protocol {
-  std::shared_ptr<aio::Transport> transport;
-  void connection_made(std::shared_ptr<aio::Transport> t) override { transport = std::move(t); }
-  void data_received(std::string_view d) override { transport->write(d); }
-  void connection_lost(std::exception_ptr) override { transport.reset(); }
-};
-
 // Echoes in two writes from the data it was given: what it was given must stay intact while
 // the first write is encrypted and sent.
 struct EchoInTwo : aio::Protocol {
@@ -122,16 +97,6 @@ struct EchoInTwo : aio::Protocol {
   }
   void connection_lost(std::exception_ptr) override { transport.reset(); }
 };
-
-template <class P>
-aio::ProtocolFactory share(std::shared_ptr<P> p) {
-  return [p] { return p; };
-}
-
-Coro<void> wait_until(const std::function<bool()>& done) {
-  for (int i = 0; i < 5000 && !done(); ++i) co_await aio::sleep(0.001);
-  EXPECT_TRUE(done());
-}
 
 // An echo handler: one line back, then close (with close_notify).
 Coro<void> echo_line(StreamReader& r, StreamWriter& w) {
