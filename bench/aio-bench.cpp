@@ -8,6 +8,9 @@
 //   pingpong N        two tasks pass a token N times through two aio::Queue(1)s
 //   echo-server PORT  echo every byte on 127.0.0.1:PORT until SIGTERM, with a Protocol
 //                     (default) or with streams (--echo=streams, or AIO_ECHO=streams)
+//   echo-server-tls PORT  the same behind TLS; the certificate and key are the PEM files named
+//                     by AIO_TLS_CERT and AIO_TLS_KEY, or a self-signed pair made at start
+//                     (its path is in the ready line's "cert", for the client's cafile)
 // --join=each awaits the tasks one by one instead of with one gather (a diagnostic, default
 // gather). Extra JSON keys: create_s (the task-creation loop, part of seconds); user_s, sys_s,
 // minflt (getrusage deltas over the timed window); backend; join.
@@ -17,6 +20,8 @@
 #include <aio/aio.hpp>
 
 #include <sys/resource.h>
+
+#include "tls_cert.hpp"
 
 #include <csignal>
 
@@ -197,24 +202,40 @@ aio::Coro<void> echo_stream(aio::StreamReader reader, aio::StreamWriter writer) 
   writer.close();
 }
 
-aio::Coro<void> echo_server_main(std::uint16_t port, bool streams) {
+aio::Coro<void> echo_server_main(std::uint16_t port, bool streams, bool tls) {
   aio::EventLoop& loop = aio::get_running_loop();
   aio::ServerOptions options;
   options.backlog = 1024;
+  std::string cert_path;
+  if (tls) {
+    const char* cert = std::getenv("AIO_TLS_CERT");
+    const char* key = std::getenv("AIO_TLS_KEY");
+    aio_examples::CertFiles files;
+    if (cert && key) {
+      files = {cert, key};
+    } else {
+      files = aio_examples::make_self_signed_cert();
+    }
+    cert_path = files.cert;
+    options.ssl = aio::create_default_context(aio::Purpose::client_auth);
+    options.ssl->load_cert_chain(files.cert, files.key);
+  }
   aio::Server server;
   if (streams) {
-    server = co_await aio::start_server(echo_stream, "127.0.0.1", port, options);
+    server = co_await aio::start_server(echo_stream, "127.0.0.1", port, std::move(options));
   } else {
     aio::ProtocolFactory factory = [] { return std::make_shared<EchoProtocol>(); };
-    server = co_await loop.create_server(std::move(factory), "127.0.0.1", port, options);
+    server = co_await loop.create_server(std::move(factory), "127.0.0.1", port, std::move(options));
   }
   aio::Event stop;
   loop.add_signal_handler(SIGTERM, [&stop] { stop.set(); });
   loop.add_signal_handler(SIGINT, [&stop] { stop.set(); });
   std::printf(
-      "{\"workload\":\"echo-server\",\"impl\":\"aio\",\"port\":%u,\"ready\":true,"
-      "\"echo\":\"%s\"}\n",
-      static_cast<unsigned>(server.port()), streams ? "streams" : "protocol");
+      "{\"workload\":\"%s\",\"impl\":\"aio\",\"port\":%u,\"ready\":true,"
+      "\"echo\":\"%s\"%s%s%s}\n",
+      tls ? "echo-server-tls" : "echo-server", static_cast<unsigned>(server.port()),
+      streams ? "streams" : "protocol", tls ? ",\"cert\":\"" : "", cert_path.c_str(),
+      tls ? "\"" : "");
   std::fflush(stdout);
   co_await stop.wait();
   server.close();
@@ -228,7 +249,8 @@ int usage(const char* msg) {
   if (msg) std::fprintf(stderr, "aio-bench: %s\n", msg);
   std::fprintf(stderr,
                "usage: aio-bench [--backend=epoll|io_uring|automatic] [--join=gather|each] "
-               "[--echo=protocol|streams] spawn N | timers N | pingpong N | echo-server PORT\n");
+               "[--echo=protocol|streams] spawn N | timers N | pingpong N | echo-server PORT | "
+               "echo-server-tls PORT\n");
   return exit_usage;
 }
 
@@ -289,12 +311,14 @@ int main(int argc, char** argv) {
   std::int64_t n = 0;
   if (!parse_count(argv[argi + 1], n)) return usage("the argument must be a non-negative integer");
 
-  if (workload == "echo-server") {
+  if (workload == "echo-server" || workload == "echo-server-tls") {
     if (n > 65535) return usage("the port must be at most 65535");
     try {
-      aio::run(echo_server_main(static_cast<std::uint16_t>(n), echo_streams), options);
+      aio::run(echo_server_main(static_cast<std::uint16_t>(n), echo_streams,
+                                workload == "echo-server-tls"),
+               options);
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "aio-bench: echo-server failed: %s\n", e.what());
+      std::fprintf(stderr, "aio-bench: %s failed: %s\n", std::string(workload).c_str(), e.what());
       return exit_check_failed;
     }
     return 0;

@@ -26,7 +26,10 @@
 // ends cancelled; gather's results come in order; the queue hands items out in the order they
 // went in; no task is destroyed while pending. (A body that caught CancelledError may still end
 // cancelled, in asyncio too: the error it caught may have been another task's, from an await
-// that did not suspend, with a cancellation of its own still pending when it returns.)
+// that did not suspend, with a cancellation of its own still pending when it returns. And a
+// TaskGroup that ends with errors while its parent is cancelled from outside re-cancels the
+// parent; a timeout that expires before that cancellation is delivered takes it as its own and
+// raises TimeoutError, so the outside cancel is spent and the task may end normally.)
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -135,6 +138,10 @@ struct TaskInfo {
   // awaits, and if that ends otherwise than cancelled (a child that fails or returns first),
   // asyncio hands over that outcome instead: such cancellations are not checked.
   int absorbing = 0;
+  // A TaskGroup that ended with errors while this task was being cancelled from outside
+  // re-cancelled it; a timeout that expires before that cancellation is delivered takes it as
+  // its own and raises TimeoutError (asyncio 3.13 too): the outside cancel is then spent.
+  bool recancelled = false;
   int done_callbacks = 0;
   std::vector<std::size_t> children;  // spawned ones whose bodies do not catch CancelledError
 };
@@ -225,14 +232,33 @@ aio::Coro<void> gather_op(World& w, const Node& node, std::size_t self) {
 }
 
 aio::Coro<void> task_group_op(World& w, const Node& node, std::size_t self) {
-  co_await aio::task_group([&w, &node, self](aio::TaskGroup& tg) -> aio::Coro<void> {
-    for (std::size_t i = 0; i + 1 < node.blocks.size(); ++i) {
-      const bool swallows = (node.arg >> (2 + i)) & 1;
-      spawn(w, node.blocks[i], swallows,
-            [&tg](aio::Coro<int> c) { return tg.create_task(std::move(c)); });
-    }
-    co_await run_block(w, node.blocks.back(), self);
-  });
+  std::exception_ptr failure;
+  try {
+    co_await aio::task_group([&w, &node, self](aio::TaskGroup& tg) -> aio::Coro<void> {
+      for (std::size_t i = 0; i + 1 < node.blocks.size(); ++i) {
+        const bool swallows = (node.arg >> (2 + i)) & 1;
+        spawn(w, node.blocks[i], swallows,
+              [&tg](aio::Coro<int> c) { return tg.create_task(std::move(c)); });
+      }
+      co_await run_block(w, node.blocks.back(), self);
+    });
+  } catch (const aio::CancelledError&) {
+    throw;
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  if (failure) {
+    if (aio::current_task()->cancelling() > 0) w.tasks[self].recancelled = true;
+    std::rethrow_exception(failure);
+  }
+}
+
+/// A timeout (of more than zero) expired: if it took a TaskGroup's re-cancel, that outside
+/// cancellation is spent (TaskInfo::recancelled).
+void timed_out(TaskInfo& t) {
+  if (!t.recancelled) return;
+  t.recancelled = false;
+  t.cancel_requested = false;
 }
 
 aio::Coro<void> run_op(World& w, const Node& node, std::size_t self) {
@@ -275,13 +301,31 @@ aio::Coro<void> run_op(World& w, const Node& node, std::size_t self) {
       std::optional<aio::Duration> limit = delay_of(node.arg);
       if (node.arg % 8 == 7) limit.reset();
       aio::Coro<void> body = run_block(w, node.blocks[0], self);
-      co_await aio::wait_for(std::move(body), limit);
+      bool expired = false;
+      try {
+        co_await aio::wait_for(std::move(body), limit);
+      } catch (const aio::TimeoutError&) {
+        expired = true;
+      }
+      if (expired) {
+        if (node.arg % 8 != 0) timed_out(w.tasks[self]);  // zero: the inner task is cancelled
+        throw aio::TimeoutError();
+      }
       break;
     }
     case Kind::timeout: {
       const std::optional<aio::Duration> limit = delay_of(node.arg);
       aio::Coro<void> body = run_block(w, node.blocks[0], self);
-      co_await aio::timeout(limit, std::move(body));
+      bool expired = false;
+      try {
+        co_await aio::timeout(limit, std::move(body));
+      } catch (const aio::TimeoutError&) {
+        expired = true;
+      }
+      if (expired) {
+        timed_out(w.tasks[self]);
+        throw aio::TimeoutError();
+      }
       break;
     }
     case Kind::task_group:

@@ -3,6 +3,8 @@
 // expiry. redis-cli and redis-benchmark talk to it; commands.hpp lists what it understands.
 //
 //   mini_redis [--host H] [--port N]     (defaults 127.0.0.1 and 6379; port 0: a free one)
+//   mini_redis --tls --cert FILE --key FILE [--cafile FILE] ...   (as redis-server's tls-port;
+//              with --cafile, clients must show a certificate that CA signed)
 //
 // It prints "mini_redis listening on HOST:PORT" once it accepts connections. Each connection
 // reads what has arrived (up to 64 KiB), runs every complete command in it and sends all their
@@ -86,7 +88,24 @@ aio::Coro<void> expire_keys(std::shared_ptr<mini_redis::Store> store) {
   }
 }
 
-aio::Coro<void> main_(std::string host, std::uint16_t port) {
+/// Where TLS comes from (--tls): start_server's ssl= option.
+struct TlsFiles {
+  bool on = false;
+  std::string cert, key, cafile;
+};
+
+std::shared_ptr<aio::SSLContext> tls_context(const TlsFiles& tls) {
+  if (!tls.on) return nullptr;
+  auto ctx = aio::create_default_context(aio::Purpose::client_auth);
+  ctx->load_cert_chain(tls.cert, tls.key);
+  if (!tls.cafile.empty()) {
+    ctx->load_verify_locations(tls.cafile);
+    ctx->set_verify_mode(aio::VerifyMode::required);
+  }
+  return ctx;
+}
+
+aio::Coro<void> main_(std::string host, std::uint16_t port, TlsFiles tls) {
   aio::EventLoop& loop = aio::get_running_loop();
   // The loop's clock is monotonic; SET ... EXAT and TTL need Unix time: the store is told
   // what Unix time the loop's clock counts from.
@@ -97,18 +116,24 @@ aio::Coro<void> main_(std::string host, std::uint16_t port) {
   auto handler = [store, next_id](aio::StreamReader reader, aio::StreamWriter writer) {
     return handle_client(store, ++*next_id, std::move(reader), std::move(writer));
   };
-  aio::Server server = co_await aio::start_server(handler, host, port);
+  aio::ServerOptions options;
+  options.ssl = tls_context(tls);
+  aio::Server server = co_await aio::start_server(handler, host, port, options);
   aio::Task<void> expiry = aio::create_task(expire_keys(store));
   aio::TaskRef self = *aio::current_task();
   loop.add_signal_handler(SIGTERM, [self]() mutable { self.cancel(); });
   const std::string shown = host.find(':') == std::string::npos ? host : "[" + host + "]";
-  std::printf("mini_redis listening on %s:%u\n", shown.c_str(), unsigned{server.port()});
+  std::printf("mini_redis listening on %s:%u%s\n", shown.c_str(), unsigned{server.port()},
+              tls.on ? " (TLS)" : "");
   std::fflush(stdout);
   co_await server.serve_forever();
 }
 
 [[noreturn]] void usage(const char* prog, const std::string& error) {
-  std::fprintf(error.empty() ? stdout : stderr, "usage: %s [--host HOST] [--port PORT]\n", prog);
+  std::fprintf(error.empty() ? stdout : stderr,
+               "usage: %s [--host HOST] [--port PORT] [--tls --cert FILE --key FILE "
+               "[--cafile FILE]]\n",
+               prog);
   if (error.empty()) std::exit(0);
   std::fprintf(stderr, "%s: error: %s\n", prog, error.c_str());
   std::exit(2);
@@ -119,13 +144,19 @@ aio::Coro<void> main_(std::string host, std::uint16_t port) {
 int main(int argc, char** argv) {
   std::string host = "127.0.0.1";
   long port = 6379;
+  TlsFiles tls;
   for (int k = 1; k < argc; ++k) {
     std::string_view arg = argv[k];
     if (arg == "-h" || arg == "--help") usage(argv[0], "");
+    if (arg == "--tls") {
+      tls.on = true;
+      continue;
+    }
     std::string value;
     const std::size_t equals = arg.find('=');
     const std::string_view name = arg.substr(0, equals);
-    if (name != "--host" && name != "--port")
+    if (name != "--host" && name != "--port" && name != "--cert" && name != "--key" &&
+        name != "--cafile")
       usage(argv[0], "unrecognized argument " + std::string(arg));
     if (equals != std::string_view::npos) {
       value = arg.substr(equals + 1);
@@ -136,6 +167,12 @@ int main(int argc, char** argv) {
     }
     if (name == "--host") {
       host = value;
+    } else if (name == "--cert") {
+      tls.cert = value;
+    } else if (name == "--key") {
+      tls.key = value;
+    } else if (name == "--cafile") {
+      tls.cafile = value;
     } else {
       char* end = nullptr;
       port = std::strtol(value.c_str(), &end, 10);
@@ -144,8 +181,13 @@ int main(int argc, char** argv) {
       }
     }
   }
+  if (tls.on && (tls.cert.empty() || tls.key.empty()))
+    usage(argv[0], "--tls needs --cert and --key");
+  if (!tls.on && (!tls.cert.empty() || !tls.key.empty() || !tls.cafile.empty())) {
+    usage(argv[0], "--cert, --key and --cafile go with --tls");
+  }
   try {
-    aio::run(main_(host, static_cast<std::uint16_t>(port)));
+    aio::run(main_(host, static_cast<std::uint16_t>(port), tls));
   } catch (const aio::KeyboardInterrupt&) {
   } catch (const aio::CancelledError&) {  // SIGTERM
   } catch (const std::exception& error) {

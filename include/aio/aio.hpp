@@ -17,6 +17,7 @@
 #include "aio/run_options.hpp"
 #include "aio/runners.hpp"
 #include "aio/socket.hpp"
+#include "aio/ssl.hpp"
 #include "aio/streams.hpp"
 #include "aio/subprocess.hpp"
 #include "aio/task.hpp"

@@ -201,6 +201,18 @@ class EventLoop {
   /// Wraps a connected socket (asyncio's connect_accepted_socket).
   std::pair<std::shared_ptr<Transport>, std::shared_ptr<BaseProtocol>> connect_accepted_socket(
       ProtocolFactory factory, Socket sock);
+  /// Upgrades a connection to TLS (asyncio's loop.start_tls): `protocol` (the transport's,
+  /// already connected) is then served by the returned transport, once the handshake is done;
+  /// `transport` must not be used any more. The handshake's error (SSLError,
+  /// SSLCertVerificationError, TimeoutError, ConnectionResetError) is thrown and the
+  /// connection closed. Timeouts: nullopt means 60 s and 30 s. aio/ssl.hpp has SSLContext.
+  Coro<std::shared_ptr<Transport>> start_tls(std::shared_ptr<Transport> transport,
+                                             std::shared_ptr<BaseProtocol> protocol,
+                                             std::shared_ptr<SSLContext> sslcontext,
+                                             bool server_side = false,
+                                             std::optional<std::string> server_hostname = {},
+                                             std::optional<Duration> ssl_handshake_timeout = {},
+                                             std::optional<Duration> ssl_shutdown_timeout = {});
 
  private:
   friend struct detail::LoopAccess;

@@ -5,7 +5,9 @@
 // EOF arrive, pause_writing/resume_writing as the write buffer crosses its high/low water marks
 // (64 KiB / 16 KiB by default), and connection_lost once, last. The loop's factories
 // (EventLoop::create_connection, create_server, create_unix_connection, create_unix_server,
-// create_datagram_endpoint) build them.
+// create_datagram_endpoint) build them. With ConnectOptions::ssl / ServerOptions::ssl (asyncio's
+// ssl=) the transport a protocol is given speaks TLS (aio/ssl.hpp), and connection_made comes
+// once the handshake is done.
 //
 // Ownership: transports and protocols are shared_ptrs. The loop keeps a transport alive while
 // it is open; the transport keeps its protocol until connection_lost has returned, then drops
@@ -26,12 +28,14 @@
 #include <vector>
 
 #include "aio/coro.hpp"
+#include "aio/duration.hpp"
 #include "aio/socket.hpp"
 
 namespace aio {
 
 class Transport;
 class DatagramTransport;
+class SSLContext;  // aio/ssl.hpp
 
 /// asyncio.BaseProtocol: what every stream protocol hears.
 class BaseProtocol {
@@ -87,8 +91,10 @@ class BaseTransport {
   /// Closes after the buffered data is sent; connection_lost(nullptr) follows.
   virtual void close() = 0;
   virtual bool is_closing() const noexcept = 0;
-  /// "peername", "sockname" (SocketAddress), "socket" (the descriptor, int), "pipe" (int);
-  /// an empty std::any for anything else.
+  /// "peername", "sockname" (SocketAddress), "socket" (the descriptor, int), "pipe" (int); a
+  /// TLS transport adds "ssl_object" (SSLObject), "peercert" (PeerCertificate), "cipher"
+  /// (CipherInfo) and "sslcontext" (std::shared_ptr<SSLContext>), see aio/ssl.hpp; an empty
+  /// std::any for anything else.
   virtual std::any get_extra_info(std::string_view key) const = 0;
 };
 
@@ -134,6 +140,14 @@ struct ConnectOptions {
   std::int64_t limit = 64 * 1024;  ///< the StreamReader's buffer limit (streams only)
   std::optional<SocketAddress> local_addr;
   AddressFamily family = AddressFamily::unspecified;
+  /// TLS (asyncio's ssl=): a client context (aio/ssl.hpp); nullptr for plain TCP.
+  std::shared_ptr<SSLContext> ssl;
+  /// The name to check the certificate against and to send as SNI; nullopt: the host
+  /// connected to; "": none (then the context must not check_hostname).
+  std::optional<std::string> server_hostname;
+  /// How long the TLS handshake may take (nullopt: 60 s) and the closing one (nullopt: 30 s).
+  std::optional<Duration> ssl_handshake_timeout;
+  std::optional<Duration> ssl_shutdown_timeout;
 };
 
 /// Options of create_server / start_server.
@@ -144,6 +158,11 @@ struct ServerOptions {
   std::int64_t limit = 64 * 1024;  ///< each connection's StreamReader limit (streams only)
   bool start_serving = true;
   AddressFamily family = AddressFamily::unspecified;
+  /// TLS (asyncio's ssl=): a server context with a certificate; nullptr for plain TCP.
+  std::shared_ptr<SSLContext> ssl;
+  /// As in ConnectOptions: nullopt means 60 s and 30 s.
+  std::optional<Duration> ssl_handshake_timeout;
+  std::optional<Duration> ssl_shutdown_timeout;
 };
 
 /// Options of create_datagram_endpoint.

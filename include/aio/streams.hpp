@@ -108,6 +108,13 @@ class StreamWriter {
   SocketAddress sockname() const;
   std::any get_extra_info(std::string_view key) const;
   Transport& transport() const;
+  /// Upgrades the connection to TLS in place (asyncio 3.11's StreamWriter.start_tls): drains,
+  /// then runs the handshake (the side is the stream's: a start_server handler's writer is
+  /// the server); the reader and writer then speak TLS. Errors as EventLoop::start_tls.
+  Coro<void> start_tls(std::shared_ptr<SSLContext> sslcontext,
+                       std::optional<std::string> server_hostname = {},
+                       std::optional<Duration> ssl_handshake_timeout = {},
+                       std::optional<Duration> ssl_shutdown_timeout = {});
 
   detail::StreamWriterState* state() const noexcept { return state_.get(); }
 

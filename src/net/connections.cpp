@@ -7,6 +7,7 @@
 #include "aio/future.hpp"
 #include "net/os_error.hpp"
 #include "net/socket_util.hpp"
+#include "net/ssl_protocol.hpp"
 #include "net/stream_transport.hpp"
 
 namespace aio {
@@ -16,18 +17,33 @@ namespace {
 using ConnectionPair = std::pair<std::shared_ptr<Transport>, std::shared_ptr<BaseProtocol>>;
 
 // Makes the transport, runs connection_made, and returns once it has (asyncio awaits the
-// transport's waiter the same way).
-Coro<ConnectionPair> make_transport(EventLoop& loop, ProtocolFactory& factory, Socket sock) {
+// transport's waiter the same way). With TLS, the transport's protocol is an SSLProtocol and
+// the wait lasts until the handshake is done; a failure or a cancellation closes the socket.
+Coro<ConnectionPair> make_transport(EventLoop& loop, ProtocolFactory& factory, Socket sock,
+                                    const std::optional<detail::TLSSettings>& tls) {
   std::shared_ptr<BaseProtocol> protocol = factory();
   if (!protocol) throw std::invalid_argument("the protocol factory returned no protocol");
+  std::shared_ptr<detail::SSLProtocol> ssl;
+  if (tls) ssl = std::make_shared<detail::SSLProtocol>(loop, protocol, *tls);
+  std::shared_ptr<BaseProtocol> under = ssl ? std::shared_ptr<BaseProtocol>(ssl) : protocol;
   auto transport = std::make_shared<detail::StreamTransport>(
-      loop, sock.fileno(), detail::StreamTransport::Kind::socket, protocol);
+      loop, sock.fileno(), detail::StreamTransport::Kind::socket, under);
   sock.detach();
-  Future<void> made = loop.create_future<void>();
-  transport->start([made]() mutable {
-    if (!made.done()) made.set_result();
+  Future<void> made = ssl ? ssl->handshake_done() : loop.create_future<void>();
+  transport->start([made, tls = ssl != nullptr]() mutable {
+    if (!tls && !made.done()) made.set_result();
   });
-  co_await made;
+  std::exception_ptr failed;
+  try {
+    co_await made;
+  } catch (...) {
+    failed = std::current_exception();
+  }
+  if (failed) {
+    if (ssl) transport->abort();
+    std::rethrow_exception(failed);
+  }
+  if (ssl) co_return ConnectionPair(ssl->app_transport(), std::move(protocol));
   co_return ConnectionPair(std::move(transport), std::move(protocol));
 }
 
@@ -37,6 +53,18 @@ Coro<ConnectionPair> EventLoop::create_connection(ProtocolFactory factory, std::
                                                   std::uint16_t port, ConnectOptions options) {
   check_open();
   if (!factory) throw std::invalid_argument("create_connection(): no protocol factory");
+  std::optional<detail::TLSSettings> tls;
+  if (options.ssl) {
+    if (host.empty() && !options.server_hostname) {
+      throw std::invalid_argument("You must set server_hostname when using ssl without a host");
+    }
+    tls = detail::client_tls_settings(options, host);
+  } else if (options.server_hostname || options.ssl_handshake_timeout ||
+             options.ssl_shutdown_timeout) {
+    throw std::invalid_argument(
+        "server_hostname, ssl_handshake_timeout and ssl_shutdown_timeout are only meaningful "
+        "with ssl");
+  }
   std::vector<AddressInfo> infos =
       co_await getaddrinfo(host, port, options.family, SocketType::stream, false);
   if (infos.empty()) {
@@ -59,7 +87,7 @@ Coro<ConnectionPair> EventLoop::create_connection(ProtocolFactory factory, std::
       continue;
     }
     sock.set_nodelay();
-    ConnectionPair made = co_await make_transport(*this, factory, std::move(sock));
+    ConnectionPair made = co_await make_transport(*this, factory, std::move(sock), tls);
     co_return made;
   }
   if (errors.size() == 1) throw errors.front();
@@ -79,12 +107,18 @@ Coro<ConnectionPair> EventLoop::create_connection(ProtocolFactory factory, std::
 Coro<ConnectionPair> EventLoop::create_unix_connection(ProtocolFactory factory, std::string path,
                                                        ConnectOptions options) {
   check_open();
-  (void)options;
   if (!factory) throw std::invalid_argument("create_unix_connection(): no protocol factory");
+  std::optional<detail::TLSSettings> tls;
+  if (options.ssl) {
+    if (!options.server_hostname && options.ssl->check_hostname()) {
+      throw std::invalid_argument("You must set server_hostname when using ssl without a host");
+    }
+    tls = detail::client_tls_settings(options, "");
+  }
   const SocketAddress address = SocketAddress::unix_path(path);
   Socket sock(AddressFamily::unix_domain, SocketType::stream);
   co_await sock_connect(sock, address);
-  ConnectionPair made = co_await make_transport(*this, factory, std::move(sock));
+  ConnectionPair made = co_await make_transport(*this, factory, std::move(sock), tls);
   co_return made;
 }
 

@@ -54,6 +54,10 @@ class StreamProtocol final : public Protocol, public std::enable_shared_from_thi
   bool connection_lost_seen() const noexcept { return lost_; }
   /// drain() has nothing to wait for (the common case: no coroutine, no reference counting).
   bool writable_now() const noexcept { return !paused_ && !lost_; }
+  /// A start_server handler's stream (start_tls is then the server's side).
+  bool server_side() const noexcept { return static_cast<bool>(handler_); }
+  /// start_tls: the reader's flow control now pauses the TLS transport.
+  void replace_transport(Transport* transport) { reader_.set_transport(transport); }
 
   /// Client side: the writer made for this connection.
   std::shared_ptr<StreamWriterState> writer;

@@ -195,6 +195,25 @@ Transport& StreamWriter::transport() const {
   return *checked(state_).transport;
 }
 
+Coro<void> StreamWriter::start_tls(std::shared_ptr<SSLContext> sslcontext,
+                                   std::optional<std::string> server_hostname,
+                                   std::optional<Duration> ssl_handshake_timeout,
+                                   std::optional<Duration> ssl_shutdown_timeout) {
+  auto state = state_;
+  checked(state);
+  co_await drain();
+  EventLoop& loop = get_running_loop();
+  // Named and moved into the call (GCC 12 destroys a co_await'ed call's arguments twice).
+  std::shared_ptr<Transport> plain = state->transport;
+  std::shared_ptr<BaseProtocol> protocol = state->protocol;
+  const bool server_side = state->protocol->server_side();
+  std::shared_ptr<Transport> upgraded = co_await loop.start_tls(
+      std::move(plain), std::move(protocol), std::move(sslcontext), server_side,
+      std::move(server_hostname), ssl_handshake_timeout, ssl_shutdown_timeout);
+  state->transport = std::move(upgraded);
+  state->protocol->replace_transport(state->transport.get());
+}
+
 // ---- open_connection / start_server ----
 
 namespace {
@@ -213,7 +232,7 @@ Coro<StreamPair> open_connection(std::string host, std::uint16_t port, ConnectOp
   auto protocol = std::make_shared<detail::StreamProtocol>(loop, reader);
   // Named, not converted inside the co_await: GCC 12 would destroy the lambda twice.
   ProtocolFactory factory = [protocol] { return protocol; };
-  co_await loop.create_connection(std::move(factory), std::move(host), port, options);
+  co_await loop.create_connection(std::move(factory), std::move(host), port, std::move(options));
   co_return co_await finish_open(std::move(protocol), std::move(reader));
 }
 
@@ -222,7 +241,7 @@ Coro<StreamPair> open_unix_connection(std::string path, ConnectOptions options) 
   StreamReader reader(options.limit);
   auto protocol = std::make_shared<detail::StreamProtocol>(loop, reader);
   ProtocolFactory factory = [protocol] { return protocol; };
-  co_await loop.create_unix_connection(std::move(factory), std::move(path), options);
+  co_await loop.create_unix_connection(std::move(factory), std::move(path), std::move(options));
   co_return co_await finish_open(std::move(protocol), std::move(reader));
 }
 
@@ -241,14 +260,18 @@ ProtocolFactory stream_factory(EventLoop& loop, ClientConnected handler, std::in
 Coro<Server> start_server(ClientConnected handler, std::string host, std::uint16_t port,
                           ServerOptions options) {
   EventLoop& loop = get_running_loop();
-  co_return co_await loop.create_server(stream_factory(loop, std::move(handler), options.limit),
-                                        std::move(host), port, options);
+  // Moved, not copied, into the call: GCC 12 destroys a co_await'ed call's arguments twice
+  // (harmless for moved-from ones), and the options hold the TLS context.
+  ProtocolFactory factory = stream_factory(loop, std::move(handler), options.limit);
+  co_return co_await loop.create_server(std::move(factory), std::move(host), port,
+                                        std::move(options));
 }
 
 Coro<Server> start_unix_server(ClientConnected handler, std::string path, ServerOptions options) {
   EventLoop& loop = get_running_loop();
-  co_return co_await loop.create_unix_server(
-      stream_factory(loop, std::move(handler), options.limit), std::move(path), options);
+  ProtocolFactory factory = stream_factory(loop, std::move(handler), options.limit);
+  co_return co_await loop.create_unix_server(std::move(factory), std::move(path),
+                                             std::move(options));
 }
 
 }  // namespace aio

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Drives the networking examples over loopback: the echo server with the echo client, and the
-chat server with three raw socket clients. Usage: net_examples.py BIN_DIR TEST"""
+"""Drives the networking examples over loopback: the echo server with the echo client, the chat
+server with three raw socket clients, and the TLS echo pair. Usage: net_examples.py BIN_DIR TEST"""
 import os
 import re
 import socket
@@ -9,7 +9,7 @@ import sys
 import time
 
 
-def start_server(path):
+def start_server(path, want_line=False):
     """Starts a server example on a free port; returns (process, port) once it listens."""
     proc = subprocess.Popen([path, "--port", "0"], stdout=subprocess.PIPE, text=True)
     line = proc.stdout.readline()
@@ -17,6 +17,8 @@ def start_server(path):
     if not m:
         proc.kill()
         sys.exit(f"{path}: no address in its first line: {line!r}")
+    if want_line:
+        return proc, int(m.group(1)), line
     return proc, int(m.group(1))
 
 
@@ -99,6 +101,36 @@ def chat(bin_dir):
     print("chat: ok")
 
 
+def tls_echo(bin_dir):
+    server, port, line = start_server(os.path.join(bin_dir, "tls_echo_server"), want_line=True)
+    m = re.search(r"certificate (\S+)\)", line)
+    check(m is not None, f"no certificate path in {line!r}")
+    cafile = m.group(1)
+    client = os.path.join(bin_dir, "tls_echo_client")
+    try:
+        out = subprocess.run([client, "--port", str(port), "--cafile", cafile, "secret"],
+                             capture_output=True, text=True, timeout=30)
+        check(out.returncode == 0, f"tls_echo_client exited {out.returncode}: {out.stderr}")
+        expected = ("Connected to localhost\nSend: 'secret'\nReceived: 'secret'\n"
+                    "Close the connection\n")
+        check(out.stdout == expected, f"client output {out.stdout!r}")
+        # With the system's CAs only, the client refuses the server, and says why.
+        out = subprocess.run([client, "--port", str(port)], capture_output=True, text=True,
+                             timeout=30)
+        check(out.returncode == 1 and "certificate verify failed" in out.stderr,
+              f"untrusted server: {out.returncode} {out.stderr!r}")
+        # A plain TCP client that speaks no TLS does not disturb it.
+        socket.create_connection(("127.0.0.1", port)).close()
+        out = subprocess.run([client, "--port", str(port), "--cafile", cafile, "again"],
+                             capture_output=True, text=True, timeout=30)
+        check("Received: 'again'" in out.stdout, f"second client output {out.stdout!r}")
+    finally:
+        log = stop(server)
+    check(re.search(r"Received 'secret' from 127\.0\.0\.1:\d+ over TLSv1\.3\n", log) is not None,
+          f"server log {log!r}")
+    print("tls_echo: ok")
+
+
 if __name__ == "__main__":
     bin_dir, test = sys.argv[1], sys.argv[2]
-    {"echo": echo, "chat": chat}[test](bin_dir)
+    {"echo": echo, "chat": chat, "tls_echo": tls_echo}[test](bin_dir)

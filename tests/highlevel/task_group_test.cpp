@@ -415,6 +415,45 @@ TEST(TaskGroup, AnExternalCancelAndAnInternalErrorAtOnce) {  // TG-20
   });
 }
 
+// asyncio 3.13: a group that ends with errors while its parent is being cancelled from outside
+// re-cancels the parent (TG-20). A timeout() entered before that cancellation is delivered, and
+// expiring at once, takes the one CancelledError as its own and raises TimeoutError: the task
+// goes on, with cancelling() still counting the outside request. (Found by scheduler_fuzzer.)
+aio::Coro<void> cancel_task(aio::TaskRef target) {
+  target.cancel();
+  co_return;
+}
+
+TEST(TaskGroup, AnExpiringTimeoutTakesTheReCancelAfterAGroupError) {
+  run_virtual([]() -> aio::Coro<void> {
+    std::vector<std::string> log;
+    auto body = [&]() -> aio::Coro<void> {
+      aio::TaskRef self = *aio::current_task();
+      try {
+        co_await aio::task_group([&](aio::TaskGroup& tg) -> aio::Coro<void> {
+          tg.create_task(crash_after(0));
+          tg.create_task(cancel_task(self));
+          co_return;
+        });
+      } catch (const aio::ExceptionGroup&) {
+        log.push_back("group, cancelling " + std::to_string(self.cancelling()));
+      }
+      try {
+        co_await aio::timeout(0, yield0());
+      } catch (const aio::TimeoutError&) {
+        log.push_back("timeout, cancelling " + std::to_string(self.cancelling()));
+      }
+      co_await aio::sleep(1);
+      log.push_back("finished");
+    };
+    auto t = aio::create_task(body());
+    co_await t;
+    EXPECT_FALSE(t.cancelled());
+    EXPECT_EQ(log, (std::vector<std::string>{"group, cancelling 1", "timeout, cancelling 1",
+                                             "finished"}));
+  });
+}
+
 TEST(TaskGroup, TaskNames) {  // TG-21
   run_virtual([]() -> aio::Coro<void> {
     co_await aio::task_group([&](aio::TaskGroup& g) -> aio::Coro<void> {

@@ -2,7 +2,6 @@
 // mid-write, connects that never complete, names that do not resolve, clients that trickle,
 // 100,000 tasks cancelled while blocked in I/O, a loop shut down with work in flight. Each ends
 // in the documented exception, and every descriptor the test opened is closed again.
-#include <dirent.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -18,6 +17,8 @@
 
 #include <aio/aio.hpp>
 
+#include "support/descriptors.hpp"
+
 namespace {
 
 using aio::Coro;
@@ -25,14 +26,7 @@ using aio::StreamReader;
 using aio::StreamWriter;
 using namespace std::chrono_literals;
 
-int open_descriptors() {
-  int n = 0;
-  if (DIR* d = ::opendir("/proc/self/fd")) {
-    while (::readdir(d)) ++n;
-    ::closedir(d);
-  }
-  return n;
-}
+using aio::testing::open_descriptors;
 
 // Checks that a test gives back every descriptor it opened.
 class Faults : public testing::Test {
