@@ -26,7 +26,7 @@
 // "warmup_s", "requests", "rps", "mb_per_s", "mean_us", "p50_us", "p90_us", "p99_us",
 // "p999_us", "max_us", "total_requests", "rate", "loadgen_cpu_pct", "errors") plus "tls"
 // (version or "none"), "cipher", "handshake_s" (all handshakes, wall) and, with --server-pid,
-// "server_cpu_s" and "server_cpu_us_per_req" over the measured window.
+// "server_cpu_s", "server_cpu_pct" and "server_cpu_us_per_req" over the measured window.
 // Exit status: 0 ok, 1 connection, handshake or echo error (still one JSON line, with "error"),
 // 2 usage.
 #include <arpa/inet.h>
@@ -49,6 +49,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
