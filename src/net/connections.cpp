@@ -53,18 +53,10 @@ Coro<ConnectionPair> EventLoop::create_connection(ProtocolFactory factory, std::
                                                   std::uint16_t port, ConnectOptions options) {
   check_open();
   if (!factory) throw std::invalid_argument("create_connection(): no protocol factory");
-  std::optional<detail::TLSSettings> tls;
-  if (options.ssl) {
-    if (host.empty() && !options.server_hostname) {
-      throw std::invalid_argument("You must set server_hostname when using ssl without a host");
-    }
-    tls = detail::client_tls_settings(options, host);
-  } else if (options.server_hostname || options.ssl_handshake_timeout ||
-             options.ssl_shutdown_timeout) {
-    throw std::invalid_argument(
-        "server_hostname, ssl_handshake_timeout and ssl_shutdown_timeout are only meaningful "
-        "with ssl");
+  if (options.ssl && host.empty() && !options.server_hostname) {
+    throw std::invalid_argument("You must set server_hostname when using ssl without a host");
   }
+  const std::optional<detail::TLSSettings> tls = detail::client_tls_settings(options, host);
   std::vector<AddressInfo> infos =
       co_await getaddrinfo(host, port, options.family, SocketType::stream, false);
   if (infos.empty()) {
@@ -108,13 +100,10 @@ Coro<ConnectionPair> EventLoop::create_unix_connection(ProtocolFactory factory, 
                                                        ConnectOptions options) {
   check_open();
   if (!factory) throw std::invalid_argument("create_unix_connection(): no protocol factory");
-  std::optional<detail::TLSSettings> tls;
-  if (options.ssl) {
-    if (!options.server_hostname && options.ssl->check_hostname()) {
-      throw std::invalid_argument("You must set server_hostname when using ssl without a host");
-    }
-    tls = detail::client_tls_settings(options, "");
+  if (options.ssl && !options.server_hostname && options.ssl->check_hostname()) {
+    throw std::invalid_argument("You must set server_hostname when using ssl without a host");
   }
+  const std::optional<detail::TLSSettings> tls = detail::client_tls_settings(options, "");
   const SocketAddress address = SocketAddress::unix_path(path);
   Socket sock(AddressFamily::unix_domain, SocketType::stream);
   co_await sock_connect(sock, address);

@@ -254,11 +254,7 @@ Coro<Server> EventLoop::create_server(ProtocolFactory factory, std::string host,
                                       ServerOptions options) {
   check_open();
   if (!factory) throw std::invalid_argument("create_server(): no protocol factory");
-  if (options.ssl) {
-    factory = detail::tls_server_factory(*this, std::move(factory), options);
-  } else if (options.ssl_handshake_timeout || options.ssl_shutdown_timeout) {
-    throw std::invalid_argument("ssl_handshake_timeout is only meaningful with ssl");
-  }
+  factory = detail::tls_server_factory(*this, std::move(factory), options);
   std::vector<AddressInfo> infos =
       co_await getaddrinfo(host, port, options.family, SocketType::stream, true);
   if (infos.empty())
@@ -291,7 +287,7 @@ Coro<Server> EventLoop::create_unix_server(ProtocolFactory factory, std::string 
                                            ServerOptions options) {
   check_open();
   if (!factory) throw std::invalid_argument("create_unix_server(): no protocol factory");
-  if (options.ssl) factory = detail::tls_server_factory(*this, std::move(factory), options);
+  factory = detail::tls_server_factory(*this, std::move(factory), options);
   const SocketAddress address = SocketAddress::unix_path(path);
   // A stale socket file from an earlier run is removed (asyncio does the same).
   struct stat st {};

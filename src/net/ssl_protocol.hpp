@@ -38,8 +38,12 @@ struct TLSSettings {
   double shutdown_timeout = 30.0;
 };
 
-TLSSettings client_tls_settings(const ConnectOptions& options, const std::string& host);
-/// Wraps a server's protocol factory so that each connection speaks TLS.
+/// The client side's settings, or nullopt without `ssl` (std::invalid_argument then if a TLS
+/// option is set anyway, as asyncio refuses it). Checked before connecting.
+std::optional<TLSSettings> client_tls_settings(const ConnectOptions& options,
+                                               const std::string& host);
+/// Wraps a server's protocol factory so that each connection speaks TLS (the factory as it is
+/// without `ssl`; std::invalid_argument then if a TLS option is set anyway).
 ProtocolFactory tls_server_factory(EventLoop& loop, ProtocolFactory factory,
                                    const ServerOptions& options);
 

@@ -116,7 +116,16 @@ std::shared_ptr<Transport> SSLProtocol::app_transport() {
   return t;
 }
 
-TLSSettings client_tls_settings(const ConnectOptions& options, const std::string& host) {
+std::optional<TLSSettings> client_tls_settings(const ConnectOptions& options,
+                                               const std::string& host) {
+  if (!options.ssl) {
+    if (options.server_hostname || options.ssl_handshake_timeout || options.ssl_shutdown_timeout) {
+      throw std::invalid_argument(
+          "server_hostname, ssl_handshake_timeout and ssl_shutdown_timeout are only meaningful "
+          "with ssl");
+    }
+    return std::nullopt;
+  }
   TLSSettings s;
   s.context = options.ssl;
   s.server_side = false;
@@ -135,6 +144,12 @@ TLSSettings client_tls_settings(const ConnectOptions& options, const std::string
 
 ProtocolFactory tls_server_factory(EventLoop& loop, ProtocolFactory factory,
                                    const ServerOptions& options) {
+  if (!options.ssl) {
+    if (options.ssl_handshake_timeout || options.ssl_shutdown_timeout) {
+      throw std::invalid_argument("ssl_handshake_timeout is only meaningful with ssl");
+    }
+    return factory;
+  }
   TLSSettings s;
   s.context = options.ssl;
   s.server_side = true;

@@ -980,6 +980,16 @@ TEST_F(Tls, MisusedOptionsAreRefusedBeforeConnecting) {
       refused = std::string(e.what()) == "check_hostname requires server_hostname";
     }
     EXPECT_TRUE(refused);
+    // The Unix factories refuse TLS options without ssl the same way.
+    refused = false;
+    try {
+      aio::ConnectOptions unix_plain;
+      unix_plain.ssl_handshake_timeout = 1;
+      co_await aio::open_unix_connection("/nonexistent/aio.sock", std::move(unix_plain));
+    } catch (const std::invalid_argument&) {
+      refused = true;
+    }
+    EXPECT_TRUE(refused);
     server.close();
     co_await server.wait_closed();
   };
