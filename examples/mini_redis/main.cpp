@@ -5,6 +5,8 @@
 //   mini_redis [--host H] [--port N]     (defaults 127.0.0.1 and 6379; port 0: a free one)
 //   mini_redis --tls --cert FILE --key FILE [--cafile FILE] ...   (as redis-server's tls-port;
 //              with --cafile, clients must show a certificate that CA signed)
+//   mini_redis --busy-poll US ...   (RunOptions::busy_poll: poll for up to US microseconds
+//              before sleeping; more requests/s from a busy client, at the price of CPU)
 //
 // It prints "mini_redis listening on HOST:PORT" once it accepts connections. Each connection
 // reads what has arrived (up to 64 KiB), runs every complete command in it and sends all their
@@ -131,8 +133,8 @@ aio::Coro<void> main_(std::string host, std::uint16_t port, TlsFiles tls) {
 
 [[noreturn]] void usage(const char* prog, const std::string& error) {
   std::fprintf(error.empty() ? stdout : stderr,
-               "usage: %s [--host HOST] [--port PORT] [--tls --cert FILE --key FILE "
-               "[--cafile FILE]]\n",
+               "usage: %s [--host HOST] [--port PORT] [--busy-poll US] [--tls --cert FILE "
+               "--key FILE [--cafile FILE]]\n",
                prog);
   if (error.empty()) std::exit(0);
   std::fprintf(stderr, "%s: error: %s\n", prog, error.c_str());
@@ -145,6 +147,7 @@ int main(int argc, char** argv) {
   std::string host = "127.0.0.1";
   long port = 6379;
   TlsFiles tls;
+  aio::RunOptions run_options;
   for (int k = 1; k < argc; ++k) {
     std::string_view arg = argv[k];
     if (arg == "-h" || arg == "--help") usage(argv[0], "");
@@ -156,7 +159,7 @@ int main(int argc, char** argv) {
     const std::size_t equals = arg.find('=');
     const std::string_view name = arg.substr(0, equals);
     if (name != "--host" && name != "--port" && name != "--cert" && name != "--key" &&
-        name != "--cafile")
+        name != "--cafile" && name != "--busy-poll")
       usage(argv[0], "unrecognized argument " + std::string(arg));
     if (equals != std::string_view::npos) {
       value = arg.substr(equals + 1);
@@ -173,6 +176,13 @@ int main(int argc, char** argv) {
       tls.key = value;
     } else if (name == "--cafile") {
       tls.cafile = value;
+    } else if (name == "--busy-poll") {
+      char* end = nullptr;
+      const double us = std::strtod(value.c_str(), &end);
+      if (value.empty() || *end != '\0' || !(us >= 0)) {
+        usage(argv[0], "argument --busy-poll: invalid microseconds '" + value + "'");
+      }
+      run_options.busy_poll = std::chrono::duration<double, std::micro>(us);
     } else {
       char* end = nullptr;
       port = std::strtol(value.c_str(), &end, 10);
@@ -187,7 +197,7 @@ int main(int argc, char** argv) {
     usage(argv[0], "--cert, --key and --cafile go with --tls");
   }
   try {
-    aio::run(main_(host, static_cast<std::uint16_t>(port), tls));
+    aio::run(main_(host, static_cast<std::uint16_t>(port), tls), run_options);
   } catch (const aio::KeyboardInterrupt&) {
   } catch (const aio::CancelledError&) {  // SIGTERM
   } catch (const std::exception& error) {

@@ -224,6 +224,8 @@ class EventLoop {
   void move_due_timers();
   void drain_threadsafe_queue();
   double poll_timeout() const;
+  void poll_io();
+  bool busy_poll_found_work();
   void check_open() const;
   void check_thread() const;
   void schedule_handle(detail::HandleState* h);
@@ -237,6 +239,7 @@ class EventLoop {
   ExceptionHandler handler_;
   std::exception_ptr interrupt_;  // a KeyboardInterrupt on its way out of the loop
   double virtual_now_ = 0;
+  std::chrono::nanoseconds busy_poll_{0};
   bool virtual_time_ = false;
   bool debug_ = false;
   bool running_ = false;

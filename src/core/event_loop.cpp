@@ -1,8 +1,10 @@
 // The event loop: construction, the run cycle, stop/close, and the thread-safe entry points.
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <utility>
 
 #include "aio/loop.hpp"
@@ -18,6 +20,22 @@ namespace {
 bool env_flag(const char* name) {
   const char* v = std::getenv(name);
   return v && *v && std::strcmp(v, "0") != 0;
+}
+
+// RunOptions::busy_poll, or AIO_BUSY_POLL_US when set; none under virtual time, whose clock
+// does not move while the loop polls.
+std::chrono::nanoseconds busy_poll_from(Duration option) {
+  double seconds = option.seconds();
+  if (const char* env = std::getenv("AIO_BUSY_POLL_US"); env && *env) {
+    char* end = nullptr;
+    const double us = std::strtod(env, &end);
+    if (*end != '\0' || !(us >= 0)) {
+      throw RuntimeError(std::string("AIO_BUSY_POLL_US='") + env +
+                         "' is not a number of microseconds");
+    }
+    seconds = us * 1e-6;
+  }
+  return std::chrono::nanoseconds(seconds > 0 ? static_cast<std::int64_t>(seconds * 1e9) : 0);
 }
 
 // Stops the loop when the future run_until_complete() waits for is done.
@@ -37,6 +55,7 @@ struct StopWhenDone final : detail::Runnable {
 EventLoop::EventLoop(RunOptions options)
     : virtual_time_(options.virtual_time || env_flag("AIO_VIRTUAL_TIME")),
       debug_(options.debug || env_flag("AIO_DEBUG")) {
+  if (!virtual_time_) busy_poll_ = busy_poll_from(options.busy_poll);
   std::string note;
   backend_ = detail::make_backend(options.backend, &note);
   // asyncio's debug mode says which selector it uses; this says which backend, and why not
@@ -118,8 +137,7 @@ void EventLoop::run_forever() {
 // One iteration: poll I/O (blocking only when nothing is ready), take in what other threads
 // scheduled, move the timers that came due, then run exactly what is ready now.
 void EventLoop::run_once() {
-  const double timeout = poll_timeout();
-  if (timeout != 0 || backend_->has_io()) backend_->poll(timeout, ready_);
+  poll_io();
   drain_threadsafe_queue();
   dispatch_signals();
   if (virtual_time_ && ready_.empty() && !timers_.empty() && timers_.top_when() > virtual_now_) {
@@ -137,6 +155,28 @@ void EventLoop::run_once() {
     if (interrupt_) [[unlikely]]
       std::rethrow_exception(std::exchange(interrupt_, nullptr));
   }
+}
+
+// Waits for I/O: without blocking when something is ready, else (after busy polling, if asked
+// for) until the next timer or I/O.
+void EventLoop::poll_io() {
+  const double timeout = poll_timeout();
+  if (timeout != 0 && busy_poll_.count() > 0 && backend_->has_io() && busy_poll_found_work()) {
+    return;
+  }
+  if (timeout != 0 || backend_->has_io()) backend_->poll(poll_timeout(), ready_);
+}
+
+// Polls without blocking until something is ready or busy_poll_ has passed. A thread that
+// sleeps in epoll_wait must be woken by the peer's send (a cross-CPU wake-up, costly on a VM);
+// one that is still polling picks the data up at once.
+bool EventLoop::busy_poll_found_work() {
+  const auto until = std::chrono::steady_clock::now() + busy_poll_;
+  do {
+    backend_->poll(0, ready_);
+    if (poll_timeout() == 0) return true;
+  } while (std::chrono::steady_clock::now() < until);
+  return false;
 }
 
 double EventLoop::poll_timeout() const {

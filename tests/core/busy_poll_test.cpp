@@ -1,0 +1,204 @@
+// RunOptions::busy_poll: before sleeping for I/O the loop polls without blocking for a while.
+// It must still see data, timers and other threads at once, sleep when the window is over,
+// and stay off under virtual time. Each case runs on `automatic` (io_uring where the kernel
+// allows it) and on epoll. Built into aio_thread_tests: the peers here are other threads.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+#include <aio/aio.hpp>
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// A window far longer than any case: if the loop spun it out, the case would take 10 s.
+constexpr auto long_window = 10s;
+constexpr double well_inside_window = 5.0;
+
+aio::RunOptions options(aio::Backend backend, aio::Duration busy_poll) {
+  aio::RunOptions o;
+  o.backend = backend;
+  o.busy_poll = busy_poll;
+  return o;
+}
+
+double thread_cpu_seconds() {
+  rusage usage{};
+  ::getrusage(RUSAGE_THREAD, &usage);
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6;
+}
+
+// A plain blocking client on its own thread: connects, waits, sends a line, reads the echo.
+std::string blocking_client(std::uint16_t port, std::chrono::milliseconds before_sending) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string reply;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    std::this_thread::sleep_for(before_sending);
+    if (::write(fd, "ping\n", 5) == 5) {
+      char buf[16];
+      ssize_t n = 0;
+      while (reply.size() < 5 && (n = ::read(fd, buf, sizeof buf)) > 0) {
+        reply.append(buf, static_cast<std::size_t>(n));
+      }
+    }
+  }
+  ::close(fd);
+  return reply;
+}
+
+aio::Coro<void> echo_line(aio::StreamReader reader, aio::StreamWriter writer) {
+  std::string line = co_await reader.readline();
+  writer.write(line);
+  co_await writer.drain();
+  writer.close();
+}
+
+// Serves one echo while a client thread sends after `delay`; gives back what the client read.
+aio::Coro<std::string> echo_once(std::chrono::milliseconds delay) {
+  const aio::ClientConnected handler = echo_line;
+  aio::Server server = co_await aio::start_server(handler, "127.0.0.1", 0);
+  // The client's thread blocks; it tells the loop when it is done (no timer that would keep
+  // the loop awake).
+  aio::EventLoop& loop = aio::get_running_loop();
+  aio::Future<std::string> reply = loop.create_future<std::string>();
+  std::thread client([&loop, &reply, port = server.port(), delay] {
+    std::string got = blocking_client(port, delay);
+    loop.call_soon_threadsafe([&reply, got] { reply.set_result(got); });
+  });
+  std::string got = co_await reply;
+  client.join();
+  server.close();
+  co_await server.wait_closed();
+  co_return got;
+}
+
+class BusyPoll : public testing::TestWithParam<aio::Backend> {};
+
+TEST_P(BusyPoll, DataThatArrivesWhileItPollsIsReadAtOnce) {
+  aio::EventLoop loop(options(GetParam(), long_window));
+  const double start = loop.time();
+  EXPECT_EQ(loop.run_until_complete(echo_once(20ms)), "ping\n");
+  EXPECT_LT(loop.time() - start, well_inside_window);
+  loop.close();
+}
+
+aio::Coro<double> sleep_with_a_listener(double delay) {
+  aio::EventLoop& loop = aio::get_running_loop();
+  const aio::ClientConnected handler = echo_line;
+  aio::Server server = co_await aio::start_server(handler, "127.0.0.1", 0);  // I/O to poll for
+  const double start = loop.time();
+  co_await aio::sleep(delay);
+  const double slept = loop.time() - start;
+  server.close();
+  co_await server.wait_closed();
+  co_return slept;
+}
+
+TEST_P(BusyPoll, ATimerThatComesDueEndsThePolling) {
+  aio::EventLoop loop(options(GetParam(), long_window));
+  const double slept = loop.run_until_complete(sleep_with_a_listener(0.02));
+  EXPECT_GE(slept, 0.02);
+  EXPECT_LT(slept, well_inside_window);
+  loop.close();
+}
+
+TEST_P(BusyPoll, CallSoonThreadsafeEndsThePolling) {
+  aio::EventLoop loop(options(GetParam(), long_window));
+  const double start = loop.time();
+  std::atomic<bool> called{false};
+  std::thread other;
+  auto scenario = [&]() -> aio::Coro<void> {
+    const aio::ClientConnected handler = echo_line;
+    aio::Server server = co_await aio::start_server(handler, "127.0.0.1", 0);
+    aio::Future<void> done = loop.create_future<void>();
+    other = std::thread([&] {
+      std::this_thread::sleep_for(20ms);
+      loop.call_soon_threadsafe([&] {
+        called = true;
+        done.set_result();
+      });
+    });
+    co_await done;
+    server.close();
+    co_await server.wait_closed();
+  };
+  loop.run_until_complete(scenario());
+  other.join();
+  EXPECT_TRUE(called);
+  EXPECT_LT(loop.time() - start, well_inside_window);
+  loop.close();
+}
+
+TEST_P(BusyPoll, TheLoopPollsInsteadOfSleepingWithinTheWindow) {
+  // The converse: a client that sends after 100 ms, inside a 10 s window. The loop thread
+  // stays on the CPU while it waits (a fifth of the time is enough to tell it from sleeping,
+  // and leaves room for being descheduled on a busy machine).
+  aio::EventLoop loop(options(GetParam(), long_window));
+  const double cpu_before = thread_cpu_seconds();
+  EXPECT_EQ(loop.run_until_complete(echo_once(100ms)), "ping\n");
+  const double cpu = thread_cpu_seconds() - cpu_before;
+  EXPECT_GT(cpu, 0.02) << "the loop slept instead of polling";
+  loop.close();
+}
+
+TEST_P(BusyPoll, TheLoopSleepsOnceTheWindowIsOver) {
+  // A 1 ms window and a client that sends after 300 ms: the loop must sleep in the kernel
+  // for most of that time rather than spin, and still wake for the data.
+  aio::EventLoop loop(options(GetParam(), 1ms));
+  const double cpu_before = thread_cpu_seconds();
+  EXPECT_EQ(loop.run_until_complete(echo_once(300ms)), "ping\n");
+  const double cpu = thread_cpu_seconds() - cpu_before;
+  EXPECT_LT(cpu, 0.15) << "the loop spun instead of sleeping";
+  loop.close();
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, BusyPoll,
+                         testing::Values(aio::Backend::automatic, aio::Backend::epoll),
+                         [](const testing::TestParamInfo<aio::Backend>& info) {
+                           return info.param == aio::Backend::epoll ? "epoll" : "automatic";
+                         });
+
+TEST(BusyPollOption, IsOffUnderVirtualTime) {
+  aio::RunOptions o = options(aio::Backend::automatic, long_window);
+  o.virtual_time = true;
+  aio::EventLoop loop(o);
+  // On virtual time the clock only moves when the loop is idle: a spin would never end.
+  EXPECT_EQ(loop.run_until_complete(sleep_with_a_listener(100)), 100);
+  loop.close();
+}
+
+TEST(BusyPollOption, ComesFromTheEnvironment) {
+  ::setenv("AIO_BUSY_POLL_US", "1000", 1);
+  {
+    aio::EventLoop loop;
+    EXPECT_EQ(loop.run_until_complete(echo_once(5ms)), "ping\n");
+    loop.close();
+  }
+  for (const char* bad : {"fast", "-5", "10us", "nan"}) {
+    ::setenv("AIO_BUSY_POLL_US", bad, 1);
+    try {
+      aio::EventLoop loop;
+      ADD_FAILURE() << "AIO_BUSY_POLL_US=" << bad << " was accepted";
+    } catch (const aio::RuntimeError& e) {
+      EXPECT_NE(std::string(e.what()).find("AIO_BUSY_POLL_US"), std::string::npos) << e.what();
+    }
+  }
+  ::unsetenv("AIO_BUSY_POLL_US");
+}
+
+}  // namespace
