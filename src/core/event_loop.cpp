@@ -160,11 +160,12 @@ void EventLoop::run_once() {
 // Waits for I/O: without blocking when something is ready, else (after busy polling, if asked
 // for) until the next timer or I/O.
 void EventLoop::poll_io() {
-  const double timeout = poll_timeout();
-  if (timeout != 0 && busy_poll_.count() > 0 && backend_->has_io() && busy_poll_found_work()) {
-    return;
+  double timeout = poll_timeout();
+  if (timeout != 0 && busy_poll_.count() > 0 && backend_->has_io()) {
+    if (busy_poll_found_work()) return;
+    timeout = poll_timeout();  // the clock moved while it polled
   }
-  if (timeout != 0 || backend_->has_io()) backend_->poll(poll_timeout(), ready_);
+  if (timeout != 0 || backend_->has_io()) backend_->poll(timeout, ready_);
 }
 
 // Polls without blocking until something is ready or busy_poll_ has passed. A thread that
