@@ -14,7 +14,10 @@ FutureBase::~FutureBase() {
 }
 
 Runnable* FutureBase::take_callbacks() noexcept {
-  if (!callbacks_) return nullptr;
+  if (!callbacks_ || watcher()) {  // a watcher holds no reference: it is simply forgotten
+    callbacks_ = nullptr;
+    return nullptr;
+  }
   Runnable* first = callbacks_->next_callback;
   callbacks_->next_callback = nullptr;
   callbacks_ = nullptr;
@@ -124,6 +127,11 @@ void FutureBase::add_callback(Runnable* r) {
     if (!r->notify_when_scheduled || r->on_scheduled(*this)) schedule_on(*loop_, r);
     return;
   }
+  if (Watcher* w = watcher()) {  // the watcher becomes a node, first in the list
+    Runnable* node = w->as_callback(*this);
+    node->next_callback = node;
+    callbacks_ = node;
+  }
   if (callbacks_) {
     r->next_callback = callbacks_->next_callback;
     callbacks_->next_callback = r;
@@ -134,7 +142,7 @@ void FutureBase::add_callback(Runnable* r) {
 }
 
 bool FutureBase::remove_callback(Runnable* r) noexcept {
-  if (!callbacks_) return false;
+  if (!callbacks_ || watcher()) return false;
   Runnable* prev = callbacks_;
   do {
     Runnable* cur = prev->next_callback;
@@ -155,7 +163,7 @@ bool FutureBase::remove_callback(Runnable* r) noexcept {
 
 std::size_t FutureBase::remove_done_callbacks(std::uint64_t id) noexcept {
   std::vector<Runnable*> matches;
-  if (callbacks_) {
+  if (callbacks_ && !watcher()) {
     Runnable* cur = callbacks_;
     do {
       cur = cur->next_callback;
@@ -171,6 +179,13 @@ std::size_t FutureBase::remove_done_callbacks(std::uint64_t id) noexcept {
 }
 
 void FutureBase::schedule_callbacks() {
+  if (!callbacks_) return;
+  if (Watcher* w = watcher()) {
+    callbacks_ = nullptr;
+    if (loop_->is_closed()) throw RuntimeError("Event loop is closed");
+    w->completed(*this);
+    return;
+  }
   Runnable* r = take_callbacks();
   if (r && loop_->is_closed()) {
     while (r) {
