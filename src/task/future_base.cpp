@@ -9,10 +9,6 @@
 
 namespace aio::detail {
 
-FutureBase::~FutureBase() {
-  discard_callbacks();
-}
-
 Runnable* FutureBase::take_callbacks() noexcept {
   if (!callbacks_ || watcher()) {  // a watcher holds no reference: it is simply forgotten
     callbacks_ = nullptr;
@@ -34,23 +30,26 @@ void FutureBase::discard_callbacks() noexcept {
 }
 
 void FutureBase::last_release() noexcept {
+  if (log_unretrieved_ || (is_task_ && state_ == State::pending)) [[unlikely]]
+    report_last_release();
+  destroy();
+}
+
+void FutureBase::report_last_release() noexcept {
   const char* problem = nullptr;
   if (log_unretrieved_) {
     problem =
         is_task_ ? "Task exception was never retrieved" : "Future exception was never retrieved";
-  } else if (is_task_ && state_ == State::pending) {
+  } else {
     problem = "Task was destroyed but it is pending!";
   }
-  if (problem) {
-    ExceptionContext context{std::string(problem) + "\nfuture: " + repr(),
-                             log_unretrieved_ ? exception_ : nullptr, std::nullopt};
-    if (loop_ && loop_alive(loop_)) {
-      loop_->call_exception_handler(context);
-    } else {
-      log_to_stderr(context);
-    }
+  ExceptionContext context{std::string(problem) + "\nfuture: " + repr(),
+                           log_unretrieved_ ? exception_ : nullptr, std::nullopt};
+  if (loop_ && loop_alive(loop_)) {
+    loop_->call_exception_handler(context);
+  } else {
+    log_to_stderr(context);
   }
-  destroy();
 }
 
 std::string FutureBase::repr() const {

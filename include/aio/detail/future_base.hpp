@@ -168,7 +168,9 @@ class FutureBase : public Runnable {
  protected:
   FutureBase() noexcept = default;  // a coroutine's promise: bound to a loop when it becomes a task
   explicit FutureBase(EventLoop& loop) noexcept : loop_(&loop) {}
-  ~FutureBase();
+  ~FutureBase() {
+    if (callbacks_) discard_callbacks();
+  }
   /// Frees the object (delete, or destroy the coroutine frame that holds it).
   virtual void destroy() noexcept = 0;
 
@@ -186,6 +188,7 @@ class FutureBase : public Runnable {
   Runnable* take_callbacks() noexcept;
   [[noreturn]] void throw_not_ok();
   void last_release() noexcept;
+  void report_last_release() noexcept;
 
   /// Turns a coroutine into a task on `loop` and schedules its first step.
   void start(EventLoop& loop);
@@ -228,6 +231,7 @@ class FutureBase : public Runnable {
   friend struct LoopAccess;
   void cancel_awaited();
   void cancel_before_start() noexcept;
+  void settle_unusual() noexcept;
 };
 
 /// Base of a user's done callback (Future::add_done_callback); see aio/future.hpp.
