@@ -178,13 +178,21 @@ std::size_t FutureBase::remove_done_callbacks(std::uint64_t id) noexcept {
 }
 
 void FutureBase::schedule_callbacks() {
-  if (!callbacks_) return;
   if (Watcher* w = watcher()) {
     callbacks_ = nullptr;
-    if (loop_->is_closed()) throw RuntimeError("Event loop is closed");
+    if (loop_->is_closed()) [[unlikely]]
+      throw_closed();
     w->completed(*this);
     return;
   }
+  schedule_list();
+}
+
+void FutureBase::throw_closed() {
+  throw RuntimeError("Event loop is closed");
+}
+
+void FutureBase::schedule_list() {
   Runnable* r = take_callbacks();
   if (r && loop_->is_closed()) {
     while (r) {

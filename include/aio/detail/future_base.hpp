@@ -176,6 +176,8 @@ class FutureBase : public Runnable {
 
   void set_cancel_message(std::string_view msg);
   void schedule_callbacks();
+  void schedule_list();
+  [[noreturn]] static void throw_closed();
   // callbacks_ holds a Watcher instead of a list when its low bit is set.
   static Runnable* tag(Watcher* w) noexcept {
     return reinterpret_cast<Runnable*>(reinterpret_cast<std::uintptr_t>(w) | 1);
