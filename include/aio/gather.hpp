@@ -35,7 +35,7 @@ inline constexpr ReturnExceptions return_exceptions{};
 namespace detail {
 
 /// The non-template half of a gather: counts children and applies asyncio's rules.
-class GatherCore {
+class GatherCore : private Watcher {
  public:
   GatherCore(const GatherCore&) = delete;
   GatherCore& operator=(const GatherCore&) = delete;
@@ -59,33 +59,48 @@ class GatherCore {
   }
 
  private:
-  // One done callback per child, 24 bytes: a child is counted the moment it completes; only
-  // one whose outcome can decide the gather (it failed, or it is the last) is queued to run
-  // asyncio's _done_callback, as the one step asyncio takes after it. A queued callback holds a
-  // reference on the gather (a gather nobody holds any more unlinks itself from its children
-  // instead). A node finds its gather through the block's first slot, and its child by index.
-  struct Child final : Runnable {
-    explicit Child(std::uint32_t i) noexcept : index(i) { notify_when_scheduled = true; }
-    // Both fit in the Runnable's padding.
-    bool queued = false;
-    std::uint32_t index;
-    GatherCore& gather() noexcept;
+  // A child is counted the moment it completes; only one whose outcome can decide the gather
+  // (it failed, or it is the last) is queued to run asyncio's _done_callback, as the one step
+  // asyncio takes after it. A queued decision holds a reference on the gather (a gather nobody
+  // holds any more unlinks itself from its children instead).
+  //
+  // The gather watches each child with no node of its own (FutureBase::try_watch): a deciding
+  // child joins the gather's FIFO of decisions (linked through its Runnable, which a done child
+  // no longer uses) and the gather's one Decider is queued once per decision. A child with
+  // other callbacks gets a Node, which is queued itself.
+  void completed(FutureBase& child) noexcept override;
+  Runnable* as_callback(FutureBase& child) override;
+  /// Counts a completion; true (with a reference on the gather taken) if it must be run.
+  bool decides(FutureBase& child) noexcept;
+  void decide(FutureBase& child);
+
+  struct Decider final : Runnable {
+    GatherCore* gather;
+    void run() override;
+    void discard() noexcept override;
+  };
+  struct Node final : Runnable {
+    Node(GatherCore& g, FutureBase& c, Node* next) noexcept
+        : gather(&g), child(&c), next_node(next) {
+      notify_when_scheduled = true;
+    }
+    bool queued = false;  // in the Runnable's padding
+    GatherCore* gather;
+    FutureBase* child;
+    Node* next_node;  // the gather's nodes, freed with it
     bool on_scheduled(FutureBase& from) noexcept override;
     void run() override;
     void discard() noexcept override;
   };
-  union Slot {  // slot 0 names the gather; slot i + 1 is child i's node
-    Slot() noexcept {}
-    ~Slot() {}
-    GatherCore* gather;
-    Child node;
-  };
-  Child& node(std::size_t i) noexcept { return slots_[i + 1].node; }
-  void child_done(Child& child);
+  Node* add_node(FutureBase& child);
+  FutureBase* pop_decision() noexcept;
 
   FutureBase* outer_;
   std::vector<FutureBase*> children_;
-  std::unique_ptr<Slot[]> slots_;
+  Node* nodes_ = nullptr;
+  Decider decider_;
+  FutureBase* decisions_ = nullptr;  // the FIFO of watched children to decide on
+  FutureBase* last_decision_ = nullptr;
   std::size_t completed_ = 0;  // children that completed (counted as they do)
   bool return_exceptions_;
   bool cancel_requested_ = false;

@@ -46,7 +46,7 @@ class SleepWait : public TimerNode {
     } else {  // a bare yield: nothing to cancel, the step after it delivers a cancellation
       task.suspend(h, nullptr);
       owner_flags |= woken;
-      task.schedule();
+      LoopAccess::schedule(task.loop(), &task);  // the task's loop is running: it is open
     }
     task.after_suspend();
   }

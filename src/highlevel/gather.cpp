@@ -11,22 +11,20 @@
 namespace aio::detail {
 
 GatherCore::GatherCore(FutureBase& outer, bool return_exceptions, std::vector<FutureBase*> children)
-    : outer_(&outer),
-      children_(std::move(children)),
-      slots_(new Slot[children_.size() + 1]),
-      return_exceptions_(return_exceptions) {
-  slots_[0].gather = this;
-  for (std::size_t i = 0; i < children_.size(); ++i) {
-    std::construct_at(&node(i), static_cast<std::uint32_t>(i));
-  }
+    : outer_(&outer), children_(std::move(children)), return_exceptions_(return_exceptions) {
+  decider_.gather = this;
 }
 
 GatherCore::~GatherCore() {
-  for (std::size_t i = 0; i < children_.size(); ++i) {
-    FutureBase* f = children_[i];
-    if (!f->done()) f->remove_callback(&node(i));
+  // The nodes first: their children are alive while the gather holds them.
+  while (nodes_) {
+    Node* n = std::exchange(nodes_, nodes_->next_node);
+    if (!n->child->done()) n->child->remove_callback(n);
+    delete n;
+  }
+  for (FutureBase* f : children_) {
+    if (!f->done()) f->unwatch(*this);
     f->release();
-    std::destroy_at(&node(i));
   }
 }
 
@@ -35,38 +33,74 @@ void GatherCore::watch() {
     set_results();  // gather() of nothing is done at once
     return;
   }
-  for (std::size_t i = 0; i < children_.size(); ++i) children_[i]->add_callback(&node(i));
+  for (FutureBase* f : children_) {
+    if (!f->try_watch(*this)) f->add_callback(add_node(*f));
+  }
 }
 
-GatherCore& GatherCore::Child::gather() noexcept {
-  return *(reinterpret_cast<Slot*>(this) - (index + 1))->gather;
+GatherCore::Node* GatherCore::add_node(FutureBase& child) {
+  nodes_ = new Node(*this, child, nodes_);
+  return nodes_;
 }
 
-bool GatherCore::Child::on_scheduled(FutureBase& from) noexcept {
-  GatherCore& g = gather();
-  const bool last = ++g.completed_ == g.children_.size();
-  if (!last && (g.return_exceptions_ || from.succeeded())) return false;  // decides nothing
-  queued = true;
-  g.outer_->add_ref();
+Runnable* GatherCore::as_callback(FutureBase& child) {
+  return add_node(child);
+}
+
+bool GatherCore::decides(FutureBase& child) noexcept {
+  const bool last = ++completed_ == children_.size();
+  if (!last && (return_exceptions_ || child.succeeded())) return false;  // decides nothing
+  outer_->add_ref();
   return true;
 }
 
-void GatherCore::Child::run() {
+void GatherCore::completed(FutureBase& child) noexcept {
+  if (!decides(child)) return;
+  child.next_callback = nullptr;
+  if (decisions_) {
+    last_decision_->next_callback = &child;
+  } else {
+    decisions_ = &child;
+  }
+  last_decision_ = &child;
+  LoopAccess::schedule(child.loop(), &decider_);
+}
+
+FutureBase* GatherCore::pop_decision() noexcept {
+  FutureBase* child = decisions_;
+  decisions_ = static_cast<FutureBase*>(std::exchange(child->next_callback, nullptr));
+  return child;
+}
+
+void GatherCore::Decider::run() {
+  gather->decide(*gather->pop_decision());
+}
+
+void GatherCore::Decider::discard() noexcept {
+  gather->pop_decision();
+  gather->outer_->release();
+}
+
+bool GatherCore::Node::on_scheduled(FutureBase& from) noexcept {
+  queued = gather->decides(from);
+  return queued;
+}
+
+void GatherCore::Node::run() {
   queued = false;
-  GatherCore& g = gather();
-  struct Release {  // the reference taken when queued: may free the gather (and this node)
+  gather->decide(*child);
+}
+
+void GatherCore::Node::discard() noexcept {
+  if (std::exchange(queued, false)) gather->outer_->release();
+}
+
+// asyncio's _done_callback, with the reference taken when the decision was queued.
+void GatherCore::decide(FutureBase& child) {
+  struct Release {  // may free the gather (and a node that called this)
     FutureBase* outer;
     ~Release() { outer->release(); }
-  } release{g.outer_};
-  g.child_done(*this);
-}
-
-void GatherCore::Child::discard() noexcept {
-  if (std::exchange(queued, false)) gather().outer_->release();
-}
-
-void GatherCore::child_done(Child& done) {
-  FutureBase& child = *children_[done.index];
+  } release{outer_};
   if (outer_->done()) {
     if (!child.cancelled()) child.exception();  // mark it retrieved: the gather reported first
     return;

@@ -9,12 +9,11 @@
 
 namespace aio::detail {
 
-FutureBase::~FutureBase() {
-  discard_callbacks();
-}
-
 Runnable* FutureBase::take_callbacks() noexcept {
-  if (!callbacks_) return nullptr;
+  if (!callbacks_ || watcher()) {  // a watcher holds no reference: it is simply forgotten
+    callbacks_ = nullptr;
+    return nullptr;
+  }
   Runnable* first = callbacks_->next_callback;
   callbacks_->next_callback = nullptr;
   callbacks_ = nullptr;
@@ -31,23 +30,26 @@ void FutureBase::discard_callbacks() noexcept {
 }
 
 void FutureBase::last_release() noexcept {
+  if (log_unretrieved_ || (is_task_ && state_ == State::pending)) [[unlikely]]
+    report_last_release();
+  destroy();
+}
+
+void FutureBase::report_last_release() noexcept {
   const char* problem = nullptr;
   if (log_unretrieved_) {
     problem =
         is_task_ ? "Task exception was never retrieved" : "Future exception was never retrieved";
-  } else if (is_task_ && state_ == State::pending) {
+  } else {
     problem = "Task was destroyed but it is pending!";
   }
-  if (problem) {
-    ExceptionContext context{std::string(problem) + "\nfuture: " + repr(),
-                             log_unretrieved_ ? exception_ : nullptr, std::nullopt};
-    if (loop_ && loop_alive(loop_)) {
-      loop_->call_exception_handler(context);
-    } else {
-      log_to_stderr(context);
-    }
+  ExceptionContext context{std::string(problem) + "\nfuture: " + repr(),
+                           log_unretrieved_ ? exception_ : nullptr, std::nullopt};
+  if (loop_ && loop_alive(loop_)) {
+    loop_->call_exception_handler(context);
+  } else {
+    log_to_stderr(context);
   }
-  destroy();
 }
 
 std::string FutureBase::repr() const {
@@ -124,6 +126,11 @@ void FutureBase::add_callback(Runnable* r) {
     if (!r->notify_when_scheduled || r->on_scheduled(*this)) schedule_on(*loop_, r);
     return;
   }
+  if (Watcher* w = watcher()) {  // the watcher becomes a node, first in the list
+    Runnable* node = w->as_callback(*this);
+    node->next_callback = node;
+    callbacks_ = node;
+  }
   if (callbacks_) {
     r->next_callback = callbacks_->next_callback;
     callbacks_->next_callback = r;
@@ -134,7 +141,7 @@ void FutureBase::add_callback(Runnable* r) {
 }
 
 bool FutureBase::remove_callback(Runnable* r) noexcept {
-  if (!callbacks_) return false;
+  if (!callbacks_ || watcher()) return false;
   Runnable* prev = callbacks_;
   do {
     Runnable* cur = prev->next_callback;
@@ -155,7 +162,7 @@ bool FutureBase::remove_callback(Runnable* r) noexcept {
 
 std::size_t FutureBase::remove_done_callbacks(std::uint64_t id) noexcept {
   std::vector<Runnable*> matches;
-  if (callbacks_) {
+  if (callbacks_ && !watcher()) {
     Runnable* cur = callbacks_;
     do {
       cur = cur->next_callback;
@@ -171,6 +178,21 @@ std::size_t FutureBase::remove_done_callbacks(std::uint64_t id) noexcept {
 }
 
 void FutureBase::schedule_callbacks() {
+  if (Watcher* w = watcher()) {
+    callbacks_ = nullptr;
+    if (loop_->is_closed()) [[unlikely]]
+      throw_closed();
+    w->completed(*this);
+    return;
+  }
+  schedule_list();
+}
+
+void FutureBase::throw_closed() {
+  throw RuntimeError("Event loop is closed");
+}
+
+void FutureBase::schedule_list() {
   Runnable* r = take_callbacks();
   if (r && loop_->is_closed()) {
     while (r) {

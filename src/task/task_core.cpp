@@ -100,27 +100,31 @@ void FutureBase::set_name(std::string name) {
 }
 
 void FutureBase::finish() noexcept {
-  EventLoop& loop = *loop_;
-  if (exception_) {
-    if (ended_by_cancel_) {
-      state_ = State::cancelled;  // keeps the CancelledError that ended it
-    } else {
-      state_ = State::finished;
-      if (ended_by_interrupt_) {
-        LoopAccess::set_interrupt(loop, exception_);  // reported by leaving the loop
-      } else {
-        log_unretrieved_ = true;
-      }
-    }
-  } else if (must_cancel_) {  // cancelled, then returned without awaiting again
-    must_cancel_ = false;
-    state_ = State::cancelled;
+  if (exception_ || must_cancel_) [[unlikely]] {
+    settle_unusual();
   } else {
     state_ = State::finished;
   }
-  LoopAccess::unlink_task(loop, this);
-  schedule_callbacks();  // the loop is running, so this cannot fail
-  release();             // the loop's reference: may free this frame
+  LoopAccess::unlink_task(*loop_, this);
+  if (callbacks_) schedule_callbacks();  // the loop is running, so this cannot fail
+  release();                             // the loop's reference: may free this frame
+}
+
+// The coroutine ended by an exception, or returned after a cancellation request.
+void FutureBase::settle_unusual() noexcept {
+  if (!exception_) {  // cancelled, then returned without awaiting again
+    must_cancel_ = false;
+    state_ = State::cancelled;
+  } else if (ended_by_cancel_) {
+    state_ = State::cancelled;  // keeps the CancelledError that ended it
+  } else {
+    state_ = State::finished;
+    if (ended_by_interrupt_) {
+      LoopAccess::set_interrupt(*loop_, exception_);  // reported by leaving the loop
+    } else {
+      log_unretrieved_ = true;
+    }
+  }
 }
 
 std::string task_repr(const TaskCore& task, const char* function) {

@@ -3,6 +3,7 @@
 
 #include <ranges>
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -358,6 +359,85 @@ TEST(Gather, FuturesOfDifferentLoopsAreRejected) {
   auto a = one.create_future<int>();
   auto b = two.create_future<int>();
   EXPECT_THROW(aio::gather(a, b), std::invalid_argument);
+}
+
+// A gather watches a child without a callback node until the child gets another callback; the
+// gather's turn still comes first, as its callback was registered first.
+TEST(Gather, ACallbackAddedLaterRunsAfterTheGatherDecided) {
+  run_virtual([]() -> aio::Coro<void> {
+    aio::Future<int> a, b;
+    auto g = aio::gather(a, b);
+    bool gather_done_first = false;
+    a.add_done_callback([&](auto&) { gather_done_first = g.done(); });
+    a.set_exception(std::make_exception_ptr(std::runtime_error("a")));
+    co_await yield0();
+    co_await yield0();
+    EXPECT_TRUE(gather_done_first);
+    EXPECT_TRUE(g.done());
+    b.set_result(2);
+  });
+}
+
+TEST(Gather, ACallbackAddedEarlierRunsBeforeTheGatherDecides) {
+  run_virtual([]() -> aio::Coro<void> {
+    aio::Future<int> a, b;
+    bool gather_done_first = true;
+    std::optional<aio::Future<std::tuple<int, int>>> g;
+    a.add_done_callback([&](auto&) { gather_done_first = g->done(); });
+    g = aio::gather(a, b);
+    b.set_result(2);
+    a.set_result(1);
+    co_await yield0();
+    co_await yield0();
+    EXPECT_FALSE(gather_done_first);
+    EXPECT_EQ(g->result(), std::make_tuple(1, 2));
+  });
+}
+
+TEST(Gather, TheSameChildTwiceCountsTwice) {
+  run_virtual([]() -> aio::Coro<void> {
+    aio::Future<int> a, b;
+    auto g = aio::gather(a, b, a);
+    a.set_result(1);
+    co_await yield0();
+    EXPECT_FALSE(g.done());
+    b.set_result(2);
+    EXPECT_EQ(co_await g, std::make_tuple(1, 2, 1));
+    aio::Future<int> c;
+    auto h = aio::gather(aio::return_exceptions, c, c);
+    auto exc = std::make_exception_ptr(std::runtime_error("c"));
+    c.set_exception(exc);
+    auto [x, y] = co_await h;
+    EXPECT_EQ(x.exception(), exc);
+    EXPECT_EQ(y.exception(), exc);
+  });
+}
+
+TEST(Gather, ManyFailuresQueuedAtOnceAreDecidedInOrder) {
+  run_virtual([]() -> aio::Coro<void> {
+    std::vector<aio::Future<int>> children(4);
+    auto g = aio::gather(children);
+    auto first = std::make_exception_ptr(std::runtime_error("2"));
+    children[2].set_exception(first);
+    children[0].set_exception(std::make_exception_ptr(std::runtime_error("0")));
+    children[3].set_result(3);
+    children[1].set_exception(std::make_exception_ptr(std::runtime_error("1")));
+    co_await yield0();
+    co_await yield0();
+    EXPECT_EQ(g.exception(), first);
+  });
+}
+
+TEST(Gather, ALoopClosedWithADecisionQueuedFreesEverything) {
+  aio::EventLoop loop({.virtual_time = true});
+  auto a = loop.create_future<int>();
+  auto b = loop.create_future<int>();
+  {
+    auto g = aio::gather(a, b);
+    a.set_exception(std::make_exception_ptr(std::runtime_error("a")));
+  }
+  loop.close();  // the queued decision holds the gather: dropping it frees the gather
+  EXPECT_EQ(a.base()->use_count(), 1u);
 }
 
 }  // namespace

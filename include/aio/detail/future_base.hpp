@@ -27,6 +27,20 @@ namespace aio::detail {
 /// Bound to the loop that will run a future's callbacks; defined in the loop's sources.
 void schedule_on(EventLoop& loop, Runnable* r);
 
+/// An observer a future holds without a callback node (gather's bookkeeping: a million children
+/// need no million nodes). It takes the place of the callback list while it is the only
+/// observer, and is told synchronously when the future completes, where its callbacks would be
+/// scheduled; it queues any work of its own then. The watcher keeps the future alive.
+class Watcher {
+ public:
+  virtual void completed(FutureBase& f) noexcept = 0;
+  /// Another callback arrives: a callback node to put in the watcher's place (it keeps its turn).
+  virtual Runnable* as_callback(FutureBase& f) = 0;
+
+ protected:
+  ~Watcher() = default;
+};
+
 class FutureBase : public Runnable {
  public:
   enum class State : std::uint8_t { pending, finished, cancelled };
@@ -77,6 +91,17 @@ class FutureBase : public Runnable {
 
   /// Registers a done callback; on a done future it is scheduled at once (never run inline).
   void add_callback(Runnable* r);
+  /// Registers `w` if it would be the only observer of a pending future; false otherwise (the
+  /// caller registers a callback node instead).
+  bool try_watch(Watcher& w) noexcept {
+    if (state_ != State::pending || callbacks_) return false;
+    callbacks_ = tag(&w);
+    return true;
+  }
+  /// Withdraws a try_watch() registration still in place.
+  void unwatch(Watcher& w) noexcept {
+    if (callbacks_ == tag(&w)) callbacks_ = nullptr;
+  }
   /// Unlinks a callback not yet scheduled; false if it was not in the list.
   bool remove_callback(Runnable* r) noexcept;
   /// The loop is closing with this (task's) future pending: drop whoever waits on it.
@@ -143,16 +168,29 @@ class FutureBase : public Runnable {
  protected:
   FutureBase() noexcept = default;  // a coroutine's promise: bound to a loop when it becomes a task
   explicit FutureBase(EventLoop& loop) noexcept : loop_(&loop) {}
-  ~FutureBase();
+  ~FutureBase() {
+    if (callbacks_) discard_callbacks();
+  }
   /// Frees the object (delete, or destroy the coroutine frame that holds it).
   virtual void destroy() noexcept = 0;
 
   void set_cancel_message(std::string_view msg);
   void schedule_callbacks();
+  void schedule_list();
+  [[noreturn]] static void throw_closed();
+  // callbacks_ holds a Watcher instead of a list when its low bit is set.
+  static Runnable* tag(Watcher* w) noexcept {
+    return reinterpret_cast<Runnable*>(reinterpret_cast<std::uintptr_t>(w) | 1);
+  }
+  Watcher* watcher() const noexcept {
+    const auto bits = reinterpret_cast<std::uintptr_t>(callbacks_);
+    return bits & 1 ? reinterpret_cast<Watcher*>(bits - 1) : nullptr;
+  }
   /// Detaches the callback list; returns its first element (a null-terminated chain).
   Runnable* take_callbacks() noexcept;
   [[noreturn]] void throw_not_ok();
   void last_release() noexcept;
+  void report_last_release() noexcept;
 
   /// Turns a coroutine into a task on `loop` and schedules its first step.
   void start(EventLoop& loop);
@@ -181,7 +219,8 @@ class FutureBase : public Runnable {
   std::uint32_t refs_ = 0;
   EventLoop* loop_ = nullptr;
   std::exception_ptr exception_;   // set with finished (failure) or cancelled (its CancelledError)
-  Runnable* callbacks_ = nullptr;  // the last callback of a circular list (last->next is first)
+  Runnable* callbacks_ = nullptr;  // the last callback of a circular list (last->next is first),
+                                   // or a tagged Watcher
   std::unique_ptr<Extras> extras_;
   // A task: where the next step resumes. A Coro awaited inline: the awaiter to return to.
   std::coroutine_handle<> resume_point_;
@@ -194,6 +233,7 @@ class FutureBase : public Runnable {
   friend struct LoopAccess;
   void cancel_awaited();
   void cancel_before_start() noexcept;
+  void settle_unusual() noexcept;
 };
 
 /// Base of a user's done callback (Future::add_done_callback); see aio/future.hpp.
