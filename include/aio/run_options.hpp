@@ -19,7 +19,7 @@ struct RunOptions {
   /// save the cost of waking a sleeping thread, which pays when a busy peer sends again
   /// within microseconds (see docs/guide.md). Also set by AIO_BUSY_POLL_US=N. Ignored with
   /// virtual_time.
-  Duration busy_poll = 0;
+  Duration busy_poll{};
 };
 
 }  // namespace aio
