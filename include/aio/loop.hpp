@@ -258,6 +258,7 @@ class EventLoop {
 
   Executor& default_executor();
   void dispatch_signals();
+  bool signal_pending() const noexcept;
   void remove_all_signal_handlers() noexcept;
 };
 

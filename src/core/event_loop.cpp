@@ -168,14 +168,15 @@ void EventLoop::poll_io() {
   if (timeout != 0 || backend_->has_io()) backend_->poll(timeout, ready_);
 }
 
-// Polls without blocking until something is ready or busy_poll_ has passed. A thread that
-// sleeps in epoll_wait must be woken by the peer's send (a cross-CPU wake-up, costly on a VM);
-// one that is still polling picks the data up at once.
+// Polls without blocking until something is ready (I/O, a due timer, another thread's call, a
+// signal) or busy_poll_ has passed. A thread that sleeps in epoll_wait must be woken by the
+// peer's send (a cross-CPU wake-up, costly on a VM); one that is still polling picks the data
+// up at once. Every wake-up source is checked here: the poll has already consumed its wake.
 bool EventLoop::busy_poll_found_work() {
   const auto until = std::chrono::steady_clock::now() + busy_poll_;
   do {
     backend_->poll(0, ready_);
-    if (poll_timeout() == 0) return true;
+    if (poll_timeout() == 0 || signal_pending()) return true;
   } while (std::chrono::steady_clock::now() < until);
   return false;
 }

@@ -65,6 +65,10 @@ bool EventLoop::remove_signal_handler(int sig) {
   return true;
 }
 
+bool EventLoop::signal_pending() const noexcept {
+  return !signal_handlers_.empty() && pending_signals.load(std::memory_order_relaxed) != 0;
+}
+
 void EventLoop::dispatch_signals() {
   if (signal_handlers_.empty()) return;
   if (pending_signals.load(std::memory_order_relaxed) == 0) return;  // no locked op per turn

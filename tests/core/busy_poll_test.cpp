@@ -1,5 +1,5 @@
 // RunOptions::busy_poll: before sleeping for I/O the loop polls without blocking for a while.
-// It must still see data, timers and other threads at once, sleep when the window is over,
+// It must still see data, timers, other threads and signals at once, sleep when the window is over,
 // and stay off under virtual time. Each case runs on `automatic` (io_uring where the kernel
 // allows it) and on epoll. Built into aio_thread_tests: the peers here are other threads.
 #include <gtest/gtest.h>
@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -140,6 +141,35 @@ TEST_P(BusyPoll, CallSoonThreadsafeEndsThePolling) {
   loop.run_until_complete(scenario());
   other.join();
   EXPECT_TRUE(called);
+  EXPECT_LT(loop.time() - start, well_inside_window);
+  loop.close();
+}
+
+TEST_P(BusyPoll, ASignalEndsThePolling) {
+  aio::EventLoop loop(options(GetParam(), long_window));
+  const double start = loop.time();
+  std::atomic<bool> handled{false};
+  std::thread other;
+  auto scenario = [&]() -> aio::Coro<void> {
+    const aio::ClientConnected handler = echo_line;
+    aio::Server server = co_await aio::start_server(handler, "127.0.0.1", 0);
+    aio::Future<void> done = loop.create_future<void>();
+    loop.add_signal_handler(SIGUSR1, [&] {
+      handled = true;
+      done.set_result();
+    });
+    other = std::thread([] {
+      std::this_thread::sleep_for(20ms);
+      ::kill(::getpid(), SIGUSR1);
+    });
+    co_await done;
+    loop.remove_signal_handler(SIGUSR1);
+    server.close();
+    co_await server.wait_closed();
+  };
+  loop.run_until_complete(scenario());
+  other.join();
+  EXPECT_TRUE(handled);
   EXPECT_LT(loop.time() - start, well_inside_window);
   loop.close();
 }
