@@ -44,16 +44,41 @@ def raw(port, payload, expect_close=False):
     return data, closed
 
 
-def main():
-    if not shutil.which("redis-cli"):
-        sys.exit("redis-cli not found: install Debian's redis-tools (scripts/ensure-packages does)")
-    server = subprocess.Popen([sys.argv[1], "--port", "0"], stdout=subprocess.PIPE, text=True)
+def start(*args):
+    """Starts mini_redis on a free port; returns the process and its port."""
+    server = subprocess.Popen([sys.argv[1], "--port", "0", *args], stdout=subprocess.PIPE,
+                              text=True)
     line = server.stdout.readline()
     m = re.search(r"listening on 127\.0\.0\.1:(\d+)", line)
     if not m:
         server.kill()
         sys.exit(f"no address in mini_redis's first line: {line!r}")
-    port = int(m.group(1))
+    return server, int(m.group(1))
+
+
+def busy_poll():
+    """--busy-poll US: bad values are refused; a busy-polling server serves as the other does."""
+    for bad in ("-1", "fast", ""):
+        out = subprocess.run([sys.argv[1], "--busy-poll", bad], capture_output=True, text=True,
+                             timeout=30)
+        check(out.returncode == 2 and "--busy-poll" in out.stderr,
+              f"--busy-poll {bad!r}: exit {out.returncode}, {out.stderr!r}")
+    server, port = start("--busy-poll", "50")
+    try:
+        check(cli(port, "SET", "k", "v") == "OK\n" and cli(port, "GET", "k") == "v\n",
+              "SET and GET with --busy-poll")
+        data, _ = raw(port, b"PING\r\n" * 16)
+        check(data == b"+PONG\r\n" * 16, f"pipelined PINGs with --busy-poll: {data!r}")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def main():
+    if not shutil.which("redis-cli"):
+        sys.exit("redis-cli not found: install Debian's redis-tools (scripts/ensure-packages does)")
+    busy_poll()
+    server, port = start()
     try:
         cases = [
             (["PING"], "PONG\n"),
