@@ -13,6 +13,7 @@
 #include <csignal>
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
 #include <string>
 #include <thread>
 
@@ -118,15 +119,23 @@ TEST_P(BusyPoll, ATimerThatComesDueEndsThePolling) {
   loop.close();
 }
 
+// Waits, with a listener open (I/O to poll for), until what `arrange` set up completes `done`.
+aio::Coro<void> wait_with_a_listener(std::function<void(aio::Future<void>& done)> arrange) {
+  const aio::ClientConnected handler = echo_line;
+  aio::Server server = co_await aio::start_server(handler, "127.0.0.1", 0);
+  aio::Future<void> done = aio::get_running_loop().create_future<void>();
+  arrange(done);
+  co_await done;
+  server.close();
+  co_await server.wait_closed();
+}
+
 TEST_P(BusyPoll, CallSoonThreadsafeEndsThePolling) {
   aio::EventLoop loop(options(GetParam(), long_window));
   const double start = loop.time();
   std::atomic<bool> called{false};
   std::thread other;
-  auto scenario = [&]() -> aio::Coro<void> {
-    const aio::ClientConnected handler = echo_line;
-    aio::Server server = co_await aio::start_server(handler, "127.0.0.1", 0);
-    aio::Future<void> done = loop.create_future<void>();
+  loop.run_until_complete(wait_with_a_listener([&](aio::Future<void>& done) {
     other = std::thread([&] {
       std::this_thread::sleep_for(20ms);
       loop.call_soon_threadsafe([&] {
@@ -134,11 +143,7 @@ TEST_P(BusyPoll, CallSoonThreadsafeEndsThePolling) {
         done.set_result();
       });
     });
-    co_await done;
-    server.close();
-    co_await server.wait_closed();
-  };
-  loop.run_until_complete(scenario());
+  }));
   other.join();
   EXPECT_TRUE(called);
   EXPECT_LT(loop.time() - start, well_inside_window);
@@ -150,10 +155,7 @@ TEST_P(BusyPoll, ASignalEndsThePolling) {
   const double start = loop.time();
   std::atomic<bool> handled{false};
   std::thread other;
-  auto scenario = [&]() -> aio::Coro<void> {
-    const aio::ClientConnected handler = echo_line;
-    aio::Server server = co_await aio::start_server(handler, "127.0.0.1", 0);
-    aio::Future<void> done = loop.create_future<void>();
+  loop.run_until_complete(wait_with_a_listener([&](aio::Future<void>& done) {
     loop.add_signal_handler(SIGUSR1, [&] {
       handled = true;
       done.set_result();
@@ -162,12 +164,8 @@ TEST_P(BusyPoll, ASignalEndsThePolling) {
       std::this_thread::sleep_for(20ms);
       ::kill(::getpid(), SIGUSR1);
     });
-    co_await done;
-    loop.remove_signal_handler(SIGUSR1);
-    server.close();
-    co_await server.wait_closed();
-  };
-  loop.run_until_complete(scenario());
+  }));
+  loop.remove_signal_handler(SIGUSR1);
   other.join();
   EXPECT_TRUE(handled);
   EXPECT_LT(loop.time() - start, well_inside_window);
