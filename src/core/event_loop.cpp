@@ -1,4 +1,5 @@
 // The event loop: construction, the run cycle, stop/close, and the thread-safe entry points.
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -35,7 +36,9 @@ std::chrono::nanoseconds busy_poll_from(Duration option) {
     }
     seconds = us * 1e-6;
   }
-  return std::chrono::nanoseconds(seconds > 0 ? static_cast<std::int64_t>(seconds * 1e9) : 0);
+  if (!(seconds > 0)) return std::chrono::nanoseconds(0);
+  constexpr double longest = 1e6;  // seconds: longer would overflow nanoseconds; it means "always"
+  return std::chrono::nanoseconds(static_cast<std::int64_t>(std::min(seconds, longest) * 1e9));
 }
 
 // Stops the loop when the future run_until_complete() waits for is done.
