@@ -5,6 +5,7 @@
 
 #include "aio/errors.hpp"
 #include "net/ssl_protocol.hpp"
+#include "net/water_marks.hpp"
 
 namespace aio::detail {
 
@@ -56,14 +57,9 @@ double seconds_or(const std::optional<Duration>& d, double fallback) {
 
 void SSLProtocol::set_app_write_buffer_limits(std::optional<std::int64_t> high,
                                               std::optional<std::int64_t> low) {
-  const std::int64_t h = high ? *high : (low ? 4 * *low : 64 * 1024);
-  const std::int64_t l = low ? *low : h / 4;
-  if (!(h >= l && l >= 0)) {
-    throw std::invalid_argument("high (" + std::to_string(h) + ") must be >= low (" +
-                                std::to_string(l) + ") must be >= 0");
-  }
-  high_ = static_cast<std::size_t>(h);
-  low_ = static_cast<std::size_t>(l);
+  const WaterMarks marks = water_marks(high, low);
+  high_ = marks.high;
+  low_ = marks.low;
   control_app_writing();
 }
 

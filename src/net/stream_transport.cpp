@@ -11,6 +11,7 @@
 #include "net/os_error.hpp"
 #include "net/server_state.hpp"
 #include "net/socket_util.hpp"
+#include "net/water_marks.hpp"
 
 namespace aio::detail {
 
@@ -308,20 +309,9 @@ void StreamTransport::maybe_resume_protocol() {
 
 void StreamTransport::set_write_buffer_limits(std::optional<std::int64_t> high,
                                               std::optional<std::int64_t> low) {
-  std::int64_t h = 0;
-  std::int64_t l = 0;
-  if (!high) {
-    h = low ? 4 * *low : 64 * 1024;
-  } else {
-    h = *high;
-  }
-  l = low ? *low : h / 4;
-  if (!(h >= l && l >= 0)) {
-    throw std::invalid_argument("high (" + std::to_string(h) + ") must be >= low (" +
-                                std::to_string(l) + ") must be >= 0");
-  }
-  high_ = static_cast<std::size_t>(h);
-  low_ = static_cast<std::size_t>(l);
+  const WaterMarks marks = water_marks(high, low);
+  high_ = marks.high;
+  low_ = marks.low;
   maybe_pause_protocol();
 }
 
