@@ -107,6 +107,27 @@ Coro<void> echo_line(StreamReader& r, StreamWriter& w) {
   co_await w.wait_closed();
 }
 
+// A TLS server whose connections get `server_side`, and a TLS connection to it whose protocol is
+// `client`. Gives the server (for the caller to close) and the client's transport.
+struct TlsConnection {
+  aio::Server server;
+  std::shared_ptr<aio::Transport> transport;
+};
+Coro<TlsConnection> connect_tls(std::shared_ptr<aio::Protocol> server_side,
+                                std::shared_ptr<aio::Protocol> client,
+                                aio::ConnectOptions options) {
+  aio::EventLoop& loop = aio::get_running_loop();
+  auto server_options = tls_server(server_context());
+  aio::ProtocolFactory server_factory = share(std::move(server_side));
+  aio::Server server = co_await loop.create_server(std::move(server_factory), "127.0.0.1", 0,
+                                                   std::move(server_options));
+  aio::ProtocolFactory factory = share(client);
+  auto pair = co_await loop.create_connection(std::move(factory), "127.0.0.1", server.port(),
+                                              std::move(options));
+  EXPECT_EQ(pair.second, client);
+  co_return TlsConnection{std::move(server), std::move(pair.first)};
+}
+
 TEST_F(Tls, StreamsRoundTripWithTheExtraInfoOfBothSides) {
   std::optional<aio::SSLObject> server_seen;
   aio::ClientConnected handler = [&](StreamReader r, StreamWriter w) -> Coro<void> {
@@ -164,28 +185,21 @@ TEST_F(Tls, ProtocolsSeeConnectionMadeOnlyAfterTheHandshakeAndCloseNotifyAsEof) 
     aio::EventLoop& loop = aio::get_running_loop();
     auto server_side = std::make_shared<Recorder>();
     server_side->lost = loop.create_future<void>();
-    auto server_options = tls_server(server_context());
-    aio::ProtocolFactory server_factory = share(server_side);
-    aio::Server server = co_await loop.create_server(std::move(server_factory), "127.0.0.1", 0,
-                                                     std::move(server_options));
     auto client = std::make_shared<Recorder>();
     client->lost = loop.create_future<void>();
-    auto options = tls_client();
-    aio::ProtocolFactory factory = share(client);
-    auto pair = co_await loop.create_connection(std::move(factory), "127.0.0.1", server.port(),
-                                                std::move(options));
-    EXPECT_EQ(pair.second, client);
+    TlsConnection c = co_await connect_tls(server_side, client, tls_client());
+    aio::Server& server = c.server;
     EXPECT_EQ(client->calls, std::vector<std::string>{"made"});
-    EXPECT_EQ(client->transport, pair.first);
-    pair.first->write("ping");
+    EXPECT_EQ(client->transport, c.transport);
+    c.transport->write("ping");
     co_await wait_until([&] { return server_side->data == "ping"; });
     EXPECT_EQ(server_side->calls, std::vector<std::string>{"made"});
-    EXPECT_THROW(pair.first->write_eof(), aio::RuntimeError);
+    EXPECT_THROW(c.transport->write_eof(), aio::RuntimeError);
     // close() sends close_notify: the server's protocol hears it as eof_received, then the
     // connection ends cleanly on both sides.
-    pair.first->close();
-    EXPECT_TRUE(pair.first->is_closing());
-    pair.first->write("ignored after close");
+    c.transport->close();
+    EXPECT_TRUE(c.transport->is_closing());
+    c.transport->write("ignored after close");
     co_await *client->lost;
     co_await *server_side->lost;
     EXPECT_EQ(server_side->calls, (std::vector<std::string>{"made", "eof", "lost"}));
@@ -762,21 +776,14 @@ TEST_F(Tls, TenMebibytesEachWayWithDrain) {
 // resumed when the peer reads again; the buffer stays bounded meanwhile.
 TEST_F(Tls, PauseWritingWhenThePeerStopsReadingAndResumeWhenItReadsAgain) {
   auto body = []() -> Coro<void> {
-    aio::EventLoop& loop = aio::get_running_loop();
     auto reader_side = std::make_shared<Recorder>();
     reader_side->pause_reading_at_once = true;
-    auto server_options = tls_server(server_context());
-    aio::ProtocolFactory server_factory = share(reader_side);
-    aio::Server server = co_await loop.create_server(std::move(server_factory), "127.0.0.1", 0,
-                                                     std::move(server_options));
     auto writer_side = std::make_shared<Recorder>();
-    auto options = tls_client();
-    aio::ProtocolFactory factory = share(writer_side);
-    auto pair = co_await loop.create_connection(std::move(factory), "127.0.0.1", server.port(),
-                                                std::move(options));
+    TlsConnection c = co_await connect_tls(reader_side, writer_side, tls_client());
+    aio::Server& server = c.server;
     co_await wait_until([&] { return reader_side->transport != nullptr; });
     EXPECT_FALSE(reader_side->transport->is_reading());
-    aio::Transport& t = *pair.first;
+    aio::Transport& t = *c.transport;
     EXPECT_EQ(t.get_write_buffer_limits(), (std::pair<std::size_t, std::size_t>(65536, 16384)));
     EXPECT_THROW(t.set_write_buffer_limits(10, 20), std::invalid_argument);
     t.set_write_buffer_limits(128 * 1024);
@@ -812,19 +819,13 @@ TEST_F(Tls, CloseWhileThePeerIsStillSendingEndsCleanly) {
     aio::EventLoop& loop = aio::get_running_loop();
     auto talker = std::make_shared<Talker>();
     talker->lost = loop.create_future<void>();
-    auto server_options = tls_server(server_context());
-    aio::ProtocolFactory server_factory = share(talker);
-    aio::Server server = co_await loop.create_server(std::move(server_factory), "127.0.0.1", 0,
-                                                     std::move(server_options));
     auto client = std::make_shared<Recorder>();
     client->lost = loop.create_future<void>();
-    auto options = tls_client();
-    aio::ProtocolFactory factory = share(client);
-    auto pair = co_await loop.create_connection(std::move(factory), "127.0.0.1", server.port(),
-                                                std::move(options));
-    pair.first->write("go");
+    TlsConnection c = co_await connect_tls(talker, client, tls_client());
+    aio::Server& server = c.server;
+    c.transport->write("go");
     co_await wait_until([&] { return !client->data.empty(); });
-    pair.first->close();
+    c.transport->close();
     aio::Future<void> client_lost = *client->lost;
     aio::Future<void> server_lost = *talker->lost;
     co_await aio::wait_for(client_lost, 10);
@@ -844,10 +845,6 @@ TEST_F(Tls, CloseGivesUpOnAPeerThatNeverAnswersCloseNotify) {
     aio::EventLoop& loop = aio::get_running_loop();
     auto deaf = std::make_shared<Recorder>();
     deaf->pause_reading_at_once = true;
-    auto server_options = tls_server(server_context());
-    aio::ProtocolFactory server_factory = share(deaf);
-    aio::Server server = co_await loop.create_server(std::move(server_factory), "127.0.0.1", 0,
-                                                     std::move(server_options));
     std::exception_ptr error;
     struct Keeper : Recorder {
       std::exception_ptr* error = nullptr;
@@ -861,12 +858,11 @@ TEST_F(Tls, CloseGivesUpOnAPeerThatNeverAnswersCloseNotify) {
     keeper->lost = loop.create_future<void>();
     auto options = tls_client();
     options.ssl_shutdown_timeout = 7;
-    aio::ProtocolFactory factory = share(keeper);
-    auto pair = co_await loop.create_connection(std::move(factory), "127.0.0.1", server.port(),
-                                                std::move(options));
+    TlsConnection c = co_await connect_tls(deaf, keeper, std::move(options));
+    aio::Server& server = c.server;
     co_await wait_until([&] { return deaf->transport != nullptr; });
     const double start = aio::testing::now();
-    pair.first->close();
+    c.transport->close();
     co_await *keeper->lost;
     EXPECT_NEAR(aio::testing::now() - start, 7.0, 0.5);
     bool timed_out = false;
