@@ -107,18 +107,18 @@ Coro<void> echo_line(StreamReader& r, StreamWriter& w) {
   co_await w.wait_closed();
 }
 
-// A TLS server whose connections get `server_side`, and a TLS connection to it whose protocol is
-// `client`. Gives the server (for the caller to close) and the client's transport.
+// A TLS server whose connections get protocols from `server_factory`, and a TLS connection to it
+// whose protocol is `client`. Gives the server (for the caller to close) and the client's
+// transport.
 struct TlsConnection {
   aio::Server server;
   std::shared_ptr<aio::Transport> transport;
 };
-Coro<TlsConnection> connect_tls(std::shared_ptr<aio::Protocol> server_side,
-                                std::shared_ptr<aio::Protocol> client,
+template <class Client>
+Coro<TlsConnection> connect_tls(aio::ProtocolFactory server_factory, std::shared_ptr<Client> client,
                                 aio::ConnectOptions options) {
   aio::EventLoop& loop = aio::get_running_loop();
   auto server_options = tls_server(server_context());
-  aio::ProtocolFactory server_factory = share(std::move(server_side));
   aio::Server server = co_await loop.create_server(std::move(server_factory), "127.0.0.1", 0,
                                                    std::move(server_options));
   aio::ProtocolFactory factory = share(client);
@@ -187,7 +187,7 @@ TEST_F(Tls, ProtocolsSeeConnectionMadeOnlyAfterTheHandshakeAndCloseNotifyAsEof) 
     server_side->lost = loop.create_future<void>();
     auto client = std::make_shared<Recorder>();
     client->lost = loop.create_future<void>();
-    TlsConnection c = co_await connect_tls(server_side, client, tls_client());
+    TlsConnection c = co_await connect_tls(share(server_side), client, tls_client());
     aio::Server& server = c.server;
     EXPECT_EQ(client->calls, std::vector<std::string>{"made"});
     EXPECT_EQ(client->transport, c.transport);
@@ -220,21 +220,15 @@ TEST_F(Tls, ABufferedProtocolReadsIntoItsOwnBuffer) {
     void buffer_updated(std::size_t n) override { data.append(buffer.data(), n); }
   };
   auto body = []() -> Coro<void> {
-    aio::EventLoop& loop = aio::get_running_loop();
-    auto server_options = tls_server(server_context());
-    aio::ProtocolFactory server_factory = [] { return std::make_shared<Echo>(); };
-    aio::Server server = co_await loop.create_server(std::move(server_factory), "127.0.0.1", 0,
-                                                     std::move(server_options));
     auto client = std::make_shared<Collector>();
-    auto options = tls_client();
-    aio::ProtocolFactory factory = share(client);
-    auto pair = co_await loop.create_connection(std::move(factory), "127.0.0.1", server.port(),
-                                                std::move(options));
+    TlsConnection c =
+        co_await connect_tls([] { return std::make_shared<Echo>(); }, client, tls_client());
+    aio::Server& server = c.server;
     const std::string sent(100000, 'b');
-    pair.first->write(sent);
+    c.transport->write(sent);
     co_await wait_until([&] { return client->data.size() >= sent.size(); });
     EXPECT_TRUE(client->data == sent);
-    pair.first->close();
+    c.transport->close();
     server.close();
     co_await server.wait_closed();
   };
@@ -269,22 +263,16 @@ TEST_F(Tls, UnixSocketsSpeakTlsToo) {
 
 TEST_F(Tls, DataGivenToTheApplicationStaysValidWhileItWrites) {
   auto body = []() -> Coro<void> {
-    aio::EventLoop& loop = aio::get_running_loop();
-    auto server_options = tls_server(server_context());
-    aio::ProtocolFactory server_factory = [] { return std::make_shared<EchoInTwo>(); };
-    aio::Server server = co_await loop.create_server(std::move(server_factory), "127.0.0.1", 0,
-                                                     std::move(server_options));
     auto client = std::make_shared<Recorder>();
-    auto options = tls_client();
-    aio::ProtocolFactory factory = share(client);
-    auto pair = co_await loop.create_connection(std::move(factory), "127.0.0.1", server.port(),
-                                                std::move(options));
+    TlsConnection c =
+        co_await connect_tls([] { return std::make_shared<EchoInTwo>(); }, client, tls_client());
+    aio::Server& server = c.server;
     std::string sent;
     for (int i = 0; i < 20000; ++i) sent += std::to_string(i) + ",";
-    pair.first->write(sent);
+    c.transport->write(sent);
     co_await wait_until([&] { return client->data.size() >= sent.size(); });
     EXPECT_TRUE(client->data == sent);
-    pair.first->close();
+    c.transport->close();
     server.close();
     co_await server.wait_closed();
   };
@@ -779,7 +767,7 @@ TEST_F(Tls, PauseWritingWhenThePeerStopsReadingAndResumeWhenItReadsAgain) {
     auto reader_side = std::make_shared<Recorder>();
     reader_side->pause_reading_at_once = true;
     auto writer_side = std::make_shared<Recorder>();
-    TlsConnection c = co_await connect_tls(reader_side, writer_side, tls_client());
+    TlsConnection c = co_await connect_tls(share(reader_side), writer_side, tls_client());
     aio::Server& server = c.server;
     co_await wait_until([&] { return reader_side->transport != nullptr; });
     EXPECT_FALSE(reader_side->transport->is_reading());
@@ -821,7 +809,7 @@ TEST_F(Tls, CloseWhileThePeerIsStillSendingEndsCleanly) {
     talker->lost = loop.create_future<void>();
     auto client = std::make_shared<Recorder>();
     client->lost = loop.create_future<void>();
-    TlsConnection c = co_await connect_tls(talker, client, tls_client());
+    TlsConnection c = co_await connect_tls(share(talker), client, tls_client());
     aio::Server& server = c.server;
     c.transport->write("go");
     co_await wait_until([&] { return !client->data.empty(); });
@@ -858,7 +846,7 @@ TEST_F(Tls, CloseGivesUpOnAPeerThatNeverAnswersCloseNotify) {
     keeper->lost = loop.create_future<void>();
     auto options = tls_client();
     options.ssl_shutdown_timeout = 7;
-    TlsConnection c = co_await connect_tls(deaf, keeper, std::move(options));
+    TlsConnection c = co_await connect_tls(share(deaf), keeper, std::move(options));
     aio::Server& server = c.server;
     co_await wait_until([&] { return deaf->transport != nullptr; });
     const double start = aio::testing::now();
