@@ -65,11 +65,11 @@ class GatherCore : private Watcher {
   // holds any more unlinks itself from its children instead).
   //
   // The gather watches each child with no node of its own (FutureBase::try_watch): a deciding
-  // child joins the gather's FIFO of decisions (linked through its Runnable, which a done child
+  // child joins the gather's FIFO of decisions (linked through its CallbackNode, which a done child
   // no longer uses) and the gather's one Decider is queued once per decision. A child with
   // other callbacks gets a Node, which is queued itself.
   void completed(FutureBase& child) noexcept override;
-  Runnable* as_callback(FutureBase& child) override;
+  CallbackNode* as_callback(FutureBase& child) override;
   /// Counts a completion; true (with a reference on the gather taken) if it must be run.
   bool decides(FutureBase& child) noexcept;
   void decide(FutureBase& child);
@@ -79,12 +79,12 @@ class GatherCore : private Watcher {
     void run() override;
     void discard() noexcept override;
   };
-  struct Node final : Runnable {
+  struct Node final : CallbackNode {
     Node(GatherCore& g, FutureBase& c, Node* next) noexcept
         : gather(&g), child(&c), next_node(next) {
       notify_when_scheduled = true;
     }
-    bool queued = false;  // in the Runnable's padding
+    bool queued = false;  // in the CallbackNode's padding
     GatherCore* gather;
     FutureBase* child;
     Node* next_node;  // the gather's nodes, freed with it

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "aio/coro.hpp"
@@ -23,7 +24,7 @@ namespace aio {
 
 namespace detail {
 
-/// The timer and wake-up state of one sleeping task (40 bytes in the awaiting frame).
+/// The timer and wake-up state of one sleeping task (32 bytes in the awaiting frame).
 class SleepWait : public TimerNode {
  public:
   explicit SleepWait(double delay) noexcept : delay_(delay) {}
@@ -128,6 +129,18 @@ inline Sleep<void> sleep(Duration delay) {
 template <class T>
 Sleep<T> sleep(Duration delay, T result) {
   return Sleep<T>(delay, std::move(result));
+}
+
+// A plain number of seconds (`sleep(0)`, `sleep(0.5)`) takes these overloads, which behave as
+// the ones above: they only keep the Duration temporary out of the awaiting frame (GCC keeps
+// every temporary of a co_await's full expression in the frame).
+template <class Number>
+requires std::is_arithmetic_v<Number> Sleep<void> sleep(Number seconds) {
+  return Sleep<void>(Duration(seconds));
+}
+template <class Number, class T>
+requires std::is_arithmetic_v<Number> Sleep<T> sleep(Number seconds, T result) {
+  return Sleep<T>(Duration(seconds), std::move(result));
 }
 
 }  // namespace aio

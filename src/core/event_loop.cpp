@@ -42,7 +42,7 @@ std::chrono::nanoseconds busy_poll_from(Duration option) {
 }
 
 // Stops the loop when the future run_until_complete() waits for is done.
-struct StopWhenDone final : detail::Runnable {
+struct StopWhenDone final : detail::CallbackNode {
   explicit StopWhenDone(EventLoop& l) : loop(&l) {}
   void run() override {
     if (armed) loop->stop();

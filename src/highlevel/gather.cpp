@@ -43,7 +43,7 @@ GatherCore::Node* GatherCore::add_node(FutureBase& child) {
   return nodes_;
 }
 
-Runnable* GatherCore::as_callback(FutureBase& child) {
+CallbackNode* GatherCore::as_callback(FutureBase& child) {
   return add_node(child);
 }
 

@@ -9,21 +9,21 @@
 
 namespace aio::detail {
 
-Runnable* FutureBase::take_callbacks() noexcept {
+CallbackNode* FutureBase::take_callbacks() noexcept {
   if (!callbacks_ || watcher()) {  // a watcher holds no reference: it is simply forgotten
     callbacks_ = nullptr;
     return nullptr;
   }
-  Runnable* first = callbacks_->next_callback;
+  CallbackNode* first = callbacks_->next_callback;
   callbacks_->next_callback = nullptr;
   callbacks_ = nullptr;
   return first;
 }
 
 void FutureBase::discard_callbacks() noexcept {
-  Runnable* r = take_callbacks();
+  CallbackNode* r = take_callbacks();
   while (r) {
-    Runnable* next = std::exchange(r->next_callback, nullptr);
+    CallbackNode* next = std::exchange(r->next_callback, nullptr);
     r->discard();
     r = next;
   }
@@ -121,13 +121,13 @@ std::exception_ptr FutureBase::cancelled_error() const {
   return std::make_exception_ptr(CancelledError(cancel_message()));
 }
 
-void FutureBase::add_callback(Runnable* r) {
+void FutureBase::add_callback(CallbackNode* r) {
   if (state_ != State::pending) {
     if (!r->notify_when_scheduled || r->on_scheduled(*this)) schedule_on(*loop_, r);
     return;
   }
   if (Watcher* w = watcher()) {  // the watcher becomes a node, first in the list
-    Runnable* node = w->as_callback(*this);
+    CallbackNode* node = w->as_callback(*this);
     node->next_callback = node;
     callbacks_ = node;
   }
@@ -140,11 +140,11 @@ void FutureBase::add_callback(Runnable* r) {
   callbacks_ = r;
 }
 
-bool FutureBase::remove_callback(Runnable* r) noexcept {
+bool FutureBase::remove_callback(CallbackNode* r) noexcept {
   if (!callbacks_ || watcher()) return false;
-  Runnable* prev = callbacks_;
+  CallbackNode* prev = callbacks_;
   do {
-    Runnable* cur = prev->next_callback;
+    CallbackNode* cur = prev->next_callback;
     if (cur == r) {
       if (cur == prev) {
         callbacks_ = nullptr;  // it was the only one
@@ -161,16 +161,16 @@ bool FutureBase::remove_callback(Runnable* r) noexcept {
 }
 
 std::size_t FutureBase::remove_done_callbacks(std::uint64_t id) noexcept {
-  std::vector<Runnable*> matches;
+  std::vector<CallbackNode*> matches;
   if (callbacks_ && !watcher()) {
-    Runnable* cur = callbacks_;
+    CallbackNode* cur = callbacks_;
     do {
       cur = cur->next_callback;
       auto* callback = dynamic_cast<DoneCallbackBase*>(cur);
       if (callback && callback->id() == id) matches.push_back(cur);
     } while (cur != callbacks_);
   }
-  for (Runnable* r : matches) {
+  for (CallbackNode* r : matches) {
     remove_callback(r);
     r->discard();
   }
@@ -193,17 +193,17 @@ void FutureBase::throw_closed() {
 }
 
 void FutureBase::schedule_list() {
-  Runnable* r = take_callbacks();
+  CallbackNode* r = take_callbacks();
   if (r && loop_->is_closed()) {
     while (r) {
-      Runnable* next = std::exchange(r->next_callback, nullptr);
+      CallbackNode* next = std::exchange(r->next_callback, nullptr);
       r->discard();
       r = next;
     }
     throw RuntimeError("Event loop is closed");
   }
   while (r) {
-    Runnable* next = std::exchange(r->next_callback, nullptr);
+    CallbackNode* next = std::exchange(r->next_callback, nullptr);
     if (!r->notify_when_scheduled || r->on_scheduled(*this)) LoopAccess::schedule(*loop_, r);
     r = next;
   }

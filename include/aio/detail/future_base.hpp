@@ -1,7 +1,7 @@
 // aio/detail/future_base.hpp — the state machine every Future and Task shares.
 //
-// pending → finished (a result, or an exception) | cancelled. Done callbacks are Runnables in an
-// intrusive FIFO list; completing the future moves them to the ready queue in registration
+// pending → finished (a result, or an exception) | cancelled. Done callbacks are CallbackNodes in
+// an intrusive FIFO list; completing the future moves them to the ready queue in registration
 // order, so none ever runs inside set_result()/cancel() (asyncio's rule). The value itself lives
 // in the typed FutureCore<T> (aio/future.hpp). Reference counts are plain integers: futures
 // belong to one loop and one thread.
@@ -35,13 +35,13 @@ class Watcher {
  public:
   virtual void completed(FutureBase& f) noexcept = 0;
   /// Another callback arrives: a callback node to put in the watcher's place (it keeps its turn).
-  virtual Runnable* as_callback(FutureBase& f) = 0;
+  virtual CallbackNode* as_callback(FutureBase& f) = 0;
 
  protected:
   ~Watcher() = default;
 };
 
-class FutureBase : public Runnable {
+class FutureBase : public CallbackNode {
  public:
   enum class State : std::uint8_t { pending, finished, cancelled };
 
@@ -90,7 +90,7 @@ class FutureBase : public Runnable {
   virtual std::string repr() const;
 
   /// Registers a done callback; on a done future it is scheduled at once (never run inline).
-  void add_callback(Runnable* r);
+  void add_callback(CallbackNode* r);
   /// Registers `w` if it would be the only observer of a pending future; false otherwise (the
   /// caller registers a callback node instead).
   bool try_watch(Watcher& w) noexcept {
@@ -103,7 +103,7 @@ class FutureBase : public Runnable {
     if (callbacks_ == tag(&w)) callbacks_ = nullptr;
   }
   /// Unlinks a callback not yet scheduled; false if it was not in the list.
-  bool remove_callback(Runnable* r) noexcept;
+  bool remove_callback(CallbackNode* r) noexcept;
   /// The loop is closing with this (task's) future pending: drop whoever waits on it.
   void discard_callbacks() noexcept;
   /// remove_done_callback(): unlinks (and frees) the user callbacks with this id.
@@ -161,7 +161,7 @@ class FutureBase : public Runnable {
   void schedule() { schedule_on(*loop_, this); }
 
   // Intrusive list of the loop's unfinished tasks (all_tasks()); the fields are declared
-  // last, so that the small state packs into the Runnable's padding.
+  // last, so that the small state packs into the CallbackNode's padding.
   FutureBase* prev_task() const noexcept { return prev_task_; }
   FutureBase* next_task() const noexcept { return next_task_; }
 
@@ -179,15 +179,15 @@ class FutureBase : public Runnable {
   void schedule_list();
   [[noreturn]] static void throw_closed();
   // callbacks_ holds a Watcher instead of a list when its low bit is set.
-  static Runnable* tag(Watcher* w) noexcept {
-    return reinterpret_cast<Runnable*>(reinterpret_cast<std::uintptr_t>(w) | 1);
+  static CallbackNode* tag(Watcher* w) noexcept {
+    return reinterpret_cast<CallbackNode*>(reinterpret_cast<std::uintptr_t>(w) | 1);
   }
   Watcher* watcher() const noexcept {
     const auto bits = reinterpret_cast<std::uintptr_t>(callbacks_);
     return bits & 1 ? reinterpret_cast<Watcher*>(bits - 1) : nullptr;
   }
   /// Detaches the callback list; returns its first element (a null-terminated chain).
-  Runnable* take_callbacks() noexcept;
+  CallbackNode* take_callbacks() noexcept;
   [[noreturn]] void throw_not_ok();
   void last_release() noexcept;
   void report_last_release() noexcept;
@@ -205,7 +205,7 @@ class FutureBase : public Runnable {
   };
   Extras& extras();
 
-  // Small state first: it fits in the Runnable's padding (a task's whole state is 96 bytes).
+  // Small state first: it fits in the CallbackNode's padding (a task's whole state is 96 bytes).
   State state_ = State::pending;
   bool is_task_ : 1 = false;
   bool log_unretrieved_ : 1 = false;     // an exception nobody has looked at yet
@@ -218,9 +218,9 @@ class FutureBase : public Runnable {
   bool has_value_ = false;               // FutureCore<T>'s value is constructed
   std::uint32_t refs_ = 0;
   EventLoop* loop_ = nullptr;
-  std::exception_ptr exception_;   // set with finished (failure) or cancelled (its CancelledError)
-  Runnable* callbacks_ = nullptr;  // the last callback of a circular list (last->next is first),
-                                   // or a tagged Watcher
+  std::exception_ptr exception_;  // set with finished (failure) or cancelled (its CancelledError)
+  CallbackNode* callbacks_ = nullptr;  // the last callback of a circular list (last->next is
+                                       // first), or a tagged Watcher
   std::unique_ptr<Extras> extras_;
   // A task: where the next step resumes. A Coro awaited inline: the awaiter to return to.
   std::coroutine_handle<> resume_point_;
@@ -237,7 +237,7 @@ class FutureBase : public Runnable {
 };
 
 /// Base of a user's done callback (Future::add_done_callback); see aio/future.hpp.
-class DoneCallbackBase : public Runnable {
+class DoneCallbackBase : public CallbackNode {
  public:
   std::uint64_t id() const noexcept { return id_; }
   /// The future, once scheduled (with a reference the callback releases); nullptr before.

@@ -8,7 +8,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <string_view>
 
 namespace aio::detail {
@@ -26,26 +25,14 @@ struct CancelHook {
 };
 
 /// Runnables are CancelHooks too (a timer that wakes a task is what cancelling cancels), so an
-/// awaitable that is both has one vtable pointer, not two.
+/// awaitable that is both has one vtable pointer, not two. A Runnable is that pointer and no
+/// more: a timer node, a handle or an I/O operation packs its own fields right after it.
 struct Runnable : CancelHook {
   /// Runs the work; the queue has already dropped its pointer.
   virtual void run() = 0;
   /// The queue is dropped (loop closed) before run(): release what run() would have released.
   virtual void discard() noexcept {}
-
-  /// Called (only if `notify_when_scheduled`) when a completing future is about to queue this
-  /// callback: it may take a reference it needs then, or answer false to be left out (gather
-  /// counts most children this way without a trip through the loop).
-  virtual bool on_scheduled(FutureBase& from) noexcept {
-    (void)from;
-    return true;
-  }
   bool cancel(std::string_view) override { return false; }
-
-  /// Intrusive link for a future's done-callback list (a Runnable is in at most one list).
-  Runnable* next_callback = nullptr;
-  bool notify_when_scheduled = false;
-  // Derived classes pack their small fields into the 7 bytes of tail padding that follow.
 
  protected:
   Runnable() = default;
@@ -54,30 +41,67 @@ struct Runnable : CancelHook {
   ~Runnable() = default;
 };
 
-/// FIFO ring of Runnable pointers; grows by doubling and never shrinks, so a loop in steady
-/// state schedules without allocating.
+/// A Runnable that can wait in a future's done-callback list: a task waking on a future, a
+/// user's done callback, a gather's node.
+struct CallbackNode : Runnable {
+  /// Called (only if `notify_when_scheduled`) when a completing future is about to queue this
+  /// callback: it may take a reference it needs then, or answer false to be left out (gather
+  /// counts most children this way without a trip through the loop).
+  virtual bool on_scheduled(FutureBase& from) noexcept {
+    (void)from;
+    return true;
+  }
+
+  /// Intrusive link for a future's done-callback list (a node is in at most one list).
+  CallbackNode* next_callback = nullptr;
+  bool notify_when_scheduled = false;
+  // Derived classes pack their small fields into the 7 bytes of tail padding that follow.
+
+ protected:
+  CallbackNode() = default;
+  ~CallbackNode() = default;
+};
+
+/// FIFO of Runnable pointers in a chain of 4 KiB blocks. A block the head has left is kept
+/// for the tail to reuse, so a loop in steady state schedules without allocating; a burst
+/// (a million tasks created at once) costs only the blocks it fills, with nothing copied.
 class ReadyQueue {
  public:
   ReadyQueue() = default;
   ReadyQueue(const ReadyQueue&) = delete;
   ReadyQueue& operator=(const ReadyQueue&) = delete;
+  ~ReadyQueue();
 
-  bool empty() const noexcept { return head_ == tail_; }
-  std::size_t size() const noexcept { return tail_ - head_; }
+  bool empty() const noexcept { return size_ == 0; }
+  std::size_t size() const noexcept { return size_; }
 
   void push(Runnable* r) {
-    if (tail_ - head_ == capacity_) grow();
-    slots_[tail_++ & (capacity_ - 1)] = r;
+    if (tail_ == tail_end_) [[unlikely]]
+      add_block();
+    *tail_++ = r;
+    ++size_;
   }
-  Runnable* pop() noexcept { return slots_[head_++ & (capacity_ - 1)]; }
+  /// The oldest entry (the queue must not be empty).
+  Runnable* pop() noexcept {
+    if (head_ == head_end_) [[unlikely]]
+      next_block();
+    --size_;
+    return *head_++;
+  }
 
  private:
-  void grow();
+  struct Block;
+  void add_block();
+  void next_block() noexcept;
 
-  std::unique_ptr<Runnable*[]> slots_;
-  std::size_t capacity_ = 0;  // a power of two
-  std::size_t head_ = 0;      // both indexes only grow; masked on access
-  std::size_t tail_ = 0;
+  Runnable** head_ = nullptr;  // the next to pop, in head_block_
+  Runnable** head_end_ = nullptr;
+  Runnable** tail_ = nullptr;  // where the next push goes, in tail_block_
+  Runnable** tail_end_ = nullptr;
+  Block* head_block_ = nullptr;
+  Block* tail_block_ = nullptr;
+  Block* spare_ = nullptr;  // emptied blocks, for reuse
+  std::size_t size_ = 0;
 };
 
 }  // namespace aio::detail

@@ -18,7 +18,6 @@ namespace aio::detail {
 
 struct TimerNode : Runnable {
   static constexpr std::uint32_t not_queued = static_cast<std::uint32_t>(-1);
-  // The first two fit in the Runnable's padding.
   std::uint8_t owner_flags = 0;           // free for the node's owner (a sleep's state)
   std::uint32_t heap_index = not_queued;  // its slot in the heap
   std::uint64_t sequence = 0;             // set by push(): orders equal deadlines
