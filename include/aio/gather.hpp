@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <memory>
 #include <ranges>
+#include <span>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
@@ -57,6 +58,7 @@ class GatherCore : private Watcher {
   FutureCore<T>& child(std::size_t i) const noexcept {
     return *static_cast<FutureCore<T>*>(children_[i]);
   }
+  std::span<FutureBase* const> children() const noexcept { return children_; }
 
  private:
   // A child is counted the moment it completes; only one whose outcome can decide the gather
@@ -175,8 +177,8 @@ class GatherRange final : public FutureCore<R>, public GatherCore {
   void set_results() override {
     R results;
     results.reserve(size());
-    for (std::size_t i = 0; i < size(); ++i) {
-      results.push_back(gather_slot<ReturnExc>(this->template child<T>(i)));
+    for (FutureBase* c : children()) {
+      results.push_back(gather_slot<ReturnExc>(*static_cast<FutureCore<T>*>(c)));
     }
     this->store_value(std::move(results));
     this->mark_finished();
@@ -190,7 +192,9 @@ class LoopOfFutures {
  public:
   template <class A>
   void add(const A& a) {
-    if constexpr (IsFuture<std::remove_cvref_t<A>>::value) add_future(*a.base());
+    if constexpr (IsFuture<std::remove_cvref_t<A>>::value) {
+      if (&a.base()->loop() != loop_) add_future(*a.base());  // the first, or a stranger
+    }
   }
   EventLoop& loop() const;
 

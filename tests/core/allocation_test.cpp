@@ -1,4 +1,4 @@
-// The hot paths allocate nothing: after a warm-up (the ready queue's ring, the timer heap's
+// The hot paths allocate nothing: after a warm-up (the ready queue's blocks, the timer heap's
 // array and the frame arena's slabs have grown to size), a coroutine resume, sleep(0), a
 // Future await, Queue put/get and a timer insert make no call to operator new.
 //

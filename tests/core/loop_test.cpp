@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <cmath>
 #include <string>
 #include <thread>
 #include <vector>
@@ -122,6 +124,51 @@ TEST(Sleep, AcceptsChronoDurationsAndConvertsToCoro) {
     co_await std::move(c);
     EXPECT_DOUBLE_EQ(now(), 1.25);
   });
+}
+
+TEST(Sleep, EveryFormOfDelayMeansSeconds) {
+  // An int, a double, a float, a chrono duration and a Duration, with and without a result:
+  // the number overloads (which keep the frame small) agree with the Duration ones.
+  run_virtual([]() -> aio::Coro<void> {
+    using namespace std::chrono_literals;
+    co_await aio::sleep(1);
+    co_await aio::sleep(0.5);
+    co_await aio::sleep(0.25f);
+    co_await aio::sleep(125ms);
+    co_await aio::sleep(aio::Duration(0.125));
+    EXPECT_DOUBLE_EQ(now(), 2.0);
+    EXPECT_EQ(co_await aio::sleep(1, 'a'), 'a');
+    EXPECT_EQ(co_await aio::sleep(0.5, std::string("b")), "b");
+    EXPECT_EQ(co_await aio::sleep(500ms, 3), 3);
+    EXPECT_EQ(co_await aio::sleep(aio::Duration(1), 4), 4);
+    EXPECT_DOUBLE_EQ(now(), 5.0);
+    const double nan = std::nan("");
+    EXPECT_THROW((void)aio::sleep(nan), std::invalid_argument);
+    EXPECT_THROW((void)aio::sleep(nan, 1), std::invalid_argument);
+    EXPECT_THROW((void)aio::sleep(std::chrono::duration<double>(nan)), std::invalid_argument);
+  });
+}
+
+TEST(Loop, ReadyWorkRunsFifoAcrossAnyNumberOfQueuedCallbacks) {
+  // Thousands of callbacks at once (the queue fills several blocks), then a few at a time
+  // (the emptied blocks are reused): order is kept throughout, and each runs once.
+  aio::EventLoop loop({.virtual_time = true});
+  std::vector<int> order;
+  int next = 0;
+  const auto queue = [&](int n) {
+    for (int i = 0; i < n; ++i) loop.call_soon([&order, v = next++] { order.push_back(v); });
+  };
+  queue(5000);
+  loop.run_until_complete(aio::sleep(0));
+  for (int round = 0; round < 2000; ++round) {
+    queue(round % 7);
+    loop.run_until_complete(aio::sleep(0));
+  }
+  queue(1500);
+  loop.run_until_complete(aio::sleep(0));
+  ASSERT_EQ(static_cast<int>(order.size()), next);
+  for (int i = 0; i < next; ++i) ASSERT_EQ(order[i], i);
+  loop.close();
 }
 
 TEST(Loop, CallSoonCallLaterCallAtAndHandleCancel) {  // LOOP-01

@@ -359,6 +359,16 @@ TEST(Gather, FuturesOfDifferentLoopsAreRejected) {
   auto a = one.create_future<int>();
   auto b = two.create_future<int>();
   EXPECT_THROW(aio::gather(a, b), std::invalid_argument);
+  // A range: the stranger is found wherever it stands, and the references taken so far are
+  // given back (the futures are only held by the test again).
+  auto a2 = one.create_future<int>();
+  std::vector<aio::Future<int>> range{a, a2, b};
+  EXPECT_THROW(aio::gather(range), std::invalid_argument);
+  std::vector<aio::Future<int>> reversed{b, a};
+  EXPECT_THROW(aio::gather(reversed), std::invalid_argument);
+  range.clear();
+  reversed.clear();
+  EXPECT_EQ(&aio::gather(std::vector<aio::Future<int>>{a, a2}).get_loop(), &one);
 }
 
 // A gather watches a child without a callback node until the child gets another callback; the
