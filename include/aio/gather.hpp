@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <ranges>
 #include <span>
 #include <string_view>
@@ -48,6 +49,23 @@ class GatherCore : private Watcher {
 
   /// Starts watching the children (call once the derived state is built).
   void watch();
+  /// The other way to build a gather, in one pass over its children: adopt() each (it takes
+  /// over one reference and watches the child at once), then watch_done().
+  void adopt(FutureBase* child) {
+    if (children_.size() == children_.capacity()) [[unlikely]]
+      make_room(child);
+    children_.push_back(child);  // cannot throw now
+    if (!child->try_watch(*this)) [[unlikely]]
+      watch_unusual(*child);
+  }
+  /// After the last adopt(): registers the children that were done already, in order (only
+  /// now, so that a gather() that fails while collecting has queued nothing).
+  void watch_done();
+  void reserve(std::size_t children) { children_.reserve(children); }
+  /// Whether set_results() may let go of each child as it goes (no node points at one).
+  bool may_drop_children() const noexcept { return nodes_ == nullptr; }
+  /// set_results() let go of every child.
+  void children_dropped() noexcept { children_.clear(); }
   /// _GatheringFuture.cancel(): cancels the children; true if any of them was.
   bool cancel_children(std::string_view msg);
   /// Every child finished and no cancellation was requested: store the results.
@@ -58,7 +76,7 @@ class GatherCore : private Watcher {
   FutureCore<T>& child(std::size_t i) const noexcept {
     return *static_cast<FutureCore<T>*>(children_[i]);
   }
-  std::span<FutureBase* const> children() const noexcept { return children_; }
+  std::span<FutureBase*> children() noexcept { return children_; }
 
  private:
   // A child is counted the moment it completes; only one whose outcome can decide the gather
@@ -72,6 +90,12 @@ class GatherCore : private Watcher {
   // other callbacks gets a Node, which is queued itself.
   void completed(FutureBase& child) noexcept override;
   CallbackNode* as_callback(FutureBase& child) override;
+  /// Watches `child` (a callback node if it has other callbacks); false if it is done already.
+  bool watch_pending(FutureBase& child);
+  /// adopt()'s slow paths: the vector grows (on failure the child's reference is let go of);
+  /// the child has other callbacks, or is done.
+  void make_room(FutureBase* child);
+  void watch_unusual(FutureBase& child);
   /// Counts a completion; true (with a reference on the gather taken) if it must be run.
   bool decides(FutureBase& child) noexcept;
   void decide(FutureBase& child);
@@ -106,6 +130,7 @@ class GatherCore : private Watcher {
   std::size_t completed_ = 0;  // children that completed (counted as they do)
   bool return_exceptions_;
   bool cancel_requested_ = false;
+  bool adopted_done_ = false;  // adopt() met a child that was done already
 };
 
 /// A child's value as gather reports it: moved out when the gather is its only owner.
@@ -167,19 +192,25 @@ class GatherTuple final : public FutureCore<R>, public GatherCore {
 template <class R, bool ReturnExc, class T>
 class GatherRange final : public FutureCore<R>, public GatherCore {
  public:
-  GatherRange(EventLoop& loop, std::vector<FutureBase*> children)
-      : FutureCore<R>(loop), GatherCore(*this, ReturnExc, std::move(children)) {
-    watch();
-  }
+  /// Built empty: gather_range() adopts the children one by one.
+  explicit GatherRange(EventLoop& loop) : FutureCore<R>(loop), GatherCore(*this, ReturnExc, {}) {}
   bool cancel(std::string_view msg) override { return !this->done() && cancel_children(msg); }
+  using GatherCore::adopt;
+  using GatherCore::reserve;
+  using GatherCore::watch_done;
 
  private:
   void set_results() override {
     R results;
     results.reserve(size());
-    for (FutureBase* c : children()) {
+    // Each child is let go as soon as its value is out, while its memory is at hand (a million
+    // children are a million frames: one pass over them, not two).
+    const bool drop = may_drop_children();
+    for (FutureBase*& c : children()) {
       results.push_back(gather_slot<ReturnExc>(*static_cast<FutureCore<T>*>(c)));
+      if (drop) std::exchange(c, nullptr)->release();
     }
+    if (drop) children_dropped();
     this->store_value(std::move(results));
     this->mark_finished();
   }
@@ -258,18 +289,28 @@ template <bool ReturnExc, class Range>
 auto gather_range(Range&& range) {
   using T = gathered_t<std::ranges::range_value_t<Range>>;
   using R = std::conditional_t<ReturnExc, std::vector<Outcome<T>>, std::vector<slot_t<T>>>;
-  struct Children {  // references owned until the gather takes them
-    std::vector<FutureBase*> refs;
-    ~Children() {
-      for (FutureBase* f : refs) f->release();
+  using State = GatherRange<R, ReturnExc, T>;
+  // The gather is made at the first child (it runs on that child's loop) and adopts each child
+  // as it comes, in the one pass that checks its loop. If collecting fails, dropping `gather`
+  // lets go of the children taken so far; nothing has been queued yet.
+  std::size_t expected = 0;
+  if constexpr (std::ranges::sized_range<Range>) expected = std::ranges::size(range);
+  std::optional<Future<R>> gather;
+  State* state = nullptr;
+  EventLoop& loop = futures_of_range<T>(range, [&](Future<T> f) {
+    if (!state) {
+      state = new State(f.get_loop());
+      gather.emplace(Future<R>::adopt, state);
+      state->reserve(expected);
     }
-  } children;
-  if constexpr (std::ranges::sized_range<Range>) children.refs.reserve(std::ranges::size(range));
-  EventLoop& loop = futures_of_range<T>(
-      range, [&](Future<T> f) { children.refs.push_back(std::move(f).release_core()); });
-  auto* state = new GatherRange<R, ReturnExc, T>(loop, std::move(children.refs));
-  children.refs.clear();
-  return Future<R>(Future<R>::adopt, state);
+    state->adopt(std::move(f).release_core());
+  });
+  if (!state) {
+    state = new State(loop);  // no children: done at once
+    gather.emplace(Future<R>::adopt, state);
+  }
+  state->watch_done();
+  return std::move(*gather);
 }
 
 template <class A>

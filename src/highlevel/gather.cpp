@@ -1,6 +1,7 @@
 // gather()'s bookkeeping: asyncio's _GatheringFuture and its _done_callback, one to one.
 #include "aio/gather.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <exception>
 #include <memory>
@@ -23,18 +24,46 @@ GatherCore::~GatherCore() {
     delete n;
   }
   for (FutureBase* f : children_) {
+    if (!f) continue;  // let go of by set_results()
     if (!f->done()) f->unwatch(*this);
     f->release();
   }
 }
 
 void GatherCore::watch() {
+  for (FutureBase* f : children_) {
+    if (!watch_pending(*f)) adopted_done_ = true;
+  }
+  watch_done();
+}
+
+void GatherCore::make_room(FutureBase* child) {
+  try {
+    children_.reserve(std::max<std::size_t>(16, 2 * children_.size()));
+  } catch (...) {
+    child->release();
+    throw;
+  }
+}
+
+void GatherCore::watch_unusual(FutureBase& child) {
+  if (!watch_pending(child)) adopted_done_ = true;
+}
+
+bool GatherCore::watch_pending(FutureBase& child) {
+  if (child.done()) return false;
+  if (!child.try_watch(*this)) child.add_callback(add_node(child));
+  return true;
+}
+
+void GatherCore::watch_done() {
   if (children_.empty()) {
     set_results();  // gather() of nothing is done at once
     return;
   }
+  if (!adopted_done_) return;
   for (FutureBase* f : children_) {
-    if (!f->try_watch(*this)) f->add_callback(add_node(*f));
+    if (f->done()) f->add_callback(add_node(*f));  // queued at once, in argument order
   }
 }
 
