@@ -70,6 +70,16 @@ class GatherCore : private Watcher {
   bool cancel_children(std::string_view msg);
   /// Every child finished and no cancellation was requested: store the results.
   virtual void set_results() = 0;
+  /// Child number `index` completed with a value, in argument order so far: the gather may
+  /// take its result now, while its frame is at hand (true), instead of in set_results(). The
+  /// gather then lets go of the child at once.
+  virtual bool take_early(std::size_t index, FutureBase& child) noexcept {
+    (void)index;
+    (void)child;
+    return false;
+  }
+  /// The children whose results take_early() took: the first `taken()`.
+  std::size_t taken() const noexcept { return taken_; }
 
   std::size_t size() const noexcept { return children_.size(); }
   template <class T>
@@ -128,6 +138,7 @@ class GatherCore : private Watcher {
   FutureBase* decisions_ = nullptr;  // the FIFO of watched children to decide on
   FutureBase* last_decision_ = nullptr;
   std::size_t completed_ = 0;  // children that completed (counted as they do)
+  std::size_t taken_ = 0;      // children_[0, taken_): results taken early, let go of (null)
   bool return_exceptions_;
   bool cancel_requested_ = false;
   bool adopted_done_ = false;  // adopt() met a child that was done already
@@ -196,24 +207,54 @@ class GatherRange final : public FutureCore<R>, public GatherCore {
   explicit GatherRange(EventLoop& loop) : FutureCore<R>(loop), GatherCore(*this, ReturnExc, {}) {}
   bool cancel(std::string_view msg) override { return !this->done() && cancel_children(msg); }
   using GatherCore::adopt;
-  using GatherCore::reserve;
   using GatherCore::watch_done;
+  void reserve(std::size_t children) {
+    GatherCore::reserve(children);
+    if constexpr (early) results_.resize(children);
+  }
 
  private:
+  // A value that costs no more to copy than to move is taken as its child completes, while
+  // the child's memory is at hand: a million children are a million frames, and the gather
+  // then makes no pass of its own over them. The results are sized up front (for a range
+  // whose size is known), so that taking one is a store. Other values wait for
+  // set_results(), which moves them out of the children nobody else holds.
+  static constexpr bool early =
+      !ReturnExc && (std::is_void_v<T> ||
+                     (std::is_trivially_copyable_v<T> && std::is_default_constructible_v<T>));
+  bool take_early(std::size_t index, FutureBase& child) noexcept override {
+    if constexpr (early) {
+      if (index >= results_.size()) return false;  // not sized up front
+      if constexpr (!std::is_void_v<T>)
+        results_[index] = static_cast<FutureCore<T>&>(child).value();
+      return true;
+    }
+    return false;
+  }
   void set_results() override {
-    R results;
-    results.reserve(size());
-    // Each child is let go as soon as its value is out, while its memory is at hand (a million
-    // children are a million frames: one pass over them, not two).
+    R results = std::move(results_);
+    // Each child is let go as soon as its value is out (one pass over them, not two).
     const bool drop = may_drop_children();
-    for (FutureBase*& c : children()) {
-      results.push_back(gather_slot<ReturnExc>(*static_cast<FutureCore<T>*>(c)));
-      if (drop) std::exchange(c, nullptr)->release();
+    const std::span<FutureBase*> rest = children().subspan(taken());
+    if (results.size() == size()) {  // sized up front: the first taken() are in already
+      std::size_t i = taken();
+      for (FutureBase*& c : rest) {
+        results[i++] = gather_slot<ReturnExc>(*static_cast<FutureCore<T>*>(c));
+        if (drop) std::exchange(c, nullptr)->release();
+      }
+    } else {
+      results.clear();
+      results.reserve(size());
+      for (FutureBase*& c : rest) {
+        results.push_back(gather_slot<ReturnExc>(*static_cast<FutureCore<T>*>(c)));
+        if (drop) std::exchange(c, nullptr)->release();
+      }
     }
     if (drop) children_dropped();
     this->store_value(std::move(results));
     this->mark_finished();
   }
+  R results_;  // what take_early() took
   void destroy() noexcept override { delete this; }
 };
 

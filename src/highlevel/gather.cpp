@@ -84,7 +84,19 @@ bool GatherCore::decides(FutureBase& child) noexcept {
 }
 
 void GatherCore::completed(FutureBase& child) noexcept {
-  if (!decides(child)) return;
+  const bool last = ++completed_ == children_.size();
+  const bool succeeded = child.succeeded();
+  if (!last && (succeeded || return_exceptions_)) {  // decides nothing
+    // Children usually complete in argument order: take each result as it comes. (Never the
+    // gather's last reference: the child is in the middle of completing.)
+    if (succeeded && taken_ < children_.size() && children_[taken_] == &child &&
+        child.use_count() > 1 && take_early(taken_, child)) {
+      children_[taken_++] = nullptr;
+      child.release();
+    }
+    return;
+  }
+  outer_->add_ref();
   child.next_callback = nullptr;
   if (decisions_) {
     last_decision_->next_callback = &child;
@@ -151,7 +163,7 @@ void GatherCore::decide(FutureBase& child) {
     // cancellation and returned). asyncio collects every outcome first, so no failed child is
     // reported as never retrieved.
     for (FutureBase* f : children_) {
-      if (!f->cancelled()) f->exception();
+      if (f && !f->cancelled()) f->exception();
     }
     outer_->set_exception(child.cancelled()
                               ? child.cancelled_error()
@@ -163,7 +175,7 @@ void GatherCore::decide(FutureBase& child) {
 
 bool GatherCore::cancel_children(std::string_view msg) {
   bool any = false;
-  for (FutureBase* f : children_) any = f->cancel(msg) || any;
+  for (FutureBase* f : children_) any = (f && f->cancel(msg)) || any;
   if (any) cancel_requested_ = true;
   return any;
 }

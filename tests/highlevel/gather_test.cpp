@@ -438,6 +438,83 @@ TEST(Gather, ManyFailuresQueuedAtOnceAreDecidedInOrder) {
   });
 }
 
+// A range gather of plain values takes each result as its child completes in argument order,
+// and lets go of that child at once; the rest wait for the end. Every way it can go.
+TEST(Gather, ARangeTakesResultsAsChildrenCompleteInOrder) {
+  run_virtual([]() -> aio::Coro<void> {
+    std::vector<aio::Future<int>> children(5);
+    auto g = aio::gather(children);
+    children[0].set_result(10);
+    children[1].set_result(11);
+    co_await yield0();
+    // Taken early: the gather no longer holds them (the test's handles are the only ones).
+    EXPECT_EQ(children[0].base()->use_count(), 1u);
+    EXPECT_EQ(children[1].base()->use_count(), 1u);
+    children[3].set_result(13);  // out of order: it waits for the end
+    children[2].set_result(12);
+    co_await yield0();
+    EXPECT_EQ(children[3].base()->use_count(), 2u);
+    EXPECT_FALSE(g.done());
+    children[4].set_result(14);
+    std::vector<int> all = co_await g;
+    EXPECT_EQ(all, (std::vector<int>{10, 11, 12, 13, 14}));
+    for (auto& c : children) EXPECT_EQ(c.base()->use_count(), 1u);
+
+    // A failure after some were taken: the gather fails, and lets go of everything.
+    std::vector<aio::Future<int>> more(3);
+    auto failing = aio::gather(more);
+    more[0].set_result(1);
+    more[1].set_exception(std::make_exception_ptr(std::runtime_error("boom")));
+    EXPECT_THROW(co_await failing, std::runtime_error);
+    more[2].set_result(3);
+    co_await yield0();
+    failing = aio::gather(std::vector<aio::Future<int>>{});  // drop the failed gather
+    for (auto& c : more) EXPECT_EQ(c.base()->use_count(), 1u);
+
+    // Cancelled after some were taken: only the pending children are cancelled.
+    std::vector<aio::Future<int>> third(3);
+    auto cancelled = aio::gather(third);
+    third[0].set_result(1);
+    co_await yield0();
+    EXPECT_TRUE(cancelled.cancel());
+    EXPECT_FALSE(third[0].cancelled());
+    EXPECT_TRUE(third[1].cancelled());
+    EXPECT_TRUE(third[2].cancelled());
+    EXPECT_THROW(co_await cancelled, aio::CancelledError);
+
+    // Void children and tasks: monostate results, tasks freed as they finish.
+    auto nothing = [](double d) -> aio::Coro<void> { co_await aio::sleep(d); };
+    std::vector<aio::Coro<void>> voids;
+    for (int i = 0; i < 4; ++i) voids.push_back(nothing(0.1 * i));
+    auto units = co_await aio::gather(std::move(voids));
+    EXPECT_EQ(units.size(), 4u);
+
+    // Values that are not plain (strings) are all collected at the end, moved out.
+    auto word = [](int i) -> aio::Coro<std::string> {
+      co_await aio::sleep(0.1 * i);
+      co_return std::string(40, static_cast<char>('a' + i));
+    };
+    std::vector<aio::Coro<std::string>> words;
+    for (int i = 0; i < 3; ++i) words.push_back(word(i));
+    auto strings = co_await aio::gather(std::move(words));
+    EXPECT_EQ(strings.at(2), std::string(40, 'c'));
+  });
+}
+
+// A range whose size is not known up front collects every result at the end.
+TEST(Gather, AnUnsizedRangeCollectsAtTheEnd) {
+  run_virtual([]() -> aio::Coro<void> {
+    auto f = [](int i) -> aio::Coro<int> {
+      co_await aio::sleep(0.1 * i);
+      co_return i;
+    };
+    static_assert(!std::ranges::sized_range<Lazy<decltype(f)>>);
+    const Lazy<decltype(f)> five{5, &f};
+    std::vector<int> all = co_await aio::gather(five);
+    EXPECT_EQ(all, (std::vector<int>{0, 1, 2, 3, 4}));
+  });
+}
+
 TEST(Gather, ALoopClosedWithADecisionQueuedFreesEverything) {
   aio::EventLoop loop({.virtual_time = true});
   auto a = loop.create_future<int>();
