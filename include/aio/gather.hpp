@@ -242,8 +242,12 @@ class GatherRange final : public FutureCore<R>, public GatherCore {
         results[i++] = gather_slot<ReturnExc>(*static_cast<FutureCore<T>*>(c));
         if (drop) std::exchange(c, nullptr)->release();
       }
-    } else {
-      results.clear();
+    } else {  // not sized up front (or the range's size was wrong): keep what was taken
+      if constexpr (early) {
+        results.resize(taken());
+      } else {
+        results.clear();
+      }
       results.reserve(size());
       for (FutureBase*& c : rest) {
         results.push_back(gather_slot<ReturnExc>(*static_cast<FutureCore<T>*>(c)));

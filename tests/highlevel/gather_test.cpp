@@ -515,6 +515,29 @@ TEST(Gather, AnUnsizedRangeCollectsAtTheEnd) {
   });
 }
 
+// A range whose size() is wrong (more, or fewer, than it yields) still gets every result.
+template <class F>
+struct WrongSize : Lazy<F> {
+  int claimed;
+  std::size_t size() const { return static_cast<std::size_t>(claimed); }
+};
+
+TEST(Gather, ARangeWhoseSizeIsWrongStillGetsEveryResult) {
+  run_virtual([]() -> aio::Coro<void> {
+    auto f = [](int i) -> aio::Coro<int> {
+      co_await aio::sleep(0.1 * i);
+      co_return i;
+    };
+    static_assert(std::ranges::sized_range<WrongSize<decltype(f)>>);
+    const std::vector<int> expected{0, 1, 2, 3};
+    for (int claimed : {2, 7}) {
+      const WrongSize<decltype(f)> range{{4, &f}, claimed};
+      std::vector<int> all = co_await aio::gather(range);
+      EXPECT_EQ(all, expected) << "size() said " << claimed;
+    }
+  });
+}
+
 TEST(Gather, ALoopClosedWithADecisionQueuedFreesEverything) {
   aio::EventLoop loop({.virtual_time = true});
   auto a = loop.create_future<int>();
