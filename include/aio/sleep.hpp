@@ -8,6 +8,7 @@
 #pragma once
 
 #include <coroutine>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,7 +25,7 @@ namespace aio {
 
 namespace detail {
 
-/// The timer and wake-up state of one sleeping task (32 bytes in the awaiting frame).
+/// The timer and wake-up state of one sleeping task (24 bytes in the awaiting frame).
 class SleepWait : public TimerNode {
  public:
   explicit SleepWait(double delay) noexcept : delay_(delay) {}
@@ -32,21 +33,21 @@ class SleepWait : public TimerNode {
   SleepWait(SleepWait&& other) noexcept : delay_(other.delay_) {}
   SleepWait& operator=(const SleepWait&) = delete;
   ~SleepWait() {
-    if (in_heap()) LoopAccess::remove_timer(task_->loop(), this);
+    if (in_heap()) LoopAccess::remove_timer(task().loop(), this);
   }
 
   bool await_ready() const noexcept { return false; }
   void await_suspend(std::coroutine_handle<> h) {
     TaskCore& task = TaskCore::current();
     const double delay = delay_;
-    task_ = &task;  // from here on the union holds the task
+    task_ = reinterpret_cast<std::uintptr_t>(&task);  // from here on the union holds the task
     if (delay > 0) {
       EventLoop& loop = task.loop();
       task.suspend(h, this);
       LoopAccess::add_timer(loop, this, loop.time() + delay);
     } else {  // a bare yield: nothing to cancel, the step after it delivers a cancellation
       task.suspend(h, nullptr);
-      owner_flags |= woken;
+      task_ |= woken;
       LoopAccess::schedule(task.loop(), &task);  // the task's loop is running: it is open
     }
     task.after_suspend();
@@ -55,33 +56,38 @@ class SleepWait : public TimerNode {
   // The timer came due (run from the ready queue): wake the task, one hop later as asyncio's
   // timer-completes-a-future does.
   void run() override {
-    if (!(owner_flags & woken)) {
-      owner_flags |= woken;
-      task_->schedule();
+    if (!(task_ & woken)) {
+      task_ |= woken;
+      task().schedule();
     }
   }
   bool cancel(std::string_view msg) override {
-    if (owner_flags & woken) return false;
-    if (in_heap()) LoopAccess::remove_timer(task_->loop(), this);
-    owner_flags |= woken | cancelled;
-    task_->note_cancel_message(msg);
-    task_->schedule();
+    if (task_ & woken) return false;
+    if (in_heap()) LoopAccess::remove_timer(task().loop(), this);
+    task_ |= woken | cancelled;
+    task().note_cancel_message(msg);
+    task().schedule();
     return true;
   }
 
  protected:
   void resume_checks() {
-    task_->check_cancel();
-    if (owner_flags & cancelled) [[unlikely]]
-      task_->throw_cancelled();
+    task().check_cancel();
+    if (task_ & cancelled) [[unlikely]]
+      task().throw_cancelled();
   }
 
  private:
-  // owner_flags: the task was scheduled to wake; it wakes cancelled.
-  static constexpr std::uint8_t woken = 1, cancelled = 2;
+  // The task's address, with two flags in its low bits (a task is 8-byte aligned): the task
+  // was scheduled to wake; it wakes cancelled.
+  static constexpr std::uintptr_t woken = 1, cancelled = 2;
+  static_assert(alignof(TaskCore) > (woken | cancelled));
+  TaskCore& task() const noexcept {
+    return *reinterpret_cast<TaskCore*>(task_ & ~(woken | cancelled));
+  }
   union {
-    double delay_;    // until awaited
-    TaskCore* task_;  // once awaited
+    double delay_;         // until awaited
+    std::uintptr_t task_;  // once awaited
   };
 };
 

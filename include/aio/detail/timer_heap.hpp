@@ -18,9 +18,11 @@ namespace aio::detail {
 
 struct TimerNode : Runnable {
   static constexpr std::uint32_t not_queued = static_cast<std::uint32_t>(-1);
-  std::uint8_t owner_flags = 0;           // free for the node's owner (a sleep's state)
   std::uint32_t heap_index = not_queued;  // its slot in the heap
-  std::uint64_t sequence = 0;             // set by push(): orders equal deadlines
+  // Set by push(): orders equal deadlines. It wraps, and is compared as a serial number, so 32
+  // bits keep equal deadlines FIFO between any two timers scheduled fewer than 2^31 timers
+  // apart (asyncio promises no order at all there); a node stays 16 bytes.
+  std::uint32_t sequence = 0;
 
   bool in_heap() const noexcept { return heap_index != not_queued; }
 
@@ -30,6 +32,9 @@ struct TimerNode : Runnable {
 
 class TimerHeap {
  public:
+  /// `first_sequence` lets a test start just before the sequence numbers wrap.
+  explicit TimerHeap(std::uint32_t first_sequence = 0) noexcept : next_sequence_(first_sequence) {}
+
   bool empty() const noexcept { return entries_.empty(); }
   std::size_t size() const noexcept { return entries_.size(); }
   double top_when() const noexcept { return entries_.front().when; }
@@ -48,7 +53,8 @@ class TimerHeap {
   };
   static constexpr std::size_t arity = 4;
   static bool earlier(const Entry& a, const Entry& b) noexcept {
-    return a.when < b.when || (a.when == b.when && a.node->sequence < b.node->sequence);
+    return a.when < b.when ||
+           (a.when == b.when && static_cast<std::int32_t>(a.node->sequence - b.node->sequence) < 0);
   }
   void place(std::size_t i, const Entry& e) noexcept {
     entries_[i] = e;
@@ -58,7 +64,7 @@ class TimerHeap {
   void sift_down(std::size_t i, Entry e) noexcept;
 
   std::vector<Entry> entries_;
-  std::uint64_t next_sequence_ = 0;
+  std::uint32_t next_sequence_;
 };
 
 }  // namespace aio::detail
