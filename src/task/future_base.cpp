@@ -2,6 +2,8 @@
 #include "aio/detail/future_base.hpp"
 
 #include <cstdio>
+#include <mutex>
+#include <unordered_map>
 #include <vector>
 
 #include "aio/loop.hpp"
@@ -65,18 +67,56 @@ std::string FutureBase::repr() const {
                     : "<Future finished>";
 }
 
-FutureBase::Extras& FutureBase::extras() {
-  if (!extras_) extras_ = std::make_unique<Extras>();
-  return *extras_;
+namespace {
+// Every future's extras, by address. Futures on different threads (one loop each) share it,
+// hence the lock; an entry is only ever touched by its own future's thread, and a map's
+// elements stay where they are while others come and go, so a reference outlives the lock.
+// Never destroyed: a future may outlive static destruction (a handle in a global).
+struct ExtrasTable {
+  std::mutex mutex;
+  std::unordered_map<const FutureBase*, FutureExtras> map;
+};
+ExtrasTable& extras_table() {
+  static auto* table = new ExtrasTable;
+  return *table;
+}
+}  // namespace
+
+FutureExtras& FutureBase::extras() {
+  ExtrasTable& table = extras_table();
+  std::lock_guard lock(table.mutex);
+  FutureExtras& e = table.map[this];
+  has_extras_ = true;
+  return e;
+}
+
+FutureExtras* FutureBase::find_extras() const noexcept {
+  if (!has_extras_) return nullptr;
+  ExtrasTable& table = extras_table();
+  std::lock_guard lock(table.mutex);
+  return &table.map.find(this)->second;
+}
+
+std::int64_t FutureBase::cancel_requests() const noexcept {
+  const FutureExtras* e = find_extras();
+  return e ? e->cancel_requests : 0;
+}
+
+void FutureBase::drop_extras() noexcept {
+  ExtrasTable& table = extras_table();
+  std::lock_guard lock(table.mutex);
+  table.map.erase(this);
+  has_extras_ = false;
 }
 
 void FutureBase::set_cancel_message(std::string_view msg) {
-  if (msg.empty() && !extras_) return;
+  if (msg.empty() && !has_extras_) return;
   extras().cancel_message = msg;
 }
 
 std::string FutureBase::cancel_message() const {
-  return extras_ ? extras_->cancel_message : std::string();
+  const FutureExtras* e = find_extras();
+  return e ? e->cancel_message : std::string();
 }
 
 bool FutureBase::cancel_now(std::string_view msg) {

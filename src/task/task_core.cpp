@@ -75,11 +75,12 @@ bool FutureBase::request_cancel(std::string_view msg) {
 }
 
 std::int64_t FutureBase::uncancel() noexcept {
-  if (!extras_) return 0;
-  if (extras_->cancel_requests > 0) {
-    if (--extras_->cancel_requests == 0) must_cancel_ = false;
+  FutureExtras* e = find_extras();
+  if (!e) return 0;
+  if (e->cancel_requests > 0) {
+    if (--e->cancel_requests == 0) must_cancel_ = false;
   }
-  return extras_->cancel_requests;
+  return e->cancel_requests;
 }
 
 void FutureBase::cancel_awaited() {
@@ -92,7 +93,8 @@ void FutureBase::throw_cancelled() {
 }
 
 std::string FutureBase::name() const {
-  return extras_ && extras_->name ? *extras_->name : "Task-" + std::to_string(id_);
+  const FutureExtras* e = find_extras();
+  return e && e->name ? *e->name : "Task-" + std::to_string(id_);
 }
 
 void FutureBase::set_name(std::string name) {

@@ -41,6 +41,13 @@ class Watcher {
   ~Watcher() = default;
 };
 
+/// A future's rarely used state (see FutureBase::extras()).
+struct FutureExtras {
+  std::string cancel_message;
+  std::unique_ptr<std::string> name;
+  std::int32_t cancel_requests = 0;
+};
+
 class FutureBase : public CallbackNode {
  public:
   enum class State : std::uint8_t { pending, finished, cancelled };
@@ -126,7 +133,7 @@ class FutureBase : public CallbackNode {
   /// Task.cancel(msg).
   bool request_cancel(std::string_view msg);
   std::int64_t uncancel() noexcept;
-  std::int64_t cancelling() const noexcept { return extras_ ? extras_->cancel_requests : 0; }
+  std::int64_t cancelling() const noexcept { return has_extras_ ? cancel_requests() : 0; }
 
   std::string name() const;
   void set_name(std::string name);
@@ -170,6 +177,8 @@ class FutureBase : public CallbackNode {
   explicit FutureBase(EventLoop& loop) noexcept : loop_(&loop) {}
   ~FutureBase() {
     if (callbacks_) discard_callbacks();
+    if (has_extras_) [[unlikely]]
+      drop_extras();
   }
   /// Frees the object (delete, or destroy the coroutine frame that holds it).
   virtual void destroy() noexcept = 0;
@@ -197,13 +206,13 @@ class FutureBase : public CallbackNode {
   /// The root coroutine ended: settle the future from what it left behind.
   void finish() noexcept;
 
-  // What few futures need, allocated on first use.
-  struct Extras {
-    std::string cancel_message;
-    std::unique_ptr<std::string> name;
-    std::int32_t cancel_requests = 0;
-  };
-  Extras& extras();
+  // What few futures need (a name, a cancel message, the cancel counter) lives outside the
+  // object, in a table keyed by its address, made on first use: 8 bytes less in every task.
+  FutureExtras& extras();
+  /// This future's entry in the table, or nullptr (the entry is not part of the object).
+  FutureExtras* find_extras() const noexcept;
+  std::int64_t cancel_requests() const noexcept;
+  void drop_extras() noexcept;
 
   // Small state first: it fits in the CallbackNode's padding (a task's whole state is 96 bytes).
   State state_ = State::pending;
@@ -215,13 +224,13 @@ class FutureBase : public CallbackNode {
   bool ended_by_interrupt_ : 1 = false;  // KeyboardInterrupt escaped: also leaves the loop
   bool claimed_ : 1 = false;             // the Coro was awaited or made a task
   bool started_ : 1 = false;             // the task took its first step
-  bool has_value_ = false;               // FutureCore<T>'s value is constructed
+  bool has_value_ : 1 = false;           // FutureCore<T>'s value is constructed
+  bool has_extras_ : 1 = false;          // the table of extras has an entry for this future
   std::uint32_t refs_ = 0;
   EventLoop* loop_ = nullptr;
   std::exception_ptr exception_;  // set with finished (failure) or cancelled (its CancelledError)
   CallbackNode* callbacks_ = nullptr;  // the last callback of a circular list (last->next is
                                        // first), or a tagged Watcher
-  std::unique_ptr<Extras> extras_;
   // A task: where the next step resumes. A Coro awaited inline: the awaiter to return to.
   std::coroutine_handle<> resume_point_;
   CancelHook* hook_ = nullptr;
