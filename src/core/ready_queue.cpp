@@ -22,6 +22,7 @@ void ReadyQueue::add_block() {
   Block* b = spare_;
   if (b) {
     spare_ = b->next;
+    --spares_;
     b->next = nullptr;
   } else {
     b = new Block;
@@ -42,8 +43,13 @@ void ReadyQueue::add_block() {
 void ReadyQueue::next_block() noexcept {
   Block* done = head_block_;
   head_block_ = done->next;
-  done->next = spare_;
-  spare_ = done;
+  if (spares_ < max_spares) {
+    done->next = spare_;
+    spare_ = done;
+    ++spares_;
+  } else {
+    delete done;  // after a burst, memory follows what is queued, not its peak
+  }
   head_ = head_block_->slots;
   head_end_ = head_block_->slots + Block::capacity;
 }

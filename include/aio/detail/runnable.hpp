@@ -63,8 +63,9 @@ struct CallbackNode : Runnable {
 };
 
 /// FIFO of Runnable pointers in a chain of 4 KiB blocks. A block the head has left is kept
-/// for the tail to reuse, so a loop in steady state schedules without allocating; a burst
-/// (a million tasks created at once) costs only the blocks it fills, with nothing copied.
+/// for the tail to reuse (up to 16 of them), so a loop in steady state schedules without
+/// allocating; a burst (a million tasks created at once) costs only the blocks it fills, with
+/// nothing copied, and gives them back as it drains.
 class ReadyQueue {
  public:
   ReadyQueue() = default;
@@ -100,7 +101,9 @@ class ReadyQueue {
   Runnable** tail_end_ = nullptr;
   Block* head_block_ = nullptr;
   Block* tail_block_ = nullptr;
+  static constexpr std::size_t max_spares = 16;
   Block* spare_ = nullptr;  // emptied blocks, for reuse
+  std::size_t spares_ = 0;
   std::size_t size_ = 0;
 };
 
