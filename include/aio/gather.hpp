@@ -56,7 +56,7 @@ class GatherCore : private Watcher {
       make_room(child);
     children_.push_back(child);  // cannot throw now
     if (!child->try_watch(*this)) [[unlikely]]
-      watch_unusual(*child);
+      watch_or_defer(*child);
   }
   /// After the last adopt(): registers the children that were done already, in order (only
   /// now, so that a gather() that fails while collecting has queued nothing).
@@ -102,10 +102,10 @@ class GatherCore : private Watcher {
   CallbackNode* as_callback(FutureBase& child) override;
   /// Watches `child` (a callback node if it has other callbacks); false if it is done already.
   bool watch_pending(FutureBase& child);
-  /// adopt()'s slow paths: the vector grows (on failure the child's reference is let go of);
-  /// the child has other callbacks, or is done.
+  /// adopt()'s slow path: the vector grows (on failure the child's reference is let go of).
   void make_room(FutureBase* child);
-  void watch_unusual(FutureBase& child);
+  /// Watches a pending child; one that is done already waits for watch_done().
+  void watch_or_defer(FutureBase& child);
   /// Counts a completion; true (with a reference on the gather taken) if it must be run.
   bool decides(FutureBase& child) noexcept;
   void decide(FutureBase& child);
@@ -235,13 +235,15 @@ class GatherRange final : public FutureCore<R>, public GatherCore {
     R results = std::move(results_);
     // Each child is let go as soon as its value is out (one pass over them, not two).
     const bool drop = may_drop_children();
+    const auto slot_of = [drop](FutureBase*& c) {
+      auto slot = gather_slot<ReturnExc>(*static_cast<FutureCore<T>*>(c));
+      if (drop) std::exchange(c, nullptr)->release();
+      return slot;
+    };
     const std::span<FutureBase*> rest = children().subspan(taken());
     if (results.size() == size()) {  // sized up front: the first taken() are in already
       std::size_t i = taken();
-      for (FutureBase*& c : rest) {
-        results[i++] = gather_slot<ReturnExc>(*static_cast<FutureCore<T>*>(c));
-        if (drop) std::exchange(c, nullptr)->release();
-      }
+      for (FutureBase*& c : rest) results[i++] = slot_of(c);
     } else {  // not sized up front (or the range's size was wrong): keep what was taken
       if constexpr (early) {
         results.resize(taken());
@@ -249,10 +251,7 @@ class GatherRange final : public FutureCore<R>, public GatherCore {
         results.clear();
       }
       results.reserve(size());
-      for (FutureBase*& c : rest) {
-        results.push_back(gather_slot<ReturnExc>(*static_cast<FutureCore<T>*>(c)));
-        if (drop) std::exchange(c, nullptr)->release();
-      }
+      for (FutureBase*& c : rest) results.push_back(slot_of(c));
     }
     if (drop) children_dropped();
     this->store_value(std::move(results));

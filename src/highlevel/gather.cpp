@@ -31,9 +31,7 @@ GatherCore::~GatherCore() {
 }
 
 void GatherCore::watch() {
-  for (FutureBase* f : children_) {
-    if (!watch_pending(*f)) adopted_done_ = true;
-  }
+  for (FutureBase* f : children_) watch_or_defer(*f);
   watch_done();
 }
 
@@ -46,7 +44,7 @@ void GatherCore::make_room(FutureBase* child) {
   }
 }
 
-void GatherCore::watch_unusual(FutureBase& child) {
+void GatherCore::watch_or_defer(FutureBase& child) {
   if (!watch_pending(child)) adopted_done_ = true;
 }
 
@@ -84,19 +82,16 @@ bool GatherCore::decides(FutureBase& child) noexcept {
 }
 
 void GatherCore::completed(FutureBase& child) noexcept {
-  const bool last = ++completed_ == children_.size();
-  const bool succeeded = child.succeeded();
-  if (!last && (succeeded || return_exceptions_)) {  // decides nothing
+  if (!decides(child)) {
     // Children usually complete in argument order: take each result as it comes. (Never the
     // gather's last reference: the child is in the middle of completing.)
-    if (succeeded && taken_ < children_.size() && children_[taken_] == &child &&
+    if (child.succeeded() && taken_ < children_.size() && children_[taken_] == &child &&
         child.use_count() > 1 && take_early(taken_, child)) {
       children_[taken_++] = nullptr;
       child.release();
     }
     return;
   }
-  outer_->add_ref();
   child.next_callback = nullptr;
   if (decisions_) {
     last_decision_->next_callback = &child;

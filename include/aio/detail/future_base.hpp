@@ -214,7 +214,7 @@ class FutureBase : public CallbackNode {
   std::int64_t cancel_requests() const noexcept;
   void drop_extras() noexcept;
 
-  // Small state first: it fits in the CallbackNode's padding (a task's whole state is 96 bytes).
+  // Small state first: it fits in the CallbackNode's padding (a task's whole state is 88 bytes).
   State state_ = State::pending;
   bool is_task_ : 1 = false;
   bool log_unretrieved_ : 1 = false;     // an exception nobody has looked at yet
