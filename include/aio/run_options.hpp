@@ -1,5 +1,5 @@
 // aio/run_options.hpp — how a loop is built: asyncio.run(debug=...) plus what C++ adds
-// (a virtual clock for tests, the choice of I/O backend, busy polling).
+// (a virtual clock for tests, the choice of I/O backend, busy polling, completion coalescing).
 #pragma once
 
 #include "aio/duration.hpp"
@@ -20,6 +20,16 @@ struct RunOptions {
   /// within microseconds (see docs/guide.md). Also set by AIO_BUSY_POLL_US=N. Ignored with
   /// virtual_time.
   Duration busy_poll{};
+  /// Completion coalescing (io_uring on Linux 6.12 or later): when the loop sleeps waiting for
+  /// I/O, the kernel wakes it once `coalesce_events` operations have completed, or once
+  /// `coalesce` has passed and at least one has, rather than at the first completion. Fewer
+  /// wake-ups: less CPU per request for a busy server, for up to `coalesce` more latency on
+  /// any completion (another thread's call_soon_threadsafe included). Timers are never late.
+  /// Off by default; ignored by the epoll backend (epoll_wait cannot wait for a count), on
+  /// older kernels and with virtual_time (debug mode says when it is ignored). Also set by
+  /// AIO_COALESCE_US=N and AIO_COALESCE_EVENTS=N.
+  Duration coalesce{};
+  unsigned coalesce_events = 32;
 };
 
 }  // namespace aio

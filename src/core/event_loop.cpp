@@ -1,6 +1,7 @@
 // The event loop: construction, the run cycle, stop/close, and the thread-safe entry points.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -23,22 +24,47 @@ bool env_flag(const char* name) {
   return v && *v && std::strcmp(v, "0") != 0;
 }
 
+// A number of microseconds from the environment, in seconds; `fallback` when unset.
+double env_microseconds(const char* name, double fallback) {
+  const char* env = std::getenv(name);
+  if (!env || !*env) return fallback;
+  char* end = nullptr;
+  const double us = std::strtod(env, &end);
+  if (*end != '\0' || !(us >= 0)) {
+    throw RuntimeError(std::string(name) + "='" + env + "' is not a number of microseconds");
+  }
+  return us * 1e-6;
+}
+
 // RunOptions::busy_poll, or AIO_BUSY_POLL_US when set; none under virtual time, whose clock
 // does not move while the loop polls.
 std::chrono::nanoseconds busy_poll_from(Duration option) {
-  double seconds = option.seconds();
-  if (const char* env = std::getenv("AIO_BUSY_POLL_US"); env && *env) {
-    char* end = nullptr;
-    const double us = std::strtod(env, &end);
-    if (*end != '\0' || !(us >= 0)) {
-      throw RuntimeError(std::string("AIO_BUSY_POLL_US='") + env +
-                         "' is not a number of microseconds");
-    }
-    seconds = us * 1e-6;
-  }
+  const double seconds = env_microseconds("AIO_BUSY_POLL_US", option.seconds());
   if (!(seconds > 0)) return std::chrono::nanoseconds(0);
   constexpr double longest = 1e6;  // seconds: longer would overflow nanoseconds; it means "always"
   return std::chrono::nanoseconds(static_cast<std::int64_t>(std::min(seconds, longest) * 1e9));
+}
+
+// RunOptions::coalesce (or AIO_COALESCE_US) in whole microseconds, the kernel's unit; 0 when off.
+std::chrono::microseconds coalesce_window_from(Duration option) {
+  const double seconds = env_microseconds("AIO_COALESCE_US", option.seconds());
+  if (!(seconds > 0)) return std::chrono::microseconds(0);
+  constexpr double longest = 4000;  // seconds: the kernel takes 32 bits of microseconds
+  return std::chrono::microseconds(
+      static_cast<std::int64_t>(std::ceil(std::min(seconds, longest) * 1e6)));
+}
+
+// RunOptions::coalesce_events, or AIO_COALESCE_EVENTS when set.
+unsigned coalesce_events_from(unsigned option) {
+  const char* env = std::getenv("AIO_COALESCE_EVENTS");
+  if (!env || !*env) return option;
+  char* end = nullptr;
+  const unsigned long long n = std::strtoull(env, &end, 10);
+  if (*end != '\0' || *env == '-' || n < 1 || n > 1u << 20) {
+    throw RuntimeError(std::string("AIO_COALESCE_EVENTS='") + env +
+                       "' is not a number of completions (1 to 1048576)");
+  }
+  return static_cast<unsigned>(n);
 }
 
 // Stops the loop when the future run_until_complete() waits for is done.
@@ -59,6 +85,9 @@ EventLoop::EventLoop(RunOptions options)
     : virtual_time_(options.virtual_time || env_flag("AIO_VIRTUAL_TIME")),
       debug_(options.debug || env_flag("AIO_DEBUG")) {
   if (!virtual_time_) busy_poll_ = busy_poll_from(options.busy_poll);
+  // Read before the backend is made, so that a bad setting leaves nothing to undo.
+  const std::chrono::microseconds coalesce_window = coalesce_window_from(options.coalesce);
+  const unsigned coalesce_events = coalesce_events_from(options.coalesce_events);
   std::string note;
   backend_ = detail::make_backend(options.backend, &note);
   // asyncio's debug mode says which selector it uses; this says which backend, and why not
@@ -66,6 +95,17 @@ EventLoop::EventLoop(RunOptions options)
   if (debug_) {
     std::fprintf(stderr, "aio: Using backend: %s%s%s\n", backend_->name(), note.empty() ? "" : ": ",
                  note.c_str());
+  }
+  // Coalescing waits for a batch: it would hold up a virtual clock, which jumps when idle.
+  if (coalesce_window.count() > 0 && coalesce_events > 1) {
+    const char* why_not = virtual_time_ ? "the clock is virtual"
+                                        : backend_->coalesce(coalesce_window, coalesce_events);
+    if (debug_ && why_not) {
+      std::fprintf(stderr, "aio: Completion coalescing is off: %s\n", why_not);
+    } else if (debug_) {
+      std::fprintf(stderr, "aio: Coalescing completions: %u, or %lld us with one\n",
+                   coalesce_events, static_cast<long long>(coalesce_window.count()));
+    }
   }
   detail::register_loop(this);
 }

@@ -7,6 +7,7 @@
 // interface speaks in operations, not readiness, so an io_uring implementation is first-class.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -41,6 +42,14 @@ class Backend {
   /// Whether IoKind::receive gets data in the backend's own buffers (io_uring's provided
   /// buffers); otherwise a stream reads after a readiness wait.
   virtual bool selects_buffers() const noexcept { return false; }
+  /// Asks that a poll() which would block wake only once `events` operations have completed,
+  /// or once `window` has passed and one has (RunOptions::coalesce). Null when taken; else why
+  /// this backend or kernel cannot, and polls wake at the first completion as before.
+  virtual const char* coalesce(std::chrono::microseconds window, unsigned events) noexcept {
+    (void)window;
+    (void)events;
+    return "epoll_wait cannot wait for a number of events";
+  }
   virtual const char* name() const noexcept = 0;
 };
 

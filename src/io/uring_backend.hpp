@@ -1,6 +1,7 @@
 // The io_uring backend (see uring_backend.cpp for how it works). Built only with liburing.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -29,6 +30,7 @@ class UringBackend final : public Backend {
   void wake() noexcept override;
   bool has_io() const noexcept override { return pending_ > 0; }
   bool selects_buffers() const noexcept override { return buffers_ != nullptr; }
+  const char* coalesce(std::chrono::microseconds window, unsigned events) noexcept override;
   const char* name() const noexcept override { return "io_uring"; }
 
  private:
@@ -77,6 +79,8 @@ class UringBackend final : public Backend {
   void hand_over(IoOp& op, Held held);
   void release(const Slot& slot, Held held) noexcept;
   void recycle_buffers() noexcept;
+  int wait(double timeout);
+  int wait_coalescing(double timeout);
 
   std::unique_ptr<io_uring> ring_;
   int wake_fd_ = -1;
@@ -89,6 +93,10 @@ class UringBackend final : public Backend {
   io_uring_buf_ring* buffer_ring_ = nullptr;
   char* buffers_ = nullptr;
   std::vector<std::uint16_t> handed_out_;  // given to operations this iteration: back next poll
+  // RunOptions::coalesce: a blocking poll waits for this many completions, or for the window
+  // to pass with one (0: wake at the first).
+  unsigned coalesce_events_ = 0;
+  std::chrono::microseconds coalesce_window_{0};
 };
 
 }  // namespace aio::detail

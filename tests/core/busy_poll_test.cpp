@@ -3,25 +3,26 @@
 // and stay off under virtual time. Each case runs on `automatic` (io_uring where the kernel
 // allows it) and on epoll. Built into aio_thread_tests: the peers here are other threads.
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <csignal>
-#include <cstdint>
 #include <cstdlib>
-#include <functional>
 #include <string>
 #include <thread>
 
 #include <aio/aio.hpp>
 
+#include "support/loop_peers.hpp"
+
 namespace {
 
 using namespace std::chrono_literals;
+using aio::testing::echo_once;
+using aio::testing::sleep_with_a_listener;
+using aio::testing::thread_cpu_seconds;
+using aio::testing::wait_with_a_listener;
 
 // A window far longer than any case: if the loop spun it out, the case would take 10 s.
 constexpr auto long_window = 10s;
@@ -34,61 +35,6 @@ aio::RunOptions options(aio::Backend backend, aio::Duration busy_poll) {
   return o;
 }
 
-double thread_cpu_seconds() {
-  rusage usage{};
-  ::getrusage(RUSAGE_THREAD, &usage);
-  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6;
-}
-
-// A plain blocking client on its own thread: connects, waits, sends a line, reads the echo.
-std::string blocking_client(std::uint16_t port, std::chrono::milliseconds before_sending) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::string reply;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    std::this_thread::sleep_for(before_sending);
-    if (::write(fd, "ping\n", 5) == 5) {
-      char buf[16];
-      ssize_t n = 0;
-      while (reply.size() < 5 && (n = ::read(fd, buf, sizeof buf)) > 0) {
-        reply.append(buf, static_cast<std::size_t>(n));
-      }
-    }
-  }
-  ::close(fd);
-  return reply;
-}
-
-aio::Coro<void> echo_line(aio::StreamReader reader, aio::StreamWriter writer) {
-  std::string line = co_await reader.readline();
-  writer.write(line);
-  co_await writer.drain();
-  writer.close();
-}
-
-// Serves one echo while a client thread sends after `delay`; gives back what the client read.
-aio::Coro<std::string> echo_once(std::chrono::milliseconds delay) {
-  const aio::ClientConnected handler = echo_line;
-  aio::Server server = co_await aio::start_server(handler, "127.0.0.1", 0);
-  // The client's thread blocks; it tells the loop when it is done (no timer that would keep
-  // the loop awake).
-  aio::EventLoop& loop = aio::get_running_loop();
-  aio::Future<std::string> reply = loop.create_future<std::string>();
-  std::thread client([&loop, &reply, port = server.port(), delay] {
-    std::string got = blocking_client(port, delay);
-    loop.call_soon_threadsafe([&reply, got] { reply.set_result(got); });
-  });
-  std::string got = co_await reply;
-  client.join();
-  server.close();
-  co_await server.wait_closed();
-  co_return got;
-}
-
 class BusyPoll : public testing::TestWithParam<aio::Backend> {};
 
 TEST_P(BusyPoll, DataThatArrivesWhileItPollsIsReadAtOnce) {
@@ -99,35 +45,12 @@ TEST_P(BusyPoll, DataThatArrivesWhileItPollsIsReadAtOnce) {
   loop.close();
 }
 
-aio::Coro<double> sleep_with_a_listener(double delay) {
-  aio::EventLoop& loop = aio::get_running_loop();
-  const aio::ClientConnected handler = echo_line;
-  aio::Server server = co_await aio::start_server(handler, "127.0.0.1", 0);  // I/O to poll for
-  const double start = loop.time();
-  co_await aio::sleep(delay);
-  const double slept = loop.time() - start;
-  server.close();
-  co_await server.wait_closed();
-  co_return slept;
-}
-
 TEST_P(BusyPoll, ATimerThatComesDueEndsThePolling) {
   aio::EventLoop loop(options(GetParam(), long_window));
   const double slept = loop.run_until_complete(sleep_with_a_listener(0.02));
   EXPECT_GE(slept, 0.02);
   EXPECT_LT(slept, well_inside_window);
   loop.close();
-}
-
-// Waits, with a listener open (I/O to poll for), until what `arrange` set up completes `done`.
-aio::Coro<void> wait_with_a_listener(std::function<void(aio::Future<void>& done)> arrange) {
-  const aio::ClientConnected handler = echo_line;
-  aio::Server server = co_await aio::start_server(handler, "127.0.0.1", 0);
-  aio::Future<void> done = aio::get_running_loop().create_future<void>();
-  arrange(done);
-  co_await done;
-  server.close();
-  co_await server.wait_closed();
 }
 
 TEST_P(BusyPoll, CallSoonThreadsafeEndsThePolling) {
