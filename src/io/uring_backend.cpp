@@ -15,6 +15,8 @@
 //   flow control take over again; the next start() submits a fresh one.
 // - Every other operation waits with IORING_OP_POLL_ADD and makes its call when the poll
 //   completes, as the epoll backend does; they are tried first without waiting (try_first).
+// - With RunOptions::coalesce, a blocking wait asks for a batch of completions with a minimum
+//   wait (wait_coalescing), so that a busy loop wakes once per batch rather than per arrival.
 //
 // Cancellation is synchronous for the caller: a submission's user_data is a Slot the backend
 // owns; cancel() detaches the operation from its slot and asks the kernel to stop the request,

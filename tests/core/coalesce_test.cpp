@@ -56,12 +56,17 @@ bool kernel_coalesces(aio::Backend backend) {
 #endif
 }
 
-// Another thread calls in at once; gives back how long the loop took to run the call.
+// Another thread calls in 20 ms later, once the loop sleeps (a call that came before the loop
+// went to sleep would make it poll without waiting); gives back how long the loop took to run
+// the call.
 double seconds_to_see_another_thread(aio::EventLoop& loop) {
   const double start = loop.time();
   std::thread other;
   loop.run_until_complete(wait_with_a_listener([&](aio::Future<void>& done) {
-    other = std::thread([&] { loop.call_soon_threadsafe([&] { done.set_result(); }); });
+    other = std::thread([&] {
+      std::this_thread::sleep_for(20ms);
+      loop.call_soon_threadsafe([&] { done.set_result(); });
+    });
   }));
   other.join();
   return loop.time() - start;
