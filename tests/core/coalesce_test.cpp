@@ -128,8 +128,8 @@ TEST_P(Coalesce, DataAfterALongIdleIsReadAtOnce) {
   loop.close();
 }
 
-TEST_P(Coalesce, ASignalIsHandled) {
-  aio::EventLoop loop(options(GetParam(), 50ms));
+TEST_P(Coalesce, ASignalInterruptsTheWait) {
+  aio::EventLoop loop(options(GetParam(), long_window));
   std::atomic<bool> handled{false};
   std::thread other;
   const double start = loop.time();
@@ -138,7 +138,10 @@ TEST_P(Coalesce, ASignalIsHandled) {
       handled = true;
       done.set_result();
     });
-    other = std::thread([] { ::kill(::getpid(), SIGUSR1); });
+    other = std::thread([] {
+      std::this_thread::sleep_for(20ms);  // once the loop waits: the signal must interrupt it
+      ::kill(::getpid(), SIGUSR1);
+    });
   }));
   loop.remove_signal_handler(SIGUSR1);
   other.join();
