@@ -21,6 +21,7 @@
 #include "aio/streams.hpp"
 #include "aio/subprocess.hpp"
 #include "aio/task.hpp"
+#include "aio/task_factory.hpp"
 #include "aio/task_group.hpp"
 #include "aio/tasks.hpp"
 #include "aio/threads.hpp"

@@ -98,12 +98,13 @@ class Promise final : public PromiseReturn<T> {
   bool claimed() const noexcept { return this->claimed_; }
   const char* function_name() const noexcept { return function_; }
 
-  /// Makes this coroutine a task on `loop` (see create_task).
-  void start_task(EventLoop& loop) {
+  /// Makes this coroutine a task on `loop` (see create_task); true if the caller is to run its
+  /// first step now (the eager task factory).
+  bool start_task(EventLoop& loop) {
     claim();
     this->is_task_ = true;
     this->resume_point_ = std::coroutine_handle<Promise>::from_promise(*this);
-    this->start(loop);
+    return this->start(loop);
   }
 
   void finish_task() noexcept { this->finish(); }

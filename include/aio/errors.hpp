@@ -111,9 +111,10 @@ class QueueShutDown : public std::runtime_error {
   QueueShutDown() : std::runtime_error("queue is shut down") {}
 };
 
-class BrokenBarrierError : public std::runtime_error {
+/// asyncio.BrokenBarrierError, a RuntimeError there and here.
+class BrokenBarrierError : public RuntimeError {
  public:
-  BrokenBarrierError() : std::runtime_error("barrier is broken") {}
+  BrokenBarrierError() : RuntimeError("barrier is broken") {}
 };
 
 /// asyncio's BaseExceptionGroup: several errors thrown together (TaskGroup).

@@ -47,7 +47,8 @@ class GatherCore : private Watcher {
   GatherCore(FutureBase& outer, bool return_exceptions, std::vector<FutureBase*> children);
   virtual ~GatherCore();
 
-  /// Starts watching the children (call once the derived state is built).
+  /// Starts watching the children (call once a Future holds the gather: when every child is
+  /// done already, the gather completes here).
   void watch();
   /// The other way to build a gather, in one pass over its children: adopt() each (it takes
   /// over one reference and watches the child at once), then watch_done().
@@ -58,8 +59,8 @@ class GatherCore : private Watcher {
     if (!child->try_watch(*this)) [[unlikely]]
       watch_or_defer(*child);
   }
-  /// After the last adopt(): registers the children that were done already, in order (only
-  /// now, so that a gather() that fails while collecting has queued nothing).
+  /// After the last adopt(): counts the children that were done already, in order (only now,
+  /// so that a gather() that fails while collecting has done nothing).
   void watch_done();
   void reserve(std::size_t children) { children_.reserve(children); }
   /// Whether set_results() may let go of each child as it goes (no node points at one).
@@ -182,10 +183,9 @@ template <class R, bool ReturnExc, class... T>
 class GatherTuple final : public FutureCore<R>, public GatherCore {
  public:
   GatherTuple(EventLoop& loop, std::vector<FutureBase*> children)
-      : FutureCore<R>(loop), GatherCore(*this, ReturnExc, std::move(children)) {
-    watch();
-  }
+      : FutureCore<R>(loop), GatherCore(*this, ReturnExc, std::move(children)) {}
   bool cancel(std::string_view msg) override { return !this->done() && cancel_children(msg); }
+  using GatherCore::watch;
 
  private:
   void set_results() override {
@@ -302,7 +302,9 @@ auto gather_variadic(A&&... aws) {
   std::vector<FutureBase*> children{
       take_ref(Future<gathered_t<A>>(ensure_future_on(loop, std::forward<A>(aws))))...};
   auto* state = new GatherTuple<R, ReturnExc, gathered_t<A>...>(loop, std::move(children));
-  return Future<R>(Future<R>::adopt, state);
+  Future<R> gather(Future<R>::adopt, state);
+  state->watch();
+  return gather;
 }
 
 template <class E>

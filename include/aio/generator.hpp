@@ -88,6 +88,7 @@ class GeneratorPromise {
   std::coroutine_handle<> consumer_;
   const char* function_;
   bool finished_ = false;
+  bool running_ = false;  // resumed by next()/athrow()/aclose() and not back yet
 };
 
 }  // namespace detail
@@ -140,6 +141,8 @@ class [[nodiscard]] AsyncGenerator final : private detail::GeneratorBase {
   Coro<std::optional<T>> step(std::exception_ptr to_throw) {
     if (!h_) throw RuntimeError("async generator is empty (moved from)");
     promise_type& p = h_.promise();
+    // Another next() is still in the body (awaiting there), or the body calls next() on itself.
+    if (p.running_) throw RuntimeError("anext(): asynchronous generator is already running");
     if (p.finished_) {
       if (to_throw) std::rethrow_exception(to_throw);
       co_return std::nullopt;
@@ -150,7 +153,9 @@ class [[nodiscard]] AsyncGenerator final : private detail::GeneratorBase {
     }
     p.to_throw_ = std::move(to_throw);
     p.value_.reset();
+    p.running_ = true;
     co_await Resume{h_};
+    p.running_ = false;
     if (p.finished_) {
       finished();
       if (p.error_) std::rethrow_exception(std::exchange(p.error_, nullptr));
@@ -176,6 +181,7 @@ template <class T>
 Coro<void> AsyncGenerator<T>::aclose() {
   if (!h_) co_return;
   promise_type& p = h_.promise();
+  if (p.running_) throw RuntimeError("aclose(): asynchronous generator is already running");
   if (p.finished_ || !started_) {
     p.finished_ = true;  // never started, or done: nothing to clean up asynchronously
     finished();
@@ -183,7 +189,9 @@ Coro<void> AsyncGenerator<T>::aclose() {
   }
   p.to_throw_ = std::make_exception_ptr(GeneratorExit());
   p.value_.reset();
+  p.running_ = true;
   co_await Resume{h_};
+  p.running_ = false;
   if (!p.finished_) throw RuntimeError("async generator ignored GeneratorExit");
   finished();
   if (std::exception_ptr e = std::exchange(p.error_, nullptr)) {

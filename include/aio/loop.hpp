@@ -36,6 +36,7 @@
 #include "aio/run_options.hpp"
 #include "aio/socket.hpp"
 #include "aio/task.hpp"
+#include "aio/task_factory.hpp"
 
 namespace aio {
 
@@ -129,6 +130,16 @@ class EventLoop {
   requires(detail::Awaitable<A> && !detail::IsCoro<A>::value &&
            !std::is_reference_v<A>) auto create_task(A aw, std::string name = {}) {
     return make_task(*this, detail::await_in_coro(std::move(aw)), std::move(name));
+  }
+
+  /// asyncio's loop.set_task_factory(): eager_task_factory, or nullptr (TaskFactory::standard)
+  /// for the default. get_task_factory() says which is in use.
+  void set_task_factory(TaskFactory factory) noexcept {
+    eager_tasks_ = factory == TaskFactory::eager;
+  }
+  void set_task_factory(std::nullptr_t) noexcept { eager_tasks_ = false; }
+  TaskFactory get_task_factory() const noexcept {
+    return eager_tasks_ ? TaskFactory::eager : TaskFactory::standard;
   }
 
   /// Runs `callback` (as a loop callback) when signal `sig` arrives; RuntimeError if another
@@ -244,6 +255,7 @@ class EventLoop {
   bool debug_ = false;
   bool running_ = false;
   bool closed_ = false;
+  bool eager_tasks_ = false;  // set_task_factory(eager_task_factory)
   std::atomic<bool> stopping_{false};
   std::mutex threadsafe_mutex_;
   std::vector<detail::Runnable*> threadsafe_queue_;
@@ -285,6 +297,10 @@ struct LoopAccess {
     task->next_task_ = loop.tasks_;
     if (loop.tasks_) loop.tasks_->prev_task_ = task;
     loop.tasks_ = task;
+  }
+  /// A task created now takes its first step at once (the eager factory, on a running loop).
+  static bool starts_tasks_eagerly(const EventLoop& loop) noexcept {
+    return loop.eager_tasks_ && loop.running_;
   }
   static void unlink_task(EventLoop& loop, TaskCore* task) noexcept {
     (task->prev_task_ ? task->prev_task_->next_task_ : loop.tasks_) = task->next_task_;

@@ -1,7 +1,8 @@
 // aio/task.hpp — asyncio.Task: a Future that drives a Coro on the loop.
 //
 // create_task() schedules the Coro's first step with call_soon (FIFO with other ready work; the
-// body never starts inside create_task) and returns a Task<T> handle. The loop keeps the task
+// body never starts inside create_task, unless the loop's task factory is eager_task_factory:
+// aio/task_factory.hpp) and returns a Task<T> handle. The loop keeps the task
 // alive until it finishes, whether or not anyone holds a handle; handles stay readable after
 // the loop is closed. cancel(msg) *requests* cancellation: the task's pending co_await throws
 // CancelledError at its next resumption, and an awaited Future/Task is cancelled with it.
@@ -133,9 +134,10 @@ Task<T>::operator TaskRef() const noexcept {
   return TaskRef(&task());
 }
 
-/// Makes `coro` a task on `loop` (what loop.create_task does).
+/// Makes `coro` a task on `loop` (what loop.create_task does). With the eager task factory its
+/// first step runs here, once the returned handle holds the task (it may finish in that step).
 template <class T>
-Task<T> make_task(EventLoop& loop, Coro<T>&& coro) {
+Task<T> make_task(EventLoop& loop, Coro<T>&& coro, std::string name = {}) {
   auto h = coro.release();
   if (!h) throw RuntimeError("create_task(): the Coro is empty (moved from, or already a task)");
   struct Destroy {  // create_task failed (closed loop, reused Coro): the frame is ours to free
@@ -144,15 +146,12 @@ Task<T> make_task(EventLoop& loop, Coro<T>&& coro) {
       if (h) h.destroy();
     }
   } guard{h};
-  h.promise().start_task(loop);
+  if (!name.empty()) h.promise().set_name(std::move(name));  // an eager first step sees it
+  const bool eager = h.promise().start_task(loop);
   guard.h = nullptr;
-  return Task<T>(Future<T>::adopt, &h.promise());
-}
-
-template <class T>
-Task<T> make_task(EventLoop& loop, Coro<T>&& coro, std::string name) {
-  Task<T> task = make_task(loop, std::move(coro));
-  if (!name.empty()) task.set_name(std::move(name));
+  Task<T> task(Future<T>::adopt, &h.promise());
+  if (eager) [[unlikely]]
+    h.promise().run();
   return task;
 }
 

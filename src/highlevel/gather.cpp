@@ -60,8 +60,12 @@ void GatherCore::watch_done() {
     return;
   }
   if (!adopted_done_) return;
-  for (FutureBase* f : children_) {
-    if (f->done()) f->add_callback(add_node(*f));  // queued at once, in argument order
+  // Children done already (futures, eager tasks) count at once, in argument order, as asyncio
+  // 3.12+ does: when all of them are done, so is the gather, before gather() returns.
+  // (By index: the last decision may store the results and clear children_.)
+  for (std::size_t i = 0; i < children_.size(); ++i) {
+    FutureBase* f = children_[i];
+    if (f && f->done() && decides(*f)) decide(*f);
   }
 }
 

@@ -60,9 +60,6 @@ Coro<bool> Condition::wait() {
   release();
   detail::WaitIn w(waiters_);
   std::exception_ptr error = co_await w;
-  // Any error may have come after we were notified: notify another task instead (a spurious
-  // wake-up, which the protocol allows).
-  if (error) wake(1);
   // The lock is re-acquired even when cancelled; the last cancellation is what propagates.
   for (;;) {
     try {
@@ -72,7 +69,12 @@ Coro<bool> Condition::wait() {
       error = std::current_exception();
     }
   }
-  if (error) std::rethrow_exception(error);
+  if (error) {
+    // The error may have come after we were notified, while waiting or while re-acquiring:
+    // notify another task instead (a spurious wake-up, which the protocol allows).
+    wake(1);
+    std::rethrow_exception(error);
+  }
   co_return true;
 }
 

@@ -3,6 +3,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "support/virtual_loop.hpp"
@@ -257,6 +258,27 @@ TEST(Future, SetResultOnAClosedLoopWithWaitersIsAnError) {
   EXPECT_THROW(f.set_result(1), aio::RuntimeError);
   EXPECT_TRUE(f.done());
   EXPECT_THROW(loop.create_future<int>(), aio::RuntimeError);
+}
+
+// asyncio.exceptions' hierarchy, as far as C++ has it: cancellation is not an error, the rest
+// are std::exception; the Python-only parts (TimeoutError being the builtin, IncompleteReadError
+// an EOFError) have no C++ counterpart.
+TEST(Exceptions, TheHierarchyMirrorsAsyncio) {  // MISC-04
+  static_assert(std::is_base_of_v<aio::BaseException, aio::CancelledError>);
+  static_assert(!std::is_base_of_v<std::exception, aio::CancelledError>);
+  static_assert(!std::is_base_of_v<std::exception, aio::KeyboardInterrupt>);
+  static_assert(std::is_base_of_v<std::exception, aio::InvalidStateError>);
+  static_assert(std::is_base_of_v<std::exception, aio::QueueShutDown>);
+  static_assert(std::is_base_of_v<std::exception, aio::LimitOverrunError>);
+  static_assert(std::is_base_of_v<std::runtime_error, aio::IncompleteReadError>);
+  static_assert(std::is_base_of_v<aio::RuntimeError, aio::BrokenBarrierError>);
+  static_assert(std::is_base_of_v<std::runtime_error, aio::TimeoutError>);
+  static_assert(std::is_base_of_v<aio::Future<int>, aio::Task<int>>);
+  try {
+    throw aio::BrokenBarrierError();
+  } catch (const aio::RuntimeError& e) {
+    EXPECT_STREQ(e.what(), "barrier is broken");
+  }
 }
 
 }  // namespace

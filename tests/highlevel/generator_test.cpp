@@ -232,4 +232,62 @@ TEST(AsyncGenerator, ShutdownAsyncgensFinalizesSuspendedGenerators) {  // AG-11,
   alive.clear();
 }
 
+// asyncio refuses to await the same __anext__()/aclose() object twice; here they are Coros,
+// which are awaited at most once.
+TEST(AsyncGenerator, AnAwaitedStepCannotBeAwaitedAgain) {  // AG-14
+  run_virtual([]() -> aio::Coro<void> {
+    auto g = three();
+    auto step = g.next();
+    EXPECT_EQ(co_await step, 123);
+    EXPECT_THROW(co_await step, aio::RuntimeError);
+    auto close = g.aclose();
+    co_await close;
+    EXPECT_THROW(co_await close, aio::RuntimeError);
+  });
+}
+
+// anext(g, default) is next().value_or(default); an exhausted generator keeps answering
+// nullopt. A generator that is in the middle of a step (awaiting in its body, or calling
+// next() on itself) refuses another step: "already running", as asyncio does.
+TEST(AsyncGenerator, DefaultsAndReentrancy) {  // AG-15
+  run_virtual([]() -> aio::Coro<void> {
+    auto two = []() -> aio::AsyncGenerator<std::string> {
+      co_yield "1";
+      co_yield "2";
+    };
+    auto g = two();
+    std::vector<std::string> got;
+    for (int i = 0; i < 3; ++i) got.push_back((co_await g.next()).value_or("buckle my shoe"));
+    EXPECT_EQ(got, (std::vector<std::string>{"1", "2", "buckle my shoe"}));
+    EXPECT_FALSE(co_await g.next());
+    EXPECT_EQ((co_await g.next()).value_or("default"), "default");
+
+    aio::AsyncGenerator<int>* self = nullptr;
+    std::string error;
+    auto reentrant = [&]() -> aio::AsyncGenerator<int> {
+      try {
+        co_await self->next();
+      } catch (const aio::RuntimeError& e) {
+        error = e.what();
+      }
+      co_yield 1;
+    };
+    auto r = reentrant();
+    self = &r;
+    EXPECT_EQ(co_await r.next(), 1);
+    EXPECT_NE(error.find("already running"), std::string::npos) << error;
+
+    // Two tasks stepping one generator: the second is refused while the first is inside.
+    auto slow = three();
+    co_await slow.next();  // now before its sleep(0.1)
+    auto first = aio::create_task(slow.next());
+    co_await yield0();
+    EXPECT_THROW(co_await slow.next(), aio::RuntimeError);
+    EXPECT_THROW(co_await slow.aclose(), aio::RuntimeError);
+    EXPECT_EQ(co_await first, 456);
+    EXPECT_EQ(co_await slow.next(), 789);
+    co_await slow.aclose();
+  });
+}
+
 }  // namespace

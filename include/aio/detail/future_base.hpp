@@ -201,8 +201,9 @@ class FutureBase : public CallbackNode {
   void last_release() noexcept;
   void report_last_release() noexcept;
 
-  /// Turns a coroutine into a task on `loop` and schedules its first step.
-  void start(EventLoop& loop);
+  /// Turns a coroutine into a task on `loop` and schedules its first step; or, when the loop
+  /// starts tasks eagerly, returns true and leaves the first step to the caller (run()).
+  bool start(EventLoop& loop);
   /// The root coroutine ended: settle the future from what it left behind.
   void finish() noexcept;
 
