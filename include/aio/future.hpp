@@ -22,6 +22,7 @@
 #include "aio/detail/frame_allocator.hpp"
 #include "aio/detail/future_base.hpp"
 #include "aio/detail/task_core.hpp"
+#include "aio/detail/value_repr.hpp"
 #include "aio/errors.hpp"
 
 namespace aio {
@@ -62,6 +63,7 @@ class FutureCore : public FutureBase {
   }
   /// The stored value (the caller knows it is there).
   T& value() noexcept { return slot_.value; }
+  std::string result_repr() const override { return has_value_ ? value_repr(slot_.value) : "None"; }
 
  protected:
   using FutureBase::FutureBase;
@@ -232,6 +234,9 @@ class Future {
   decltype(auto) result() const { return core_->get(); }
   /// nullptr after a result; InvalidStateError while pending; CancelledError if cancelled.
   std::exception_ptr exception() const { return core_->exception(); }
+  /// asyncio's repr(): "<Future finished result=4>"; a Task's is
+  /// "<Task pending name='Task-1' coro=<main()>>".
+  std::string repr() const { return core_->repr(); }
 
   template <class... A>
   void set_result(A&&... value) requires(std::is_void_v<T> ? sizeof...(A) == 0

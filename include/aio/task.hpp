@@ -116,6 +116,8 @@ class TaskRef {
   /// As Task::exception(): InvalidStateError while pending, CancelledError if cancelled.
   std::exception_ptr exception() const { return task_->exception(); }
   EventLoop& get_loop() const noexcept { return task_->loop(); }
+  /// As Task::repr(): "<Task pending name='Task-1' coro=<main()>>".
+  std::string repr() const { return task_->repr(); }
 
   friend bool operator==(const TaskRef& a, const TaskRef& b) noexcept { return a.task_ == b.task_; }
   template <class T>

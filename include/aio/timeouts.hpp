@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <type_traits>
 #include <unordered_set>
@@ -41,6 +42,7 @@ class TimeoutState {
 
   std::optional<double> when() const noexcept { return when_; }
   bool expired() const noexcept { return phase_ == Phase::expiring || phase_ == Phase::expired; }
+  std::string repr() const;
   void reschedule(std::optional<double> when);
   /// __aenter__: RuntimeError if entered before or outside a task.
   void enter();
@@ -89,6 +91,8 @@ class Timeout {
   /// Moves the deadline (nullopt: none); RuntimeError before the run starts or after it ends.
   void reschedule(std::optional<double> when) { state_->reschedule(when); }
   bool expired() const noexcept { return state_->expired(); }
+  /// asyncio's repr(): "<Timeout [active] when=12.3>", "<Timeout [expired]>", ...
+  std::string repr() const { return state_->repr(); }
 
  private:
   explicit Timeout(std::optional<double> when)

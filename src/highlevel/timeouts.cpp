@@ -1,6 +1,9 @@
 // Timeout: asyncio.timeouts.Timeout's state machine, one to one.
 #include "aio/timeouts.hpp"
 
+#include <cmath>
+#include <string>
+
 namespace aio {
 
 namespace detail {
@@ -22,6 +25,15 @@ const char* phase_name(TimeoutState::Phase p) {
   return "unknown";
 }
 }  // namespace
+
+std::string TimeoutState::repr() const {
+  std::string info;
+  if (phase_ == Phase::entered) {
+    // asyncio prints round(when, 3), or None without a deadline.
+    info = " when=" + (when_ ? value_repr(std::round(*when_ * 1000) / 1000) : std::string("None"));
+  }
+  return std::string("<Timeout [") + phase_name(phase_) + "]" + info + ">";
+}
 
 void TimeoutState::reschedule(std::optional<double> when) {
   if (phase_ != Phase::entered) {

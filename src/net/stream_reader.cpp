@@ -3,7 +3,6 @@
 // The handle's coroutines are lazy, so each is a plain function that hands a coroutine below
 // what it must own: the shared state (the handle may be gone before the read runs) and copies of
 // the separators (a string_view may dangle by then).
-#include <cxxabi.h>
 #include <algorithm>
 #include <cstdlib>
 #include <memory>
@@ -14,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "aio/detail/value_repr.hpp"
 #include "aio/errors.hpp"
 #include "aio/streams.hpp"
 #include "net/stream_reader_state.hpp"
@@ -108,42 +108,6 @@ Coro<void> StreamReaderState::wait_for_data(const char* func_name) {
   if (woken_with) std::rethrow_exception(woken_with);
 }
 
-namespace {
-
-// The last component of a qualified C++ name: "aio::RuntimeError" -> "RuntimeError".
-std::string_view unqualified(std::string_view name) {
-  std::size_t depth = 0;  // "(anonymous namespace)::X", "ns::T<a::b>": cut at the last
-  std::size_t cut = 0;    // top-level "::"
-  for (std::size_t i = 0; i + 1 < name.size(); ++i) {
-    if (name[i] == '<' || name[i] == '(') ++depth;
-    if ((name[i] == '>' || name[i] == ')') && depth > 0) --depth;
-    if (depth == 0 && name[i] == ':' && name[i + 1] == ':') cut = i + 2;
-  }
-  return name.substr(cut);
-}
-
-// Python's repr of an exception: "RuntimeError()", "ValueError('boom')".
-std::string exception_repr(const std::exception_ptr& e) {
-  const std::string text = describe_exception(e);  // "aio::RuntimeError: boom" or "Name"
-  const std::size_t colon = text.find(": ");
-  const std::string_view name = std::string_view(text).substr(0, colon);
-  std::string repr(unqualified(name));
-  repr += '(';
-  if (colon != std::string::npos && colon + 2 < text.size()) {
-    repr += '\'' + text.substr(colon + 2) + '\'';
-  }
-  return repr + ')';
-}
-
-std::string type_name(const std::type_info& type) {
-  int status = 0;
-  std::unique_ptr<char, decltype(&std::free)> name(
-      abi::__cxa_demangle(type.name(), nullptr, nullptr, &status), &std::free);
-  return std::string(unqualified(status == 0 ? name.get() : type.name()));
-}
-
-}  // namespace
-
 std::string StreamReaderState::repr() const {
   std::string info = "<StreamReader";
   if (size() > 0) info += ' ' + std::to_string(size()) + " bytes";
@@ -151,7 +115,7 @@ std::string StreamReaderState::repr() const {
   if (limit_ != StreamReader::default_limit) info += " limit=" + std::to_string(limit_);
   if (waiting()) info += " waiter=<Future pending>";
   if (exception_) info += " exception=" + exception_repr(exception_);
-  if (transport_) info += " transport=<" + type_name(typeid(*transport_)) + '>';
+  if (transport_) info += " transport=<" + short_type_name(typeid(*transport_)) + '>';
   if (paused_) info += " paused";
   return info + '>';
 }

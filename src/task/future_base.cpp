@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "aio/detail/value_repr.hpp"
 #include "aio/loop.hpp"
 #include "core/loop_registry.hpp"
 
@@ -63,8 +64,12 @@ std::string FutureBase::repr() const {
     case State::finished:
       break;
   }
-  return exception_ ? "<Future finished exception=" + describe_exception(exception_) + ">"
-                    : "<Future finished>";
+  return "<Future finished " + outcome_repr() + ">";
+}
+
+std::string FutureBase::outcome_repr() const {
+  if (state_ != State::finished) return {};
+  return exception_ ? "exception=" + exception_repr(exception_) : "result=" + result_repr();
 }
 
 namespace {

@@ -134,8 +134,14 @@ void FutureBase::settle_unusual() noexcept {
 }
 
 std::string task_repr(const TaskCore& task, const char* function) {
-  std::string state = !task.done() ? "pending" : task.cancelled() ? "cancelled" : "finished";
-  return "<Task " + state + " name='" + task.name() + "' coro=<" + function + "()>>";
+  const char* state = task.cancelled()    ? "cancelled"
+                      : task.done()       ? "finished"
+                      : task.cancelling() ? "cancelling"  // a cancel requested, not delivered
+                                          : "pending";
+  std::string repr =
+      std::string("<Task ") + state + " name='" + task.name() + "' coro=<" + function + "()>";
+  if (task.done() && !task.cancelled()) repr += " " + task.outcome_repr();
+  return repr + ">";
 }
 
 }  // namespace aio::detail

@@ -260,6 +260,33 @@ TEST(Future, SetResultOnAClosedLoopWithWaitersIsAnError) {
   EXPECT_THROW(loop.create_future<int>(), aio::RuntimeError);
 }
 
+TEST(Future, Repr) {  // FUT-11
+  run_virtual([]() -> aio::Coro<void> {
+    auto& loop = aio::get_running_loop();
+    auto f = loop.create_future<int>();
+    EXPECT_EQ(f.repr(), "<Future pending>");
+    f.cancel();
+    EXPECT_EQ(f.repr(), "<Future cancelled>");
+    auto g = loop.create_future<int>();
+    g.set_result(4);
+    EXPECT_EQ(g.repr(), "<Future finished result=4>");
+    auto h = loop.create_future<int>();
+    h.set_exception(std::make_exception_ptr(aio::RuntimeError("boom")));
+    EXPECT_EQ(h.repr(), "<Future finished exception=RuntimeError('boom')>");
+    h.exception();  // retrieved: no "never retrieved" report
+    auto s = loop.create_future<std::string>();
+    s.set_result("it's");
+    EXPECT_EQ(s.repr(), "<Future finished result=\"it's\">");
+    auto v = loop.create_future<void>();
+    v.set_result();
+    EXPECT_EQ(v.repr(), "<Future finished result=None>");
+    auto d = loop.create_future<double>();
+    d.set_result(4);
+    EXPECT_EQ(d.repr(), "<Future finished result=4.0>");
+    co_return;
+  });
+}
+
 // asyncio.exceptions' hierarchy, as far as C++ has it: cancellation is not an error, the rest
 // are std::exception; the Python-only parts (TimeoutError being the builtin, IncompleteReadError
 // an EOFError) have no C++ counterpart.

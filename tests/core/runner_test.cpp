@@ -1,6 +1,8 @@
-// aio::run() and Runner (asyncio-behaviours.md RUN-*).
+// aio::run() and Runner (asyncio-behaviours.md RUN-*). RUN-07 (a Runner keeps one context
+// across run() calls) has no counterpart: aio has no contextvars (docs/guide.md).
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -149,6 +151,52 @@ TEST(Run, KeyboardInterruptInTheMainTaskEscapes) {
                    }(),
                    virtual_time),
                aio::KeyboardInterrupt);
+}
+
+// main fails at once, leaving a task that iterates an async generator. run() cancels the task
+// (the cancellation leaves the generator through its sleep, so the generator's body ends
+// first), reports the task's own error to the exception handler, finalizes generators, and
+// throws main's error.
+TEST(Run, GeneratorsAreFinalizedAfterTheTasksAreCancelled) {  // RUN-05
+  struct FancyExit : std::runtime_error {
+    FancyExit() : std::runtime_error("fancy exit") {}
+  };
+  std::vector<std::string> log;
+  std::optional<aio::Task<void>> lazyboy;
+  std::optional<aio::AsyncGenerator<int>> spinner;
+  int reported = 0;
+  auto fidget = [&]() -> aio::AsyncGenerator<int> {
+    struct OnExit {
+      std::vector<std::string>& log;
+      ~OnExit() { log.push_back("generator body ended"); }
+    } on_exit{log};
+    for (;;) {
+      co_yield 1;
+      co_await aio::sleep(1);
+    }
+  };
+  auto spin = [&]() -> aio::Coro<void> {
+    spinner.emplace(fidget());
+    try {
+      while (co_await spinner->next()) {
+      }
+    } catch (const aio::CancelledError&) {
+      log.push_back("task cancelled");
+      throw std::domain_error("division by zero");
+    }
+  };
+  auto main_task = [&]() -> aio::Coro<void> {
+    aio::get_running_loop().set_exception_handler(
+        [&](aio::EventLoop&, const aio::ExceptionContext&) { ++reported; });
+    lazyboy = aio::create_task(spin());
+    throw FancyExit();
+    co_return;
+  };
+  EXPECT_THROW(aio::run(main_task(), virtual_time), FancyExit);
+  ASSERT_TRUE(lazyboy.has_value());
+  EXPECT_TRUE(lazyboy->done());
+  EXPECT_EQ(log, (std::vector<std::string>{"generator body ended", "task cancelled"}));
+  EXPECT_EQ(reported, 1);
 }
 
 }  // namespace

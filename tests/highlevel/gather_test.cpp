@@ -1,4 +1,5 @@
-// gather() (asyncio-behaviours.md GATHER-*), on virtual time.
+// gather() (asyncio-behaviours.md GATHER-*), on virtual time. GATHER-07 (the same coroutine
+// object passed several times) cannot be written: a Coro is move-only and consumed by gather().
 #include <gtest/gtest.h>
 
 #include <ranges>

@@ -1,5 +1,8 @@
 // AsyncGenerator (asyncio-behaviours.md AG-*), on virtual time. C++ allows no co_await in a
 // catch handler, so a generator's "finally that awaits" catches, then awaits, then rethrows.
+// Two cases have no C++ counterpart (docs/guide.md): AG-03, asend(), since a C++ co_yield has no
+// value to receive; AG-10, finalizing a generator when the garbage collector finds it, since a
+// generator destroyed while suspended runs its destructors at once and no async cleanup.
 #include <gtest/gtest.h>
 
 #include <stdexcept>

@@ -501,4 +501,162 @@ TEST(TaskGroup, OutsideATaskThereIsNoParent) {  // TG-18
   EXPECT_THROW(aio::detail::TaskGroupState(), aio::RuntimeError);
 }
 
+aio::Coro<void> crash_when_cancelled() {
+  bool cancelled = false;
+  try {
+    co_await aio::sleep(10);
+  } catch (const aio::CancelledError&) {
+    cancelled = true;
+  }
+  if (cancelled) throw std::domain_error("zero division");  // asyncio's `finally: 1 / 0`
+}
+
+// The runner is cancelled from outside; the inner group's children crash as they are cancelled.
+// The outer group reports the inner group's ExceptionGroup as its one leaf, with or without a
+// child of its own.
+TEST(TaskGroup, NestedGroupsParentCancelledInnerChildrenCrash) {  // TG-07
+  for (const bool outer_child : {false, true}) {
+    run_virtual([outer_child]() -> aio::Coro<void> {
+      auto runner = [&]() -> aio::Coro<void> {
+        co_await aio::task_group([&](aio::TaskGroup& g1) -> aio::Coro<void> {
+          if (outer_child) g1.create_task(aio::sleep(10));
+          co_await aio::task_group([&](aio::TaskGroup& g2) -> aio::Coro<void> {
+            for (int i = 0; i < 5; ++i) g2.create_task(crash_when_cancelled());
+            co_await aio::sleep(10);
+          });
+        });
+      };
+      auto r = aio::create_task(runner());
+      co_await aio::sleep(0.1);
+      EXPECT_FALSE(r.done());
+      r.cancel();
+      try {
+        co_await r;
+        ADD_FAILURE() << "no ExceptionGroup";
+      } catch (const aio::ExceptionGroup& eg) {
+        EXPECT_EQ(leaves(eg), std::vector<std::string>{"group"}) << "outer_child=" << outer_child;
+        try {
+          std::rethrow_exception(eg.exceptions().at(0));
+        } catch (const aio::ExceptionGroup& inner) {
+          EXPECT_EQ(leaves(inner), std::vector<std::string>(5, "domain_error"));
+        } catch (...) {
+          ADD_FAILURE() << "the leaf is not a group";
+        }
+      }
+    });
+  }
+}
+
+// An exception that is not an error in asyncio's sense (a BaseException subclass other than
+// cancellation or KeyboardInterrupt) is still one of the group's errors.
+struct MyBaseExc : aio::BaseException {
+  MyBaseExc() : aio::BaseException("my base exception") {}
+};
+
+aio::Coro<void> crash_soon_base() {
+  co_await aio::sleep(0.1);
+  throw MyBaseExc();
+}
+
+TEST(TaskGroup, AChildRaisesABaseExceptionSubclass) {  // TG-12
+  run_virtual([]() -> aio::Coro<void> {
+    try {
+      co_await aio::task_group([&](aio::TaskGroup& g) -> aio::Coro<void> {
+        g.create_task(crash_soon_base());
+        try {
+          co_await aio::sleep(10);
+        } catch (const aio::CancelledError&) {
+        }
+        throw std::invalid_argument("type error");  // asyncio's `finally: raise TypeError`
+      });
+      ADD_FAILURE() << "no ExceptionGroup";
+    } catch (const aio::ExceptionGroup& eg) {
+      int base = 0, type_error = 0;
+      for (const auto& e : eg.exceptions()) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const MyBaseExc&) {
+          ++base;
+        } catch (const std::invalid_argument&) {
+          ++type_error;
+        } catch (...) {
+        }
+      }
+      EXPECT_EQ(eg.exceptions().size(), 2u);
+      EXPECT_EQ(base, 1);
+      EXPECT_EQ(type_error, 1);
+    }
+    EXPECT_DOUBLE_EQ(now(), 0.1);
+  });
+}
+
+aio::Coro<void> hydra(aio::TaskGroup g, int* nhydras) {
+  ++*nhydras;
+  co_await aio::sleep(0.01);
+  g.create_task(hydra(g, nhydras));
+  g.create_task(hydra(g, nhydras));
+}
+
+aio::Coro<void> hercules(const int* nhydras) {
+  while (*nhydras < 10) co_await aio::sleep(0.015);
+  throw std::domain_error("zero division");
+}
+
+TEST(TaskGroup, DynamicSpawningPlusAFailure) {  // TG-15
+  run_virtual([]() -> aio::Coro<void> {
+    int nhydras = 0;
+    try {
+      co_await aio::task_group([&](aio::TaskGroup& g) -> aio::Coro<void> {
+        g.create_task(hydra(g, &nhydras));
+        g.create_task(hercules(&nhydras));
+        co_return;
+      });
+      ADD_FAILURE() << "no ExceptionGroup";
+    } catch (const aio::ExceptionGroup& eg) {
+      EXPECT_EQ(leaves(eg), std::vector<std::string>{"domain_error"});
+    }
+    EXPECT_GE(nhydras, 10);
+  });
+}
+
+struct CustomException : std::runtime_error {
+  CustomException() : std::runtime_error("custom") {}
+};
+
+aio::Coro<void> raise_custom() {
+  throw CustomException();
+  co_return;
+}
+
+// gh-95289: an `async with` inside the group whose exit raises while the body is being
+// cancelled. Both errors come out, and the group leaves the task's cancel count as it was.
+TEST(TaskGroup, AContextManagerInsideRaisesInItsExit) {  // TG-17
+  run_virtual([]() -> aio::Coro<void> {
+    try {
+      co_await aio::task_group([&](aio::TaskGroup& tg) -> aio::Coro<void> {
+        // `async with database():` whose exit raises CustomException.
+        try {
+          tg.create_task(raise_custom());
+          co_await aio::sleep(1);
+        } catch (const aio::CancelledError&) {
+        }
+        throw CustomException();
+      });
+      ADD_FAILURE() << "no ExceptionGroup";
+    } catch (const aio::ExceptionGroup& eg) {
+      EXPECT_EQ(aio::current_task()->cancelling(), 0);
+      int custom = 0;
+      for (const auto& e : eg.exceptions()) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const CustomException&) {
+          ++custom;
+        } catch (...) {
+        }
+      }
+      EXPECT_EQ(custom, 2);
+    }
+  });
+}
+
 }  // namespace

@@ -253,6 +253,94 @@ TEST(Timeout, StateMachineErrors) {  // TO-13
   EXPECT_THROW((void)aio::Timeout::after(1.0), aio::RuntimeError);
 }
 
+// A timeout inside the cleanup of an expiring timeout: both expire, each raising its own
+// TimeoutError. (asyncio also chains them, __cause__ and __context__; C++ exceptions carry no
+// such links, so TO-06's and this case's chaining has no counterpart.)
+TEST(Timeout, ATimeoutNestedInTheCleanupOfAnExpiringOne) {  // TO-11
+  run_virtual([]() -> aio::Coro<void> {
+    bool inner_expired = false;
+    auto body = [&]() -> aio::Coro<void> {
+      std::exception_ptr cancel;
+      try {
+        co_await aio::sleep(1);
+      } catch (const aio::CancelledError&) {
+        cancel = std::current_exception();
+      }
+      // `finally:` with a timeout of its own
+      try {
+        co_await aio::timeout(0.01, aio::sleep(10));
+      } catch (const aio::TimeoutError&) {
+        inner_expired = true;
+      }
+      if (cancel) std::rethrow_exception(cancel);
+    };
+    EXPECT_THROW(co_await aio::timeout(0.01, body()), aio::TimeoutError);
+    EXPECT_TRUE(inner_expired);
+    EXPECT_DOUBLE_EQ(now(), 0.02);
+  });
+}
+
+aio::Coro<void> crash_in_cleanup() {
+  bool cancelled = false;
+  try {
+    co_await aio::sleep(2);
+  } catch (const aio::CancelledError&) {
+    cancelled = true;
+  }
+  if (cancelled) throw std::domain_error("zero division");  // `finally: 1 / 0`
+}
+
+// The timeout expires inside a TaskGroup whose body is in a cleanup that awaits, with an error
+// pending: the cancellation replaces the body's error, the child crashes as it is cancelled,
+// and the group's ExceptionGroup (not a TimeoutError) comes out of the timeout.
+TEST(Timeout, ExpiringAroundATaskGroup) {  // TO-14
+  run_virtual([]() -> aio::Coro<void> {
+    try {
+      co_await aio::timeout(0.01, aio::task_group([](aio::TaskGroup& tg) -> aio::Coro<void> {
+                              tg.create_task(crash_in_cleanup());
+                              // try: raise ValueError finally: await sleep(1)
+                              const auto pending =
+                                  std::make_exception_ptr(std::invalid_argument("v"));
+                              co_await aio::sleep(1);
+                              std::rethrow_exception(pending);
+                            }));
+      ADD_FAILURE() << "no ExceptionGroup";
+    } catch (const aio::ExceptionGroup& eg) {
+      EXPECT_EQ(eg.exceptions().size(), 1u);
+      for (const auto& e : eg.exceptions())
+        EXPECT_THROW(std::rethrow_exception(e), std::domain_error);
+    }
+    EXPECT_DOUBLE_EQ(now(), 0.01);
+  });
+}
+
+TEST(Timeout, Repr) {  // TO-10
+  run_virtual([]() -> aio::Coro<void> {
+    auto cm = aio::Timeout::at(12.3);
+    EXPECT_EQ(cm.repr(), "<Timeout [created]>");
+    std::string inside;
+    auto body = [&]() -> aio::Coro<void> {
+      inside = cm.repr();
+      co_return;
+    };
+    co_await cm.run(body());
+    EXPECT_EQ(inside, "<Timeout [active] when=12.3>");
+    EXPECT_EQ(cm.repr(), "<Timeout [finished]>");
+
+    auto expiring = aio::Timeout::after(0.01);
+    EXPECT_THROW(co_await expiring.run(aio::sleep(1)), aio::TimeoutError);
+    EXPECT_EQ(expiring.repr(), "<Timeout [expired]>");
+
+    auto never = aio::Timeout::after(std::nullopt);
+    auto body2 = [&]() -> aio::Coro<void> {
+      inside = never.repr();
+      co_return;
+    };
+    co_await never.run(body2());
+    EXPECT_EQ(inside, "<Timeout [active] when=None>");
+  });
+}
+
 // ---- wait_for ----
 
 TEST(WaitFor, ATimeoutCancelsTheInnerTask) {  // WF-01

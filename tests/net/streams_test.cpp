@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <optional>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -439,6 +440,49 @@ TEST(Streams, BindingAPortInUseNamesTheAddress) {
     }
     a.close();
     co_await a.wait_closed();
+  };
+  aio::run(body());
+}
+
+// Ten tasks wait in drain() on one paused writer; the one resume releases them all.
+TEST(Streams, OneResumeReleasesEveryDrainWaiter) {  // ST-14
+  auto body = []() -> Coro<void> {
+    aio::Event release;
+    auto handler = [&release](StreamReader r, StreamWriter w) -> Coro<void> {
+      co_await release.wait();  // reads nothing until released: the client's writes pile up
+      while (!(co_await r.read(1 << 16)).empty()) {
+      }
+      w.close();
+    };
+    aio::Server server = co_await aio::start_server(handler, "127.0.0.1", 0);
+    auto conn = co_await aio::open_connection("127.0.0.1", server.port());
+    StreamWriter writer = conn.second;
+    const std::string block(1 << 20, 'd');
+    // Write until drain() has to wait (the kernel buffers and ours are over the mark).
+    std::optional<aio::Task<void>> first;
+    for (int i = 0; i < 256; ++i) {
+      writer.write(block);
+      first = aio::create_task(writer.drain());
+      co_await aio::sleep(0);
+      if (!first->done()) break;
+    }
+    EXPECT_FALSE(first->done());
+    int drained = 0;
+    auto drainer = [&]() -> Coro<void> {
+      co_await writer.drain();
+      ++drained;
+    };
+    std::vector<aio::Task<void>> waiters;
+    for (int i = 0; i < 10; ++i) waiters.push_back(aio::create_task(drainer()));
+    co_await aio::sleep(0);
+    EXPECT_EQ(drained, 0);
+    release.set();
+    co_await aio::gather(waiters);
+    co_await *first;
+    EXPECT_EQ(drained, 10);
+    writer.close();
+    server.close();
+    co_await server.wait_closed();
   };
   aio::run(body());
 }

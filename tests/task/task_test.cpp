@@ -1,4 +1,5 @@
-// asyncio's Task behaviours (asyncio-behaviours.md TASK-*), on virtual time.
+// asyncio's Task behaviours (asyncio-behaviours.md TASK-*), on virtual time. TASK-31 (context
+// variables copied per task) has no counterpart: aio has no contextvars (docs/guide.md).
 #include <gtest/gtest.h>
 
 #include <stdexcept>
@@ -604,6 +605,45 @@ TEST(Task, TaskRefIsTypeErasedAndComparesIdentity) {
     co_await t;
     EXPECT_TRUE(r.done());
     EXPECT_EQ(r.exception(), nullptr);
+  });
+}
+
+// A coroutine whose result is a Future returns the Future itself; nothing awaits it.
+TEST(Task, ACoroutineReturningAFutureReturnsTheFutureItself) {  // TASK-21
+  run_virtual([]() -> aio::Coro<void> {
+    auto f = aio::get_running_loop().create_future<std::string>();
+    auto func = [&]() -> aio::Coro<aio::Future<std::string>> { co_return f; };
+    auto set_f = [&]() -> aio::Coro<void> {
+      f.set_result("test");
+      co_return;
+    };
+    auto t1 = aio::create_task(func());
+    auto t2 = aio::create_task(set_f());
+    aio::Future<std::string> r = co_await t1;
+    EXPECT_TRUE(r == f);
+    co_await t2;
+    EXPECT_TRUE(t2.done());
+    EXPECT_EQ(r.result(), "test");
+  });
+}
+
+aio::Coro<std::string> notmuch() {
+  co_return "abc";
+}
+
+TEST(Task, ReprLifeCycle) {  // TASK-30
+  run_virtual([]() -> aio::Coro<void> {
+    auto t = aio::create_task(notmuch(), "named");
+    EXPECT_EQ(t.repr(), "<Task pending name='named' coro=<notmuch()>>");
+    EXPECT_EQ(co_await t, "abc");
+    EXPECT_EQ(t.repr(), "<Task finished name='named' coro=<notmuch()> result='abc'>");
+    EXPECT_EQ(static_cast<aio::TaskRef>(t).repr(), t.repr());
+
+    auto c = aio::create_task(notmuch(), "c");
+    c.cancel();
+    EXPECT_NE(c.repr().find("cancelling"), std::string::npos) << c.repr();
+    EXPECT_THROW(co_await c, aio::CancelledError);
+    EXPECT_EQ(c.repr().rfind("<Task cancelled", 0), 0u) << c.repr();
   });
 }
 

@@ -93,8 +93,13 @@ class FutureBase : public CallbackNode {
   std::exception_ptr cancelled_error() const;
   std::string cancel_message() const;
 
-  /// A short description for logs: "<Future finished>", "<Task pending name='Task-1' ...>".
+  /// asyncio's repr(): "<Future pending>", "<Future finished result=4>",
+  /// "<Task cancelling name='Task-1' coro=<main()>>"; also what logs show.
   virtual std::string repr() const;
+  /// What "result=" shows: the value's repr (see aio/detail/value_repr.hpp).
+  virtual std::string result_repr() const { return "None"; }
+  /// "result=..." or "exception=..." for a future that finished; "" otherwise.
+  std::string outcome_repr() const;
 
   /// Registers a done callback; on a done future it is scheduled at once (never run inline).
   void add_callback(CallbackNode* r);
