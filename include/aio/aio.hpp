@@ -2,6 +2,7 @@
 #pragma once
 
 #include "aio/clock.hpp"
+#include "aio/contextvars.hpp"
 #include "aio/coro.hpp"
 #include "aio/duration.hpp"
 #include "aio/errors.hpp"

@@ -126,6 +126,12 @@ class EventLoop {
   Task<T> create_task(Coro<T> coro, std::string name) {
     return make_task(*this, std::move(coro), std::move(name));
   }
+  /// The task runs in `context` itself (asyncio's context= argument), not in a copy.
+  template <class T>
+  Task<T> create_task(Coro<T> coro, std::string name, Context context) {
+    return make_task(*this, std::move(coro), std::move(name),
+                     detail::ContextAccess::state(context));
+  }
   template <class A>
   requires(detail::Awaitable<A> && !detail::IsCoro<A>::value &&
            !std::is_reference_v<A>) auto create_task(A aw, std::string name = {}) {

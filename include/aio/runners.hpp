@@ -4,10 +4,13 @@
 // are left and waits for them, and closes the loop; its value (or exception) is main's. A
 // Runner keeps one loop across several run() calls and closes it on close() or destruction.
 // Both refuse to start from inside a running loop (RuntimeError). While a Runner is open its
-// loop is the thread's current loop (get_event_loop()); closing restores the previous one.
+// loop is the thread's current loop (get_event_loop()); closing restores the previous one. Each
+// run() runs its task in the Runner's one context (a copy of the thread's, taken at the first
+// run), so context variables set there are seen by the next run(), as in asyncio.
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "aio/coro.hpp"
@@ -25,12 +28,17 @@ class Runner {
   Runner(const Runner&) = delete;
   Runner& operator=(const Runner&) = delete;
 
-  /// Runs `coro` as a task on the runner's loop until it is done; returns its value.
+  /// Runs `coro` as a task on the runner's loop until it is done; returns its value. The task
+  /// runs in `context`, or by default in the runner's own.
   template <class T>
-  T run(Coro<T> coro) {
+  T run(Coro<T> coro, std::optional<Context> context = std::nullopt) {
     check_can_run();
     EventLoop& loop = get_loop();
-    Task<T> task = loop.create_task(std::move(coro));
+    if (!context) {
+      if (!context_) context_ = copy_context();
+      context = context_;
+    }
+    Task<T> task = loop.create_task(std::move(coro), {}, std::move(*context));
     Interrupts interrupts(loop, task);
     try {
       return loop.run_until_complete(task);
@@ -65,6 +73,7 @@ class Runner {
   void check_can_run() const;
 
   RunOptions options_;
+  std::optional<Context> context_;
   std::unique_ptr<EventLoop> loop_;
   EventLoop* previous_loop_ = nullptr;  // the thread's current loop before ours
   bool previous_set_called_ = false;

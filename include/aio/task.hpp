@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "aio/contextvars.hpp"
 #include "aio/coro.hpp"
 #include "aio/detail/awaitable.hpp"
 #include "aio/future.hpp"
@@ -136,10 +137,22 @@ Task<T>::operator TaskRef() const noexcept {
   return TaskRef(&task());
 }
 
-/// Makes `coro` a task on `loop` (what loop.create_task does). With the eager task factory its
-/// first step runs here, once the returned handle holds the task (it may finish in that step).
+namespace detail {
+/// The context a task created now runs in: a copy of the current one, or null (the common case,
+/// checked inline) when no variable is set there.
+inline std::shared_ptr<ContextState> context_of_new_task() {
+  const ThreadState& ts = this_thread;
+  if (!ts.context && (ts.current_task || !ts.thread_context)) return nullptr;
+  return context_for_new_task();
+}
+}  // namespace detail
+
+/// Makes `coro` a task on `loop` (what loop.create_task does), running in `context` (null: a
+/// copy of the current context). With the eager task factory its first step runs here, once the
+/// returned handle holds the task (it may finish in that step).
 template <class T>
-Task<T> make_task(EventLoop& loop, Coro<T>&& coro, std::string name = {}) {
+Task<T> make_task(EventLoop& loop, Coro<T>&& coro, std::string name = {},
+                  std::shared_ptr<detail::ContextState> context = nullptr) {
   auto h = coro.release();
   if (!h) throw RuntimeError("create_task(): the Coro is empty (moved from, or already a task)");
   struct Destroy {  // create_task failed (closed loop, reused Coro): the frame is ours to free
@@ -149,6 +162,9 @@ Task<T> make_task(EventLoop& loop, Coro<T>&& coro, std::string name = {}) {
     }
   } guard{h};
   if (!name.empty()) h.promise().set_name(std::move(name));  // an eager first step sees it
+  if (!context) context = detail::context_of_new_task();
+  if (context) [[unlikely]]
+    h.promise().set_context(std::move(context));
   const bool eager = h.promise().start_task(loop);
   guard.h = nullptr;
   Task<T> task(Future<T>::adopt, &h.promise());
@@ -165,6 +181,12 @@ Task<T> create_task(Coro<T> coro) {
 template <class T>
 Task<T> create_task(Coro<T> coro, std::string name) {
   return make_task(detail::running_loop(), std::move(coro), std::move(name));
+}
+/// create_task(coro, name=..., context=ctx): the task runs in `context` itself, not a copy.
+template <class T>
+Task<T> create_task(Coro<T> coro, std::string name, Context context) {
+  return make_task(detail::running_loop(), std::move(coro), std::move(name),
+                   detail::ContextAccess::state(context));
 }
 
 /// create_task() of any other awaitable (a Future, an awaitable method's result...).

@@ -70,15 +70,12 @@ class TaskGroup {
  public:
   template <class T>
   Task<T> create_task(Coro<T> coro, std::string name = {}) {
-    state_->check_can_create();
-    Task<T> task = make_task(state_->loop(), std::move(coro), std::move(name));
-    if (task.done()) {
-      state_->task_done(state_->track(task));
-    } else {
-      auto it = state_->track(task);
-      task.add_done_callback([state = state_, it](Future<T>&) { state->task_done(it); });
-    }
-    return task;
+    return create_in(std::move(coro), std::move(name), nullptr);
+  }
+  /// The task runs in `context` itself (asyncio's context= argument), not in a copy.
+  template <class T>
+  Task<T> create_task(Coro<T> coro, std::string name, Context context) {
+    return create_in(std::move(coro), std::move(name), detail::ContextAccess::state(context));
   }
   template <class A>
   requires(detail::Awaitable<A> && !detail::IsCoro<A>::value &&
@@ -87,6 +84,19 @@ class TaskGroup {
   }
 
  private:
+  template <class T>
+  Task<T> create_in(Coro<T> coro, std::string name, std::shared_ptr<detail::ContextState> context) {
+    state_->check_can_create();
+    Task<T> task = make_task(state_->loop(), std::move(coro), std::move(name), std::move(context));
+    if (task.done()) {
+      state_->task_done(state_->track(task));
+    } else {
+      auto it = state_->track(task);
+      task.add_done_callback([state = state_, it](Future<T>&) { state->task_done(it); });
+    }
+    return task;
+  }
+
   template <class F>
   friend Coro<void> task_group(F body);
   explicit TaskGroup(std::shared_ptr<detail::TaskGroupState> state) : state_(std::move(state)) {}

@@ -17,12 +17,14 @@
 
 namespace aio {
 
-/// asyncio.to_thread(): f(args...) on the default executor.
+/// asyncio.to_thread(): f(args...) on the default executor, in a copy of the caller's context.
 template <class F, class... A>
 Coro<std::invoke_result_t<F&, A&...>> to_thread(F f, A... args) {
-  co_return co_await get_running_loop().run_in_executor(
-      nullptr,
-      [f = std::move(f), ... args = std::move(args)]() mutable { return std::invoke(f, args...); });
+  // A named local, not a temporary in the co_await: GCC 12 destroys such temporaries twice.
+  auto call = [context = copy_context(), f = std::move(f), ... args = std::move(args)]() mutable {
+    return context.run([&]() -> decltype(auto) { return std::invoke(f, args...); });
+  };
+  co_return co_await get_running_loop().run_in_executor(nullptr, std::move(call));
 }
 
 namespace detail {

@@ -41,11 +41,14 @@ class Watcher {
   ~Watcher() = default;
 };
 
+struct ContextState;
+
 /// A future's rarely used state (see FutureBase::extras()).
 struct FutureExtras {
   std::string cancel_message;
   std::unique_ptr<std::string> name;
   std::int32_t cancel_requests = 0;
+  std::shared_ptr<ContextState> context;  // a task's contextvars context, when not empty
 };
 
 class FutureBase : public CallbackNode {
@@ -144,6 +147,11 @@ class FutureBase : public CallbackNode {
   void set_name(std::string name);
   std::uint64_t id() const noexcept { return id_; }
 
+  /// The contextvars context the task runs in (aio/contextvars.hpp); a task without one runs in
+  /// an empty context, made by own_context() when it first sets a variable.
+  void set_context(std::shared_ptr<ContextState> context);
+  ContextState& own_context();
+
   /// The task stepping on this thread; RuntimeError outside a task.
   static FutureBase& current();
 
@@ -232,6 +240,7 @@ class FutureBase : public CallbackNode {
   bool started_ : 1 = false;             // the task took its first step
   bool has_value_ : 1 = false;           // FutureCore<T>'s value is constructed
   bool has_extras_ : 1 = false;          // the table of extras has an entry for this future
+  bool has_context_ : 1 = false;         // a task with a contextvars context (in the extras)
   std::uint32_t refs_ = 0;
   EventLoop* loop_ = nullptr;
   std::exception_ptr exception_;  // set with finished (failure) or cancelled (its CancelledError)
@@ -248,6 +257,7 @@ class FutureBase : public CallbackNode {
   friend struct LoopAccess;
   void cancel_awaited();
   void cancel_before_start() noexcept;
+  ContextState* context() const noexcept;
   void settle_unusual() noexcept;
 };
 

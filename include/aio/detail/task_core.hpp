@@ -12,11 +12,15 @@
 namespace aio::detail {
 
 using TaskCore = FutureBase;
+struct ContextState;
 
-/// Per-thread scheduling state: the running loop and the task it is stepping.
+/// Per-thread scheduling state: the running loop, the task it is stepping, and the contextvars
+/// context code runs in (aio/contextvars.hpp).
 struct ThreadState {
   EventLoop* running_loop = nullptr;
   TaskCore* current_task = nullptr;
+  ContextState* context = nullptr;  // null: the current task's empty context, or the thread's
+  ContextState* thread_context = nullptr;  // the thread's own, once made
 };
 inline thread_local ThreadState this_thread;
 

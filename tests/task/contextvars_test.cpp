@@ -1,0 +1,180 @@
+// contextvars with tasks (asyncio-behaviours.md TASK-31, RUN-07, EAG-06), on virtual time.
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/virtual_loop.hpp"
+
+namespace {
+
+using aio::testing::run_virtual;
+using aio::testing::yield0;
+
+TEST(ContextVar, GetSetAndReset) {
+  aio::ContextVar<int> plain("plain");
+  aio::ContextVar<std::string> with_default("with_default", "nope");
+  EXPECT_EQ(plain.name(), "plain");
+  EXPECT_THROW(plain.get(), std::out_of_range);  // LookupError
+  EXPECT_EQ(plain.get(7), 7);
+  EXPECT_EQ(with_default.get(), "nope");
+
+  aio::Context ctx;
+  ctx.run([&] {
+    auto t1 = plain.set(1);
+    EXPECT_FALSE(t1.old_value().has_value());
+    auto t2 = plain.set(2);
+    EXPECT_EQ(t2.old_value(), 1);
+    EXPECT_EQ(plain.get(), 2);
+    plain.reset(t2);
+    EXPECT_EQ(plain.get(), 1);
+    EXPECT_THROW(plain.reset(t2), aio::RuntimeError);  // used once already
+    plain.reset(t1);
+    EXPECT_THROW(plain.get(), std::out_of_range);
+    auto t3 = plain.set(3);
+    aio::Context other;
+    other.run([&] { EXPECT_THROW(plain.reset(t3), std::invalid_argument); });
+    EXPECT_THROW(ctx.run([] {}), aio::RuntimeError);  // already entered
+  });
+  EXPECT_EQ(ctx.get(plain), 3);
+  EXPECT_EQ(ctx.size(), 1u);
+  EXPECT_FALSE(ctx.get(with_default).has_value());  // a context holds values, not defaults
+  EXPECT_THROW(plain.get(), std::out_of_range);     // nothing leaked out of ctx.run()
+
+  aio::Context copy = ctx.copy();
+  copy.run([&] { plain.set(4); });
+  EXPECT_EQ(ctx.get(plain), 3);
+  EXPECT_EQ(copy.get(plain), 4);
+  EXPECT_TRUE(copy == copy);
+  EXPECT_FALSE(copy == ctx);
+}
+
+// A task runs in a copy of its creator's context, taken when it is created: it sees nothing
+// set afterwards, and what it sets stays in it. Given a context, it runs in that one itself.
+TEST(ContextVar, ContextsAreCopiedPerTask) {  // TASK-31
+  aio::ContextVar<std::string> cvar("cvar", "nope");
+  run_virtual([&]() -> aio::Coro<void> {
+    std::string seen_by_sub;
+    auto sub = [&]() -> aio::Coro<void> {
+      co_await aio::sleep(0.01);
+      seen_by_sub = cvar.get();
+      cvar.set("something else");
+    };
+    auto st = aio::create_task(sub());
+    cvar.set("yes");
+    co_await st;
+    EXPECT_EQ(seen_by_sub, "nope");
+    EXPECT_EQ(cvar.get(), "yes");
+
+    aio::ContextVar<int> num("num");
+    auto set_num = [&](int v) -> aio::Coro<void> {
+      co_await yield0();
+      num.set(v);
+    };
+    aio::Context ctx = aio::copy_context();
+    std::vector<std::optional<int>> ret{ctx.get(num)};
+    co_await aio::create_task(set_num(1), "", ctx);
+    ret.push_back(ctx.get(num));
+    co_await aio::get_running_loop().create_task(set_num(2), "", ctx);
+    ret.push_back(ctx.get(num));
+    EXPECT_EQ(ret, (std::vector<std::optional<int>>{std::nullopt, 1, 2}));
+    EXPECT_EQ(num.get(0), 0);  // our own context never had it
+  });
+}
+
+TEST(ContextVar, ChildrenSeeTheCreatorsValuesAndNotEachOthers) {
+  aio::ContextVar<int> depth("depth", 0);
+  run_virtual([&]() -> aio::Coro<void> {
+    depth.set(1);
+    std::vector<int> seen;
+    auto child = [&](int i) -> aio::Coro<int> {
+      seen.push_back(depth.get());
+      depth.set(10 + i);
+      co_await yield0();
+      co_return depth.get();
+    };
+    std::vector<aio::Coro<int>> children;
+    for (int i = 0; i < 3; ++i) children.push_back(child(i));
+    const auto mine = co_await aio::gather(std::move(children));
+    EXPECT_EQ(mine, (std::vector<int>{10, 11, 12}));
+    EXPECT_EQ(seen, (std::vector<int>{1, 1, 1}));
+    EXPECT_EQ(depth.get(), 1);
+
+    co_await aio::task_group([&](aio::TaskGroup& tg) -> aio::Coro<void> {
+      depth.set(2);  // the body runs in the creator's task: its context
+      tg.create_task(child(5));
+      co_return;
+    });
+    EXPECT_EQ(seen.back(), 2);
+    EXPECT_EQ(depth.get(), 2);
+
+    // to_thread() runs the function in a copy of this context.
+    const int in_thread = co_await aio::to_thread([&] {
+      const int v = depth.get();
+      depth.set(99);
+      return v;
+    });
+    EXPECT_EQ(in_thread, 2);
+    EXPECT_EQ(depth.get(), 2);
+  });
+}
+
+TEST(ContextVar, TheEagerStepRunsInTheTasksCopy) {  // EAG-06
+  aio::ContextVar<int> cv("cv", 0);
+  run_virtual([&]() -> aio::Coro<void> {
+    aio::get_running_loop().set_task_factory(aio::eager_task_factory);
+    bool first_step = false, second_step = false;
+    auto coro = [&]() -> aio::Coro<void> {
+      EXPECT_EQ(cv.get(), 1);
+      cv.set(2);
+      first_step = true;
+      co_await aio::sleep(0.1);
+      EXPECT_EQ(cv.get(), 2);
+      cv.set(3);
+      second_step = true;
+    };
+    cv.set(1);
+    auto t = aio::create_task(coro());
+    EXPECT_TRUE(first_step);
+    EXPECT_FALSE(second_step);
+    EXPECT_EQ(cv.get(), 1);
+    co_await t;
+    EXPECT_TRUE(second_step);
+    EXPECT_EQ(cv.get(), 1);
+  });
+}
+
+TEST(ContextVar, ARunnerKeepsOneContextAcrossRuns) {  // RUN-07
+  aio::ContextVar<int> cvar("cvar", -1);
+  auto f = [&](int val) -> aio::Coro<int> {
+    const int old = cvar.get();
+    co_await aio::sleep(0);
+    cvar.set(val);
+    co_return old;
+  };
+  auto get_context = []() -> aio::Coro<aio::Context> { co_return aio::copy_context(); };
+  aio::Runner runner;
+  EXPECT_EQ(runner.run(f(1)), -1);
+  EXPECT_EQ(runner.run(f(2)), 1);
+  EXPECT_EQ(runner.run(get_context()).get(cvar), 2);
+  EXPECT_EQ(cvar.get(), -1);  // the thread's own context is untouched
+
+  // A value set on the thread before aio::run() is seen inside (run() copies the context).
+  cvar.set(5);
+  EXPECT_EQ(aio::run(f(6)), 5);
+  EXPECT_EQ(cvar.get(), 5);
+}
+
+TEST(ContextVar, EachThreadHasItsOwnContext) {
+  aio::ContextVar<int> v("v", 0);
+  v.set(1);
+  int in_other = -1;
+  std::thread([&] { in_other = v.get(); }).join();
+  EXPECT_EQ(in_other, 0);
+  EXPECT_EQ(v.get(), 1);
+}
+
+}  // namespace
