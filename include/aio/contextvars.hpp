@@ -57,6 +57,7 @@ std::uint64_t new_context_var_id() noexcept;
 /// The state behind a Context handle (what create_task(coro, name, context) runs the task in).
 struct ContextAccess {
   static const std::shared_ptr<ContextState>& state(const Context& c) noexcept;
+  static Context make(std::shared_ptr<ContextState> state);
 };
 
 }  // namespace detail
@@ -218,6 +219,9 @@ class EnterContext {
 inline const std::shared_ptr<detail::ContextState>& detail::ContextAccess::state(
     const Context& c) noexcept {
   return c.state_;
+}
+inline Context detail::ContextAccess::make(std::shared_ptr<ContextState> state) {
+  return Context(std::move(state));
 }
 
 template <class F, class... A>

@@ -34,11 +34,13 @@ class Runner {
   T run(Coro<T> coro, std::optional<Context> context = std::nullopt) {
     check_can_run();
     EventLoop& loop = get_loop();
-    if (!context) {
-      if (!context_) context_ = copy_context();
-      context = context_;
-    }
-    Task<T> task = loop.create_task(std::move(coro), {}, std::move(*context));
+    if (!context_) context_ = copy_context();
+    // While the runner's context is empty the task gets none (it makes its own if it sets a
+    // variable, and the runner then keeps that one): a context costs every step a lookup.
+    const bool adopt = !context && context_->size() == 0;
+    Task<T> task = adopt ? Context().run([&] { return loop.create_task(std::move(coro)); })
+                         : loop.create_task(std::move(coro), {}, context ? *context : *context_);
+    KeepContext keep{adopt ? this : nullptr, task};
     Interrupts interrupts(loop, task);
     try {
       return loop.run_until_complete(task);
@@ -71,6 +73,16 @@ class Runner {
   };
 
   void check_can_run() const;
+  // After a run() whose task got no context: the one it made, if it set a variable, becomes the
+  // runner's.
+  struct KeepContext {
+    Runner* runner;
+    TaskRef task;
+    ~KeepContext() {
+      if (runner) runner->adopt_context(task);
+    }
+  };
+  void adopt_context(const TaskRef& task) noexcept;
 
   RunOptions options_;
   std::optional<Context> context_;

@@ -138,39 +138,63 @@ Task<T>::operator TaskRef() const noexcept {
 }
 
 namespace detail {
-/// The context a task created now runs in: a copy of the current one, or null (the common case,
-/// checked inline) when no variable is set there.
-inline std::shared_ptr<ContextState> context_of_new_task() {
+/// Whether a task created now may need a copy of the current context: only where a variable
+/// may be set. The common case, nothing set anywhere, is decided here, inline.
+inline bool new_task_may_need_context() noexcept {
   const ThreadState& ts = this_thread;
-  if (!ts.context && (ts.current_task || !ts.thread_context)) return nullptr;
-  return context_for_new_task();
+  if (ts.context) return true;
+  return ts.current_task ? ts.current_task->has_context() : ts.thread_context != nullptr;
 }
-}  // namespace detail
+/// Gives `task` a copy of the current context, if that has any variable set.
+void copy_current_context_into(FutureBase& task);
 
-/// Makes `coro` a task on `loop` (what loop.create_task does), running in `context` (null: a
-/// copy of the current context). With the eager task factory its first step runs here, once the
-/// returned handle holds the task (it may finish in that step).
 template <class T>
-Task<T> make_task(EventLoop& loop, Coro<T>&& coro, std::string name = {},
-                  std::shared_ptr<detail::ContextState> context = nullptr) {
+std::coroutine_handle<Promise<T>> take_for_task(Coro<T>& coro) {
   auto h = coro.release();
   if (!h) throw RuntimeError("create_task(): the Coro is empty (moved from, or already a task)");
+  return h;
+}
+
+/// Makes the coroutine a task on `loop`. With the eager task factory its first step runs here,
+/// once the returned handle holds the task (it may finish in that step).
+template <class T>
+Task<T> start_as_task(EventLoop& loop, std::coroutine_handle<Promise<T>> h) {
   struct Destroy {  // create_task failed (closed loop, reused Coro): the frame is ours to free
-    std::coroutine_handle<detail::Promise<T>> h;
+    std::coroutine_handle<Promise<T>> h;
     ~Destroy() {
       if (h) h.destroy();
     }
   } guard{h};
-  if (!name.empty()) h.promise().set_name(std::move(name));  // an eager first step sees it
-  if (!context) context = detail::context_of_new_task();
-  if (context) [[unlikely]]
-    h.promise().set_context(std::move(context));
+  if (!h.promise().has_context() && new_task_may_need_context()) [[unlikely]]
+    copy_current_context_into(h.promise());
   const bool eager = h.promise().start_task(loop);
   guard.h = nullptr;
   Task<T> task(Future<T>::adopt, &h.promise());
   if (eager) [[unlikely]]
     h.promise().run();
   return task;
+}
+}  // namespace detail
+
+/// Makes `coro` a task on `loop` (what loop.create_task does).
+template <class T>
+Task<T> make_task(EventLoop& loop, Coro<T>&& coro) {
+  return detail::start_as_task(loop, detail::take_for_task(coro));
+}
+/// The same, named (before an eager first step), and running in `context` (null: a copy of the
+/// current context).
+template <class T>
+Task<T> make_task(EventLoop& loop, Coro<T>&& coro, std::string name,
+                  std::shared_ptr<detail::ContextState> context = nullptr) {
+  auto h = detail::take_for_task(coro);
+  try {
+    if (!name.empty()) h.promise().set_name(std::move(name));
+    if (context) h.promise().set_context(std::move(context));
+  } catch (...) {
+    h.destroy();
+    throw;
+  }
+  return detail::start_as_task(loop, h);
 }
 
 /// asyncio.create_task(): schedules the Coro on the running loop.

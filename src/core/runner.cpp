@@ -58,6 +58,12 @@ EventLoop& Runner::get_loop() {
   return *loop_;
 }
 
+void Runner::adopt_context(const TaskRef& task) noexcept {
+  if (const auto* context = task.core()->shared_context(); context && *context) {
+    context_ = detail::ContextAccess::make(*context);
+  }
+}
+
 void Runner::check_can_run() const {
   if (detail::this_thread.running_loop) {
     throw RuntimeError("Runner.run() cannot be called from a running event loop");

@@ -2,8 +2,8 @@
 //
 // A task keeps its context in its extras (most tasks have none: they were created where no
 // variable was set), so the task object does not grow. The thread state says which context is
-// current; null inside a task means the task's own, still empty one, which own_context() makes
-// when the task first sets a variable.
+// current; null inside a task means the task's own, looked up (or, still empty, made) only when
+// the step first uses it, so a step that touches no variable costs nothing.
 #include <atomic>
 #include <memory>
 #include <utility>
@@ -44,6 +44,10 @@ std::shared_ptr<ContextState> context_for_new_task() {
   return copy;
 }
 
+void copy_current_context_into(FutureBase& task) {
+  if (auto copy = context_for_new_task()) task.set_context(std::move(copy));
+}
+
 std::uint64_t new_context_var_id() noexcept {
   return context_var_ids.fetch_add(1, std::memory_order_relaxed) + 1;
 }
@@ -62,12 +66,12 @@ void FutureBase::set_context(std::shared_ptr<ContextState> context) {
 
 ContextState& FutureBase::own_context() {
   if (!has_context_) set_context(std::make_shared<ContextState>());
-  return *context();
+  return *find_extras()->context;
 }
 
-ContextState* FutureBase::context() const noexcept {
-  const FutureExtras* e = find_extras();
-  return e ? e->context.get() : nullptr;
+const std::shared_ptr<ContextState>* FutureBase::shared_context() const noexcept {
+  const FutureExtras* e = has_context_ ? find_extras() : nullptr;
+  return e ? &e->context : nullptr;
 }
 
 }  // namespace aio::detail

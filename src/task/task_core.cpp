@@ -56,7 +56,8 @@ void FutureBase::run() {
   started_ = true;
   ThreadState& ts = this_thread;
   FutureBase* previous = std::exchange(ts.current_task, this);
-  ContextState* previous_context = std::exchange(ts.context, has_context_ ? context() : nullptr);
+  // The task's context is looked up only when the step uses it (detail::current_context()).
+  ContextState* previous_context = std::exchange(ts.context, nullptr);
   resume_point_.resume();  // may finish the task and free *this
   ts.current_task = previous;
   ts.context = previous_context;

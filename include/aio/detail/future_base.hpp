@@ -151,6 +151,9 @@ class FutureBase : public CallbackNode {
   /// an empty context, made by own_context() when it first sets a variable.
   void set_context(std::shared_ptr<ContextState> context);
   ContextState& own_context();
+  bool has_context() const noexcept { return has_context_; }
+  /// The task's context (null without one): a lookup in the extras.
+  const std::shared_ptr<ContextState>* shared_context() const noexcept;
 
   /// The task stepping on this thread; RuntimeError outside a task.
   static FutureBase& current();
@@ -257,7 +260,6 @@ class FutureBase : public CallbackNode {
   friend struct LoopAccess;
   void cancel_awaited();
   void cancel_before_start() noexcept;
-  ContextState* context() const noexcept;
   void settle_unusual() noexcept;
 };
 
