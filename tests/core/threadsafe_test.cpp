@@ -145,4 +145,26 @@ TEST(Threads, GetaddrinfoResolvesOnTheDefaultExecutor) {
   }());
 }
 
+// Each to_thread() call runs in its own copy of the caller's context, on whichever worker takes
+// it: workers see the caller's value, and what they set stays in their copy.
+TEST(Threads, ToThreadCarriesTheContextAcross) {
+  aio::ContextVar<int> request("request", 0);
+  auto body = [&]() -> aio::Coro<void> {
+    std::vector<aio::Task<int>> calls;
+    for (int i = 0; i < 8; ++i) {
+      request.set(i);  // each task copies the context as it is created
+      calls.push_back(aio::create_task(aio::to_thread([&request] {
+        const int seen = request.get();
+        request.set(-1);
+        return seen;
+      })));
+    }
+    request.set(100);
+    const std::vector<int> seen = co_await aio::gather(calls);
+    EXPECT_EQ(seen, (std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7}));
+    EXPECT_EQ(request.get(), 100);
+  };
+  aio::run(body());
+}
+
 }  // namespace
