@@ -501,16 +501,6 @@ TEST(TaskGroup, OutsideATaskThereIsNoParent) {  // TG-18
   EXPECT_THROW(aio::detail::TaskGroupState(), aio::RuntimeError);
 }
 
-aio::Coro<void> crash_when_cancelled() {
-  bool cancelled = false;
-  try {
-    co_await aio::sleep(10);
-  } catch (const aio::CancelledError&) {
-    cancelled = true;
-  }
-  if (cancelled) throw std::domain_error("zero division");  // asyncio's `finally: 1 / 0`
-}
-
 // The runner is cancelled from outside; the inner group's children crash as they are cancelled.
 // The outer group reports the inner group's ExceptionGroup as its one leaf, with or without a
 // child of its own.
@@ -521,7 +511,7 @@ TEST(TaskGroup, NestedGroupsParentCancelledInnerChildrenCrash) {  // TG-07
         co_await aio::task_group([&](aio::TaskGroup& g1) -> aio::Coro<void> {
           if (outer_child) g1.create_task(aio::sleep(10));
           co_await aio::task_group([&](aio::TaskGroup& g2) -> aio::Coro<void> {
-            for (int i = 0; i < 5; ++i) g2.create_task(crash_when_cancelled());
+            for (int i = 0; i < 5; ++i) g2.create_task(aio::testing::crash_when_cancelled(10));
             co_await aio::sleep(10);
           });
         });

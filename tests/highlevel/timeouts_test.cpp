@@ -280,16 +280,6 @@ TEST(Timeout, ATimeoutNestedInTheCleanupOfAnExpiringOne) {  // TO-11
   });
 }
 
-aio::Coro<void> crash_in_cleanup() {
-  bool cancelled = false;
-  try {
-    co_await aio::sleep(2);
-  } catch (const aio::CancelledError&) {
-    cancelled = true;
-  }
-  if (cancelled) throw std::domain_error("zero division");  // `finally: 1 / 0`
-}
-
 // The timeout expires inside a TaskGroup whose body is in a cleanup that awaits, with an error
 // pending: the cancellation replaces the body's error, the child crashes as it is cancelled,
 // and the group's ExceptionGroup (not a TimeoutError) comes out of the timeout.
@@ -297,7 +287,7 @@ TEST(Timeout, ExpiringAroundATaskGroup) {  // TO-14
   run_virtual([]() -> aio::Coro<void> {
     try {
       co_await aio::timeout(0.01, aio::task_group([](aio::TaskGroup& tg) -> aio::Coro<void> {
-                              tg.create_task(crash_in_cleanup());
+                              tg.create_task(aio::testing::crash_when_cancelled(2));
                               // try: raise ValueError finally: await sleep(1)
                               const auto pending =
                                   std::make_exception_ptr(std::invalid_argument("v"));

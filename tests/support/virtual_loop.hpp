@@ -1,6 +1,7 @@
 // Test support: run a test body as the main task of a virtual-time loop, and record events.
 #pragma once
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,18 @@ struct Record {
   std::vector<std::string> events;
   void operator()(std::string e) { events.push_back(std::move(e)); }
 };
+
+/// A task that sleeps `d` seconds and, if cancelled meanwhile, fails instead (asyncio's tests'
+/// `try: await sleep(d) finally: 1 / 0`; std::domain_error stands for ZeroDivisionError).
+inline Coro<void> crash_when_cancelled(double d) {
+  bool cancelled = false;
+  try {
+    co_await sleep(d);
+  } catch (const CancelledError&) {
+    cancelled = true;
+  }
+  if (cancelled) throw std::domain_error("zero division");
+}
 
 /// The loop's clock, for checking virtual durations.
 inline double now() {
