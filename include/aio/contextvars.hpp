@@ -12,10 +12,10 @@
 // context is cheap (values are shared until one side sets a variable), and code that never sets
 // a variable pays nothing for any of this.
 //
-// Differences from Python: Context::get() returns std::optional instead of raising; a missing
-// value without a default is std::out_of_range (LookupError); loop callbacks (call_soon,
-// call_later, done callbacks) run in the thread's context, not in a copy taken when they were
-// scheduled.
+// Loop callbacks (call_soon, call_later, call_soon_threadsafe, done callbacks) run in a copy of
+// the context they were scheduled from, as asyncio's do. Differences from Python:
+// Context::get() returns std::optional instead of raising, and a missing value without a default
+// is std::out_of_range (LookupError).
 #pragma once
 
 #include <atomic>
@@ -28,6 +28,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "aio/detail/task_core.hpp"
 #include "aio/errors.hpp"
 
 namespace aio {
@@ -49,9 +50,16 @@ struct ContextState {
 /// The context code on this thread runs in now (a task's, a Context::run()'s or the thread's
 /// own), made on first use; never null.
 ContextState& current_context();
-/// What a task created now should run in: a copy of the current context, or null when that is
-/// empty (the task then gets an empty context of its own if it sets a variable).
-std::shared_ptr<ContextState> context_for_new_task();
+/// A copy of the current context, for a task or a callback created now; null when no variable
+/// is set there (a task then gets an empty context of its own if it sets one).
+std::shared_ptr<ContextState> copy_of_current_context();
+/// Whether the current context may have a variable set. The common case, nothing set anywhere,
+/// is decided here, inline, so that creating tasks and callbacks costs nothing for it.
+inline bool context_may_be_set() noexcept {
+  const ThreadState& ts = this_thread;
+  if (ts.context) return true;
+  return ts.current_task ? ts.current_task->has_context() : ts.thread_context != nullptr;
+}
 std::uint64_t new_context_var_id() noexcept;
 
 /// The state behind a Context handle (what create_task(coro, name, context) runs the task in).
@@ -223,6 +231,21 @@ inline const std::shared_ptr<detail::ContextState>& detail::ContextAccess::state
 inline Context detail::ContextAccess::make(std::shared_ptr<ContextState> state) {
   return Context(std::move(state));
 }
+
+namespace detail {
+/// A callback that runs in the context it was scheduled from (asyncio's Handle and done
+/// callbacks keep a copy_context() taken when they are made).
+template <class F>
+struct InContext {
+  std::shared_ptr<ContextState> context;
+  F fn;
+  template <class... A>
+  decltype(auto) operator()(A&&... args) {
+    EnterContext enter(context.get());
+    return fn(std::forward<A>(args)...);
+  }
+};
+}  // namespace detail
 
 template <class F, class... A>
 decltype(auto) Context::run(F&& fn, A&&... args) {

@@ -19,6 +19,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "aio/contextvars.hpp"
 #include "aio/detail/frame_allocator.hpp"
 #include "aio/detail/future_base.hpp"
 #include "aio/detail/task_core.hpp"
@@ -257,6 +258,15 @@ class Future {
   requires std::is_invocable_v < F&, Future<T>
   & > CallbackId add_done_callback(F fn) {
     const CallbackId id{detail::next_callback_id()};
+    if (detail::context_may_be_set()) [[unlikely]] {
+      // As asyncio: the callback runs in a copy of the context it was added from.
+      if (auto context = detail::copy_of_current_context()) {
+        using InContext = detail::InContext<F>;
+        core_->add_callback(new detail::DoneCallback<T, InContext>(
+            InContext{std::move(context), std::move(fn)}, id.value));
+        return id;
+      }
+    }
     core_->add_callback(new detail::DoneCallback<T, F>(std::move(fn), id.value));
     return id;
   }

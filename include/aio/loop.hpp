@@ -398,11 +398,25 @@ auto EventLoop::run_in_executor(Executor* executor, F fn) {
   return future;
 }
 
+namespace detail {
+/// A handle of kind H for `fn`, which runs in a copy of the current context when that has a
+/// variable set (asyncio's Handle keeps a copy_context()).
+template <template <class> class H, class F>
+HandleState* new_handle(EventLoop& loop, F&& fn) {
+  if (context_may_be_set()) [[unlikely]] {
+    if (auto context = copy_of_current_context()) {
+      return new H<InContext<F>>(loop, InContext<F>{std::move(context), std::move(fn)});
+    }
+  }
+  return new H<F>(loop, std::move(fn));
+}
+}  // namespace detail
+
 template <class F>
 Handle EventLoop::call_soon(F fn) {
   check_open();
   check_thread();
-  auto* h = new detail::CallbackHandle<F>(*this, std::move(fn));
+  auto* h = detail::new_handle<detail::CallbackHandle>(*this, std::move(fn));
   Handle handle(h);
   ready_.push(h);
   return handle;
@@ -412,7 +426,7 @@ template <class F>
 TimerHandle EventLoop::call_at(double when, F fn) {
   check_open();
   check_thread();
-  auto* h = new detail::CallbackHandle<F>(*this, std::move(fn));
+  auto* h = detail::new_handle<detail::CallbackHandle>(*this, std::move(fn));
   h->set_when(when);
   TimerHandle handle(h);
   timers_.push(h, when);
@@ -426,7 +440,7 @@ TimerHandle EventLoop::call_later(Duration delay, F fn) {
 
 template <class F>
 Handle EventLoop::call_soon_threadsafe(F fn) {
-  auto* h = new detail::ForeignCallbackHandle<F>(*this, std::move(fn));
+  auto* h = detail::new_handle<detail::ForeignCallbackHandle>(*this, std::move(fn));
   Handle handle(h);
   schedule_threadsafe(h);
   return handle;

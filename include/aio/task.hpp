@@ -138,13 +138,6 @@ Task<T>::operator TaskRef() const noexcept {
 }
 
 namespace detail {
-/// Whether a task created now may need a copy of the current context: only where a variable
-/// may be set. The common case, nothing set anywhere, is decided here, inline.
-inline bool new_task_may_need_context() noexcept {
-  const ThreadState& ts = this_thread;
-  if (ts.context) return true;
-  return ts.current_task ? ts.current_task->has_context() : ts.thread_context != nullptr;
-}
 /// Gives `task` a copy of the current context, if that has any variable set.
 void copy_current_context_into(FutureBase& task);
 
@@ -165,7 +158,7 @@ Task<T> start_as_task(EventLoop& loop, std::coroutine_handle<Promise<T>> h) {
       if (h) h.destroy();
     }
   } guard{h};
-  if (!h.promise().has_context() && new_task_may_need_context()) [[unlikely]]
+  if (!h.promise().has_context() && context_may_be_set()) [[unlikely]]
     copy_current_context_into(h.promise());
   const bool eager = h.promise().start_task(loop);
   guard.h = nullptr;

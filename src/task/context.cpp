@@ -33,11 +33,17 @@ ContextState& current_context() {
   return *ts.thread_context;
 }
 
-std::shared_ptr<ContextState> context_for_new_task() {
-  const ThreadState& ts = this_thread;
-  const ContextState* current = ts.context        ? ts.context
-                                : ts.current_task ? nullptr
-                                                  : ts.thread_context;
+std::shared_ptr<ContextState> copy_of_current_context() {
+  ThreadState& ts = this_thread;
+  const ContextState* current = ts.context;
+  if (!current) {
+    if (TaskCore* task = ts.current_task) {
+      // The task's own context, looked up now (and kept until the step ends) if it has one.
+      if (task->has_context()) current = ts.context = &task->own_context();
+    } else {
+      current = ts.thread_context;
+    }
+  }
   if (!current || !current->vars || current->vars->empty()) return nullptr;
   auto copy = std::make_shared<ContextState>();
   copy->vars = current->vars;
@@ -45,7 +51,7 @@ std::shared_ptr<ContextState> context_for_new_task() {
 }
 
 void copy_current_context_into(FutureBase& task) {
-  if (auto copy = context_for_new_task()) task.set_context(std::move(copy));
+  if (auto copy = copy_of_current_context()) task.set_context(std::move(copy));
 }
 
 std::uint64_t new_context_var_id() noexcept {

@@ -122,6 +122,46 @@ TEST(ContextVar, ChildrenSeeTheCreatorsValuesAndNotEachOthers) {
   });
 }
 
+// Callbacks keep a copy of the context they were scheduled from, as asyncio's Handle does:
+// call_soon, call_later and done callbacks see the scheduler's values, and what they set stays
+// in their copy.
+TEST(ContextVar, CallbacksRunInACopyOfTheSchedulersContext) {
+  aio::ContextVar<std::string> who("who", "nobody");
+  run_virtual([&]() -> aio::Coro<void> {
+    auto& loop = aio::get_running_loop();
+    who.set("main");
+    std::vector<std::string> seen;
+    auto record = [&] {
+      seen.push_back(who.get());
+      who.set("changed by a callback");
+    };
+    loop.call_soon(record);
+    loop.call_later(0.1, record);
+    auto f = loop.create_future<void>();
+    f.add_done_callback([&](aio::Future<void>&) { record(); });
+    who.set("main, later");  // each callback took its copy already
+    f.set_result();
+    co_await aio::sleep(0.2);
+    EXPECT_EQ(seen, (std::vector<std::string>{"main", "main", "main"}));
+    EXPECT_EQ(who.get(), "main, later");
+
+    // From a task that touches no variable before scheduling (its context, a copy of main's,
+    // is found when the callback is made), and from a task made in a later step of main's.
+    auto plain = [&]() -> aio::Coro<void> {
+      loop.call_soon([&] { seen.push_back(who.get()); });
+      co_return;
+    };
+    seen.clear();
+    co_await aio::create_task(plain());  // a copy of main's context, as a task
+    co_await yield0();
+    EXPECT_EQ(seen, std::vector<std::string>{"main, later"});
+
+    // A task created in a step that has not touched a variable still gets main's values.
+    auto read = [&]() -> aio::Coro<std::string> { co_return who.get(); };
+    EXPECT_EQ(co_await aio::create_task(read()), "main, later");
+  });
+}
+
 TEST(ContextVar, TheEagerStepRunsInTheTasksCopy) {  // EAG-06
   aio::ContextVar<int> cv("cv", 0);
   run_virtual([&]() -> aio::Coro<void> {
