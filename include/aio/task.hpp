@@ -86,6 +86,8 @@ class Task : public Future<T> {
   std::int64_t cancelling() const noexcept { return task().cancelling(); }
   /// Withdraws one cancellation request; returns the remaining count.
   std::int64_t uncancel() noexcept { return task().uncancel(); }
+  /// asyncio's Task.get_context(): the context the task runs in (the same one, not a copy).
+  Context get_context() const { return detail::ContextAccess::make(task().context_for_handle()); }
 
   operator TaskRef() const noexcept;  // NOLINT(google-explicit-constructor): a Task is a TaskRef
 
@@ -117,6 +119,8 @@ class TaskRef {
   /// As Task::exception(): InvalidStateError while pending, CancelledError if cancelled.
   std::exception_ptr exception() const { return task_->exception(); }
   EventLoop& get_loop() const noexcept { return task_->loop(); }
+  /// As Task::get_context().
+  Context get_context() const { return detail::ContextAccess::make(task_->context_for_handle()); }
   /// As Task::repr(): "<Task pending name='Task-1' coro=<main()>>".
   std::string repr() const { return task_->repr(); }
 

@@ -75,6 +75,11 @@ ContextState& FutureBase::own_context() {
   return *find_extras()->context;
 }
 
+std::shared_ptr<ContextState> FutureBase::context_for_handle() {
+  own_context();
+  return find_extras()->context;
+}
+
 const std::shared_ptr<ContextState>* FutureBase::shared_context() const noexcept {
   const FutureExtras* e = has_context_ ? find_extras() : nullptr;
   return e ? &e->context : nullptr;

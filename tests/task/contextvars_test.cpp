@@ -162,6 +162,29 @@ TEST(ContextVar, CallbacksRunInACopyOfTheSchedulersContext) {
   });
 }
 
+// Task.get_context() is the context the task runs in: what the task sets shows in it, and a
+// value set through it (Context::run) is seen by the task.
+TEST(ContextVar, TaskGetContextIsTheTasksOwn) {
+  aio::ContextVar<int> v("v", 0);
+  run_virtual([&]() -> aio::Coro<void> {
+    aio::Event go;
+    auto task_body = [&]() -> aio::Coro<int> {
+      v.set(1);
+      co_await go.wait();
+      co_return v.get();
+    };
+    auto t = aio::create_task(task_body());
+    co_await yield0();
+    aio::Context ctx = t.get_context();
+    EXPECT_EQ(ctx.get(v), 1);
+    ctx.run([&] { v.set(2); });
+    EXPECT_TRUE(static_cast<aio::TaskRef>(t).get_context() == ctx);
+    go.set();
+    EXPECT_EQ(co_await t, 2);
+    EXPECT_EQ(v.get(), 0);  // ours is untouched
+  });
+}
+
 TEST(ContextVar, TheEagerStepRunsInTheTasksCopy) {  // EAG-06
   aio::ContextVar<int> cv("cv", 0);
   run_virtual([&]() -> aio::Coro<void> {

@@ -152,6 +152,8 @@ class FutureBase : public CallbackNode {
   void set_context(std::shared_ptr<ContextState> context);
   ContextState& own_context();
   bool has_context() const noexcept { return has_context_; }
+  /// The task's context, made (empty) if it has none yet: what Task::get_context() returns.
+  std::shared_ptr<ContextState> context_for_handle();
   /// The task's context (null without one): a lookup in the extras.
   const std::shared_ptr<ContextState>* shared_context() const noexcept;
 
