@@ -215,6 +215,13 @@ class EventLoop {
                                   ServerOptions options = {});
   Coro<std::pair<std::shared_ptr<DatagramTransport>, std::shared_ptr<DatagramProtocol>>>
   create_datagram_endpoint(DatagramProtocolFactory factory, DatagramOptions options = {});
+  /// asyncio's connect_read_pipe / connect_write_pipe: `protocol` over one end of a pipe (also a
+  /// socket or a terminal; anything else is std::invalid_argument). The transport takes `fd`
+  /// and closes it when it closes. Returns once connection_made has run.
+  Coro<std::pair<std::shared_ptr<Transport>, std::shared_ptr<BaseProtocol>>> connect_read_pipe(
+      ProtocolFactory factory, int fd);
+  Coro<std::pair<std::shared_ptr<Transport>, std::shared_ptr<BaseProtocol>>> connect_write_pipe(
+      ProtocolFactory factory, int fd);
   /// Wraps a connected socket (asyncio's connect_accepted_socket).
   std::pair<std::shared_ptr<Transport>, std::shared_ptr<BaseProtocol>> connect_accepted_socket(
       ProtocolFactory factory, Socket sock);
