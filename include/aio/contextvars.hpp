@@ -245,6 +245,18 @@ struct InContext {
     return fn(std::forward<A>(args)...);
   }
 };
+
+/// make(fn), or make(InContext{copy, fn}) where the current context has a variable set: how
+/// callbacks are made (`make` returns the one base pointer both kinds convert to).
+template <class F, class Make>
+auto in_current_context(F&& fn, Make&& make) {
+  if (context_may_be_set()) [[unlikely]] {
+    if (auto context = copy_of_current_context()) {
+      return make(InContext<std::decay_t<F>>{std::move(context), std::forward<F>(fn)});
+    }
+  }
+  return make(std::forward<F>(fn));
+}
 }  // namespace detail
 
 template <class F, class... A>

@@ -258,16 +258,12 @@ class Future {
   requires std::is_invocable_v < F&, Future<T>
   & > CallbackId add_done_callback(F fn) {
     const CallbackId id{detail::next_callback_id()};
-    if (detail::context_may_be_set()) [[unlikely]] {
-      // As asyncio: the callback runs in a copy of the context it was added from.
-      if (auto context = detail::copy_of_current_context()) {
-        using InContext = detail::InContext<F>;
-        core_->add_callback(new detail::DoneCallback<T, InContext>(
-            InContext{std::move(context), std::move(fn)}, id.value));
-        return id;
-      }
-    }
-    core_->add_callback(new detail::DoneCallback<T, F>(std::move(fn), id.value));
+    // As asyncio: the callback runs in a copy of the context it was added from.
+    core_->add_callback(
+        detail::in_current_context(std::move(fn), [&](auto&& f) -> detail::CallbackNode* {
+          using G = std::decay_t<decltype(f)>;
+          return new detail::DoneCallback<T, G>(std::forward<decltype(f)>(f), id.value);
+        }));
     return id;
   }
   /// Removes a callback that has not been scheduled yet; returns how many were removed.

@@ -410,12 +410,9 @@ namespace detail {
 /// variable set (asyncio's Handle keeps a copy_context()).
 template <template <class> class H, class F>
 HandleState* new_handle(EventLoop& loop, F&& fn) {
-  if (context_may_be_set()) [[unlikely]] {
-    if (auto context = copy_of_current_context()) {
-      return new H<InContext<F>>(loop, InContext<F>{std::move(context), std::move(fn)});
-    }
-  }
-  return new H<F>(loop, std::move(fn));
+  return in_current_context(std::forward<F>(fn), [&](auto&& f) -> HandleState* {
+    return new H<std::decay_t<decltype(f)>>(loop, std::forward<decltype(f)>(f));
+  });
 }
 }  // namespace detail
 

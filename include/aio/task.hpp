@@ -87,7 +87,7 @@ class Task : public Future<T> {
   /// Withdraws one cancellation request; returns the remaining count.
   std::int64_t uncancel() noexcept { return task().uncancel(); }
   /// asyncio's Task.get_context(): the context the task runs in (the same one, not a copy).
-  Context get_context() const { return detail::ContextAccess::make(task().context_for_handle()); }
+  Context get_context() const { return detail::ContextAccess::make(task().own_context()); }
 
   operator TaskRef() const noexcept;  // NOLINT(google-explicit-constructor): a Task is a TaskRef
 
@@ -120,7 +120,7 @@ class TaskRef {
   std::exception_ptr exception() const { return task_->exception(); }
   EventLoop& get_loop() const noexcept { return task_->loop(); }
   /// As Task::get_context().
-  Context get_context() const { return detail::ContextAccess::make(task_->context_for_handle()); }
+  Context get_context() const { return detail::ContextAccess::make(task_->own_context()); }
   /// As Task::repr(): "<Task pending name='Task-1' coro=<main()>>".
   std::string repr() const { return task_->repr(); }
 

@@ -19,31 +19,29 @@ thread_local std::unique_ptr<ContextState> thread_context_owner;
 std::atomic<std::uint64_t> context_var_ids{0};
 }  // namespace
 
-ContextState& current_context() {
+namespace {
+// The current context if it exists: null for a task's or the thread's own that is not made yet.
+// A task's is looked up once per step, then kept in the thread state until the step ends.
+ContextState* existing_context() {
   ThreadState& ts = this_thread;
-  if (ts.context) return *ts.context;
-  if (TaskCore* task = ts.current_task) {
-    ts.context = &task->own_context();  // until the step ends
-    return *ts.context;
-  }
-  if (!ts.thread_context) {
-    thread_context_owner = std::make_unique<ContextState>();
-    ts.thread_context = thread_context_owner.get();
-  }
-  return *ts.thread_context;
+  if (ts.context) return ts.context;
+  TaskCore* task = ts.current_task;
+  if (!task) return ts.thread_context;
+  if (task->has_context()) ts.context = task->own_context().get();
+  return ts.context;
+}
+}  // namespace
+
+ContextState& current_context() {
+  if (ContextState* context = existing_context()) return *context;
+  ThreadState& ts = this_thread;
+  if (TaskCore* task = ts.current_task) return *(ts.context = task->own_context().get());
+  thread_context_owner = std::make_unique<ContextState>();
+  return *(ts.thread_context = thread_context_owner.get());
 }
 
 std::shared_ptr<ContextState> copy_of_current_context() {
-  ThreadState& ts = this_thread;
-  const ContextState* current = ts.context;
-  if (!current) {
-    if (TaskCore* task = ts.current_task) {
-      // The task's own context, looked up now (and kept until the step ends) if it has one.
-      if (task->has_context()) current = ts.context = &task->own_context();
-    } else {
-      current = ts.thread_context;
-    }
-  }
+  const ContextState* current = existing_context();
   if (!current || !current->vars || current->vars->empty()) return nullptr;
   auto copy = std::make_shared<ContextState>();
   copy->vars = current->vars;
@@ -70,13 +68,8 @@ void FutureBase::set_context(std::shared_ptr<ContextState> context) {
   has_context_ = true;
 }
 
-ContextState& FutureBase::own_context() {
+const std::shared_ptr<ContextState>& FutureBase::own_context() {
   if (!has_context_) set_context(std::make_shared<ContextState>());
-  return *find_extras()->context;
-}
-
-std::shared_ptr<ContextState> FutureBase::context_for_handle() {
-  own_context();
   return find_extras()->context;
 }
 

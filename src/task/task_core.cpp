@@ -139,7 +139,7 @@ void FutureBase::settle_unusual() noexcept {
 std::string task_repr(const TaskCore& task, const char* function) {
   const char* state = task.cancelled()    ? "cancelled"
                       : task.done()       ? "finished"
-                      : task.cancelling() ? "cancelling"  // a cancel requested, not delivered
+                      : task.cancelling() ? "cancelling"  // cancel requested (and not withdrawn)
                                           : "pending";
   // Appended piece by piece: GCC 12 at -O3 warns (-Wrestrict) on some chains of operator+.
   std::string repr = "<Task ";

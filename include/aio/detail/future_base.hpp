@@ -148,13 +148,12 @@ class FutureBase : public CallbackNode {
   std::uint64_t id() const noexcept { return id_; }
 
   /// The contextvars context the task runs in (aio/contextvars.hpp); a task without one runs in
-  /// an empty context, made by own_context() when it first sets a variable.
+  /// an empty context, made by own_context() when it is first needed (a variable is set, or
+  /// Task::get_context() is called).
   void set_context(std::shared_ptr<ContextState> context);
-  ContextState& own_context();
+  const std::shared_ptr<ContextState>& own_context();
   bool has_context() const noexcept { return has_context_; }
-  /// The task's context, made (empty) if it has none yet: what Task::get_context() returns.
-  std::shared_ptr<ContextState> context_for_handle();
-  /// The task's context (null without one): a lookup in the extras.
+  /// The task's context without making one (null without one): a lookup in the extras.
   const std::shared_ptr<ContextState>* shared_context() const noexcept;
 
   /// The task stepping on this thread; RuntimeError outside a task.
