@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,13 +27,38 @@
 
 namespace aio {
 
-/// Where a child's standard stream goes (asyncio's None, PIPE, DEVNULL, STDOUT).
-enum class Redirect : std::uint8_t {
-  inherit,   ///< the parent's own stream (asyncio's None)
-  pipe,      ///< a pipe to the parent: a StreamWriter (stdin) or StreamReader (stdout, stderr)
-  devnull,   ///< /dev/null
-  to_output  ///< stderr only: wherever stdout goes (asyncio's STDOUT)
+/// Where a child's standard stream goes (asyncio's None, PIPE, DEVNULL, STDOUT, or a file):
+/// `Redirect::pipe`, or `Redirect::fd(n)` for a descriptor of the parent's.
+class Redirect {
+  enum class Kind : std::uint8_t { inherit, pipe, devnull, to_output, fd };
+
+ public:
+  static const Redirect inherit;    ///< the parent's own stream (asyncio's None)
+  static const Redirect pipe;       ///< a pipe to the parent: a StreamWriter (stdin) or
+                                    ///< StreamReader (stdout, stderr)
+  static const Redirect devnull;    ///< /dev/null
+  static const Redirect to_output;  ///< stderr only: wherever stdout goes (asyncio's STDOUT)
+  /// The parent's open descriptor `fd` (asyncio's file object or descriptor): the child gets
+  /// a copy of it; the parent's stays open and its own. std::invalid_argument if negative.
+  static Redirect fd(int fd);
+
+  /// The descriptor of Redirect::fd(n); -1 for the others.
+  int descriptor() const noexcept { return fd_; }
+  friend bool operator==(const Redirect& a, const Redirect& b) noexcept = default;
+
+ private:
+  constexpr Redirect(Kind kind, int fd) noexcept : kind_(kind), fd_(fd) {}
+  Kind kind_;
+  int fd_;
 };
+inline constexpr Redirect Redirect::inherit{Kind::inherit, -1};
+inline constexpr Redirect Redirect::pipe{Kind::pipe, -1};
+inline constexpr Redirect Redirect::devnull{Kind::devnull, -1};
+inline constexpr Redirect Redirect::to_output{Kind::to_output, -1};
+inline Redirect Redirect::fd(int fd) {
+  if (fd < 0) throw std::invalid_argument("Redirect::fd(): a negative file descriptor");
+  return Redirect(Kind::fd, fd);
+}
 
 struct SubprocessOptions {
   Redirect input = Redirect::inherit;   ///< stdin ("stdin" is a macro in C)

@@ -272,6 +272,21 @@ Coro<Process> spawn(std::string program, std::vector<std::string> argv, Subproce
   if (options.error == Redirect::pipe) make_pipe(fds, 4, "stderr");
 
   SpawnSetup setup;
+  // A descriptor given as one of 0-2 is copied above them first, so that the dup2s onto the
+  // child's 0-2 can neither clobber it nor dup it onto itself (which keeps close-on-exec).
+  struct Copies {
+    std::vector<int> fds;
+    ~Copies() {
+      for (int f : fds) ::close(f);
+    }
+  } copies;
+  auto parent_copy = [&](int fd) {
+    if (fd > 2) return fd;
+    const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    if (copy < 0) throw detail::os_error(errno, "spawn: Redirect::fd(" + std::to_string(fd) + ")");
+    copies.fds.push_back(copy);
+    return copy;
+  };
   auto redirect = [&](Redirect how, int target, int child_end) {
     if (how == Redirect::pipe) {
       check(posix_spawn_file_actions_adddup2(&setup.actions, child_end, target), "spawn: dup2");
@@ -281,6 +296,9 @@ Coro<Process> spawn(std::string program, std::vector<std::string> argv, Subproce
             "spawn: open /dev/null");
     } else if (how == Redirect::to_output) {
       check(posix_spawn_file_actions_adddup2(&setup.actions, 1, 2), "spawn: dup2");
+    } else if (how.descriptor() >= 0) {
+      check(posix_spawn_file_actions_adddup2(&setup.actions, parent_copy(how.descriptor()), target),
+            "spawn: dup2");
     }
   };
   redirect(options.input, 0, fds.fd[0]);
@@ -346,8 +364,10 @@ Coro<Process> spawn(std::string program, std::vector<std::string> argv, Subproce
     state->error.emplace(options.limit);
     attach(loop, fds, 4, detail::StreamTransport::Kind::read_pipe, *state->error, abandon);
   }
-  // connection_made runs one turn later (asyncio's order): then the stdin writer exists.
-  if (!abandon.transports.empty()) co_await aio::sleep(0);
+  // connection_made runs one turn later (asyncio's order): then the stdin writer exists. The
+  // turn is taken without pipes too, as asyncio's always is: a cancellation that came with
+  // the call lands here, and the child is killed (Abandon) instead of left running.
+  co_await aio::sleep(0);
   if (input) {
     if (!input->writer) throw RuntimeError("create_subprocess: the stdin pipe closed at once");
     state->input.emplace(std::move(input->writer));

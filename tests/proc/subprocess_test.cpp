@@ -1,5 +1,6 @@
 // Subprocesses with real programs: exit codes, pipes as streams, redirections, signals,
 // cancellation, and no zombies or leaked descriptors afterwards.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -8,6 +9,7 @@
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <string>
 #include <system_error>
@@ -295,6 +297,77 @@ TEST(Subprocess, CancellingCreationKillsTheChildAndClosesItsPipes) {
     EXPECT_EQ(open_descriptors(), fds);
   };
   aio::run(body());
+}
+
+// test_subprocess test_cancel_make_subprocess_transport_exec: without pipes too, creation
+// takes a loop turn, so a cancel that comes with the call lands, and the child is killed.
+TEST(Subprocess, CancellingCreationWithoutPipesKillsTheChild) {
+  const std::set<int> before = children();
+  auto body = [&]() -> Coro<void> {
+    auto creating = aio::create_task(aio::create_subprocess_exec("sleep", argv("30")));
+    co_await aio::sleep(0);  // it has spawned sleep and takes its turn
+    EXPECT_NE(children(), before);
+    creating.cancel();
+    bool cancelled = false;
+    try {
+      co_await creating;
+    } catch (const aio::CancelledError&) {
+      cancelled = true;
+    }
+    EXPECT_TRUE(cancelled);
+    for (int i = 0; i < 1000 && children() != before; ++i) co_await aio::sleep(0.01);
+    EXPECT_EQ(children(), before);  // killed and reaped
+  };
+  aio::run(body());
+}
+
+// asyncio takes a file object or descriptor for stdin/stdout/stderr: Redirect::fd(n) gives the
+// child a copy of the parent's descriptor, which the parent keeps.
+TEST(Subprocess, RedirectToAndFromFileDescriptors) {
+  const std::string in_path = "/tmp/aio_redirect_in_" + std::to_string(::getpid());
+  const std::string out_path = "/tmp/aio_redirect_out_" + std::to_string(::getpid());
+  std::ofstream(in_path) << "from a file\n";
+  const int in_fd = ::open(in_path.c_str(), O_RDONLY | O_CLOEXEC);
+  const int out_fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  ASSERT_GE(in_fd, 0);
+  ASSERT_GE(out_fd, 0);
+  auto body = [&]() -> Coro<void> {
+    SubprocessOptions o;
+    o.input = Redirect::fd(in_fd);
+    o.output = Redirect::fd(out_fd);
+    o.error = Redirect::to_output;
+    Process p = co_await aio::create_subprocess_shell("cat; echo err >&2", o);
+    EXPECT_EQ(co_await p.wait(), 0);
+    // The parent's own stdout (descriptor 1) as the child's stderr: the dup2s onto 0-2 must not
+    // clobber it first.
+    SubprocessOptions to_stdout = pipes(false, true);
+    to_stdout.error = Redirect::fd(1);
+    Process q = co_await aio::create_subprocess_shell("echo out; echo err >&2", to_stdout);
+    auto result = co_await q.communicate();
+    EXPECT_EQ(result.first, "out\n");  // "err" went to the test's own stdout
+  };
+  aio::run(body());
+  EXPECT_EQ(::fcntl(in_fd, F_GETFD), FD_CLOEXEC);  // still the parent's, still open
+  EXPECT_EQ(::close(in_fd), 0);
+  EXPECT_EQ(::close(out_fd), 0);
+  std::ifstream out(out_path);
+  std::string all((std::istreambuf_iterator<char>(out)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(all, "from a file\nerr\n");
+  std::filesystem::remove(in_path);
+  std::filesystem::remove(out_path);
+  EXPECT_THROW(Redirect::fd(-1), std::invalid_argument);
+  // A descriptor that is not open: the spawn fails, clearly.
+  auto bad = []() -> Coro<void> {
+    SubprocessOptions o;
+    o.output = Redirect::fd(987);
+    try {
+      co_await aio::create_subprocess_exec("true", argv(), o);
+      ADD_FAILURE() << "spawned with a closed descriptor";
+    } catch (const std::system_error& e) {
+      EXPECT_EQ(e.code(), std::errc::bad_file_descriptor);
+    }
+  };
+  aio::run(bad());
 }
 
 TEST(Subprocess, ADroppedProcessIsStillReaped) {
