@@ -1,7 +1,10 @@
-// Port of seed 001 ("Python: AsyncIO"), "Event Loops": get_event_loop(), run_until_complete() in
-// a try block, close() in finally; main() is the coffee/bagel one of the same tutorial.
+// Port of seed 001 ("Python: AsyncIO"), "Event Loops": a loop (new_event_loop() and
+// set_event_loop(), where the seed's get_event_loop() made one before Python 3.14),
+// run_until_complete() in a try block, close() in finally; main() is the coffee/bagel one of
+// the same tutorial.
 #include <aio/aio.hpp>
 #include <cstdio>
+#include <memory>
 #include <string>
 
 aio::Coro<std::string> brew_coffee() {
@@ -29,8 +32,11 @@ const char* py_bool(bool b) {
 }
 
 int main() {
-  // Instantiate the loop
-  aio::EventLoop& loop = aio::get_event_loop();
+  // Instantiate the loop (asyncio 3.14's get_event_loop() no longer makes one: new_event_loop()
+  // and set_event_loop() do, as in Python 3.14)
+  std::unique_ptr<aio::EventLoop> owned = aio::new_event_loop();
+  aio::set_event_loop(owned.get());
+  aio::EventLoop& loop = *owned;
 
   // C++ has no `finally`: this runs on both ways out of the try block
   auto finally_block = [&] {

@@ -1,6 +1,7 @@
 // Port of seed 000 ("Python Asynchronous Programming"), "Execute a Single Task": square(1).
 #include <aio/aio.hpp>
 #include <cstdio>
+#include <memory>
 
 aio::Coro<int> square(int x) {
   std::printf("Square %d\n", x);
@@ -10,8 +11,11 @@ aio::Coro<int> square(int x) {
 }
 
 int main() {
-  // Create event loop (the thread's current loop, owned by the library: hence a reference)
-  aio::EventLoop& loop = aio::get_event_loop();
+  // Create event loop (asyncio 3.14's get_event_loop() no longer makes one: new_event_loop()
+  // and set_event_loop() do, as in Python 3.14)
+  std::unique_ptr<aio::EventLoop> owned = aio::new_event_loop();
+  aio::set_event_loop(owned.get());
+  aio::EventLoop& loop = *owned;
 
   // Run async function and wait for completion
   int results = loop.run_until_complete(square(1));

@@ -100,11 +100,11 @@ class Promise final : public PromiseReturn<T> {
 
   /// Makes this coroutine a task on `loop` (see create_task); true if the caller is to run its
   /// first step now (the eager task factory).
-  bool start_task(EventLoop& loop) {
+  bool start_task(EventLoop& loop, EagerStart eager = EagerStart::factory) {
     claim();
     this->is_task_ = true;
     this->resume_point_ = std::coroutine_handle<Promise>::from_promise(*this);
-    return this->start(loop);
+    return this->start(loop, eager);
   }
 
   void finish_task() noexcept { this->finish(); }

@@ -6,6 +6,7 @@
 // otherwise. submit() is thread-safe.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -15,6 +16,24 @@
 #include <vector>
 
 namespace aio {
+
+namespace detail {
+/// Whether a submitted job may still run: a cancel() before the worker's begin() wins, and the
+/// job is skipped; after begin() a cancel() changes nothing (concurrent.futures' cancel()).
+class JobStart {
+ public:
+  bool begin() noexcept { return move_from_pending(running); }
+  void cancel() noexcept { move_from_pending(cancelled); }
+
+ private:
+  enum : int { pending, running, cancelled };
+  bool move_from_pending(int to) noexcept {
+    int expected = pending;
+    return state_.compare_exchange_strong(expected, to, std::memory_order_acq_rel);
+  }
+  std::atomic<int> state_{pending};
+};
+}  // namespace detail
 
 class Executor {
  public:

@@ -266,6 +266,16 @@ class Future {
         }));
     return id;
   }
+  /// The same, run in `context` itself (asyncio's context= argument).
+  template <class F>
+  requires std::is_invocable_v < F&, Future<T>
+  & > CallbackId add_done_callback(F fn, Context context) {
+    const CallbackId id{detail::next_callback_id()};
+    using G = detail::InContext<F>;
+    core_->add_callback(new detail::DoneCallback<T, G>(
+        G{detail::ContextAccess::state(context), std::move(fn)}, id.value));
+    return id;
+  }
   /// Removes a callback that has not been scheduled yet; returns how many were removed.
   std::size_t remove_done_callback(CallbackId id) { return core_->remove_done_callbacks(id.value); }
 
@@ -311,6 +321,7 @@ void detail::DoneCallback<T, F>::run() {
   Future<T> fut(Future<T>::adopt, static_cast<FutureCore<T>*>(future()));
   future()->release();
   std::unique_ptr<DoneCallback> self(this);
+  CallbackContextScope context;
   fn_(fut);
 }
 

@@ -103,15 +103,40 @@ class EventLoop {
   /// Seconds on the loop's clock (monotonic, or virtual: starts at 0).
   double time() const noexcept;
 
+  /// Each takes asyncio's context= too: given a Context, `fn` runs in it (not in a copy).
   template <class F>
-  Handle call_soon(F fn);
+  Handle call_soon(F fn) {
+    return call_soon_in(std::move(fn), nullptr);
+  }
   template <class F>
-  TimerHandle call_later(Duration delay, F fn);
+  Handle call_soon(F fn, Context context) {
+    return call_soon_in(std::move(fn), &context);
+  }
   template <class F>
-  TimerHandle call_at(double when, F fn);
+  TimerHandle call_later(Duration delay, F fn) {
+    return call_at_in(later(delay), std::move(fn), nullptr);
+  }
+  template <class F>
+  TimerHandle call_later(Duration delay, F fn, Context context) {
+    return call_at_in(later(delay), std::move(fn), &context);
+  }
+  template <class F>
+  TimerHandle call_at(double when, F fn) {
+    return call_at_in(when, std::move(fn), nullptr);
+  }
+  template <class F>
+  TimerHandle call_at(double when, F fn, Context context) {
+    return call_at_in(when, std::move(fn), &context);
+  }
   /// call_soon() from any thread; wakes the loop. Thread-safe.
   template <class F>
-  Handle call_soon_threadsafe(F fn);
+  Handle call_soon_threadsafe(F fn) {
+    return call_soon_threadsafe_in(std::move(fn), nullptr);
+  }
+  template <class F>
+  Handle call_soon_threadsafe(F fn, Context context) {
+    return call_soon_threadsafe_in(std::move(fn), &context);
+  }
 
   template <class T = void>
   Future<T> create_future() {
@@ -132,10 +157,20 @@ class EventLoop {
     return make_task(*this, std::move(coro), std::move(name),
                      detail::ContextAccess::state(context));
   }
+  /// loop.create_task(coro, {.name = ..., .context = ..., .eager_start = ...}).
+  template <class T>
+  Task<T> create_task(Coro<T> coro, TaskOptions options) {
+    return make_task(*this, std::move(coro), std::move(options));
+  }
   template <class A>
   requires(detail::Awaitable<A> && !detail::IsCoro<A>::value &&
            !std::is_reference_v<A>) auto create_task(A aw, std::string name = {}) {
     return make_task(*this, detail::await_in_coro(std::move(aw)), std::move(name));
+  }
+  template <class A>
+  requires(detail::Awaitable<A> && !detail::IsCoro<A>::value &&
+           !std::is_reference_v<A>) auto create_task(A aw, TaskOptions options) {
+    return make_task(*this, detail::await_in_coro(std::move(aw)), std::move(options));
   }
 
   /// asyncio's loop.set_task_factory(): eager_task_factory, or nullptr (TaskFactory::standard)
@@ -169,13 +204,16 @@ class EventLoop {
   const char* backend_name() const noexcept;
 
   /// Runs fn() on `executor` (nullptr: the default ThreadPoolExecutor) and returns a Future
-  /// of its result, completed on this loop's thread. Cancelling the Future does not stop fn.
+  /// of its result, completed on this loop's thread. Cancelling the Future before a worker
+  /// has taken the job means it never runs; once running, fn is not stopped.
   template <class F>
   auto run_in_executor(Executor* executor, F fn);
   void set_default_executor(std::shared_ptr<Executor> executor);
   /// Waits (without blocking the loop) for the default executor's work to finish and shuts it
-  /// down; run() calls it at the end.
-  Coro<void> shutdown_default_executor();
+  /// down; run() calls it at the end. Past `timeout` it stops waiting, warns on stderr
+  /// ("RuntimeWarning: The executor did not finishing joining its threads within N seconds.")
+  /// and returns, the workers left to finish on their own (asyncio 3.12's timeout).
+  Coro<void> shutdown_default_executor(std::optional<Duration> timeout = std::nullopt);
 
   /// Closes (aclose()) every async generator still suspended; errors go to the exception
   /// handler. run() calls it after cancelling the remaining tasks.
@@ -252,6 +290,17 @@ class EventLoop {
   bool busy_poll_found_work();
   void check_open() const;
   void check_thread() const;
+  // call_soon & co., in `context` if not null.
+  template <class F>
+  Handle call_soon_in(F fn, const Context* context);
+  template <class F>
+  TimerHandle call_at_in(double when, F fn, const Context* context);
+  template <class F>
+  Handle call_soon_threadsafe_in(F fn, const Context* context);
+  /// The deadline of call_later(delay): a negative delay is 0.
+  double later(Duration delay) const noexcept {
+    return time() + (delay.seconds() > 0 ? delay.seconds() : 0.0);
+  }
   void schedule_handle(detail::HandleState* h);
   void schedule_threadsafe(detail::HandleState* h);
   void discard_scheduled() noexcept;
@@ -277,6 +326,7 @@ class EventLoop {
   std::shared_ptr<Executor> default_executor_;
   std::map<int, std::function<void()>> signal_handlers_;
   bool executor_shutdown_called_ = false;
+  std::thread executor_joiner_;  // a shutdown_default_executor() that timed out left it running
 
   std::unique_ptr<detail::FdWatchers> watchers_;
   detail::LoopResource* resources_ = nullptr;
@@ -289,8 +339,9 @@ class EventLoop {
 
 /// The loop running in this thread; RuntimeError("no running event loop") when none.
 EventLoop& get_running_loop();
-/// The running loop; outside one, the thread's current loop (created on first use and owned by
-/// the library). RuntimeError after set_event_loop(nullptr).
+/// The running loop; outside one, the thread's current loop (set_event_loop()). RuntimeError
+/// when there is none: since asyncio 3.14 no loop is made implicitly (new_event_loop() and
+/// set_event_loop() do that, or run()).
 EventLoop& get_event_loop();
 /// Makes `loop` the thread's current loop (nullptr: none). Never destroys a caller's loop.
 void set_event_loop(EventLoop* loop);
@@ -311,9 +362,11 @@ struct LoopAccess {
     if (loop.tasks_) loop.tasks_->prev_task_ = task;
     loop.tasks_ = task;
   }
-  /// A task created now takes its first step at once (the eager factory, on a running loop).
-  static bool starts_tasks_eagerly(const EventLoop& loop) noexcept {
-    return loop.eager_tasks_ && loop.running_;
+  /// A task created now takes its first step at once (eager_start, or else the eager factory,
+  /// on a running loop).
+  static bool starts_tasks_eagerly(const EventLoop& loop, EagerStart eager) noexcept {
+    return (eager == EagerStart::factory ? loop.eager_tasks_ : eager == EagerStart::yes) &&
+           loop.running_;
   }
   static void unlink_task(EventLoop& loop, TaskCore* task) noexcept {
     (task->prev_task_ ? task->prev_task_->next_task_ : loop.tasks_) = task->next_task_;
@@ -368,30 +421,35 @@ auto EventLoop::run_in_executor(Executor* executor, F fn) {
   // outcome back through call_soon_threadsafe, with the reference taken here.
   detail::FutureCore<R>* core = future.core();
   core->add_ref();
+  // A job whose future is cancelled before a worker takes it never runs (concurrent.futures'
+  // cancel() of a pending job, which asyncio chains to the future's cancellation).
+  auto start = std::make_shared<detail::JobStart>();
   try {
-    runner.submit([this, core, fn = std::move(fn)]() mutable {
+    runner.submit([this, core, start, fn = std::move(fn)]() mutable {
       std::optional<Outcome<R>> outcome;
-      try {
-        if constexpr (std::is_void_v<R>) {
-          fn();
-          outcome.emplace();
-        } else {
-          outcome.emplace(fn());
+      if (start->begin()) {
+        try {
+          if constexpr (std::is_void_v<R>) {
+            fn();
+            outcome.emplace();
+          } else {
+            outcome.emplace(fn());
+          }
+        } catch (...) {
+          outcome.emplace(std::current_exception());
         }
-      } catch (...) {
-        outcome.emplace(std::current_exception());
       }
       try {
-        call_soon_threadsafe([core, outcome = std::move(*outcome)]() mutable {
+        call_soon_threadsafe([core, outcome = std::move(outcome)]() mutable {
           Future<R> f(Future<R>::adopt, core);
           core->release();
-          if (f.done()) return;  // cancelled meanwhile
-          if (!outcome.has_value()) {
-            f.set_exception(outcome.exception());
+          if (f.done() || !outcome) return;  // cancelled meanwhile
+          if (!outcome->has_value()) {
+            f.set_exception(outcome->exception());
           } else if constexpr (std::is_void_v<R>) {
             f.set_result();
           } else {
-            f.set_result(std::move(outcome).value());
+            f.set_result(std::move(*outcome).value());
           }
         });
       } catch (...) {
@@ -402,14 +460,22 @@ auto EventLoop::run_in_executor(Executor* executor, F fn) {
     core->release();
     throw;
   }
+  future.add_done_callback([start](Future<R>& f) {
+    if (f.cancelled()) start->cancel();
+  });
   return future;
 }
 
 namespace detail {
-/// A handle of kind H for `fn`, which runs in a copy of the current context when that has a
-/// variable set (asyncio's Handle keeps a copy_context()).
+/// A handle of kind H for `fn`, which runs in `context` itself when one is given (asyncio's
+/// context= argument), else in a copy of the current context when that has a variable set
+/// (asyncio's Handle keeps a copy_context()).
 template <template <class> class H, class F>
-HandleState* new_handle(EventLoop& loop, F&& fn) {
+HandleState* new_handle(EventLoop& loop, F&& fn, const Context* context) {
+  if (context) {
+    using G = InContext<std::decay_t<F>>;
+    return new H<G>(loop, G{ContextAccess::state(*context), std::forward<F>(fn)});
+  }
   return in_current_context(std::forward<F>(fn), [&](auto&& f) -> HandleState* {
     return new H<std::decay_t<decltype(f)>>(loop, std::forward<decltype(f)>(f));
   });
@@ -417,20 +483,20 @@ HandleState* new_handle(EventLoop& loop, F&& fn) {
 }  // namespace detail
 
 template <class F>
-Handle EventLoop::call_soon(F fn) {
+Handle EventLoop::call_soon_in(F fn, const Context* context) {
   check_open();
   check_thread();
-  auto* h = detail::new_handle<detail::CallbackHandle>(*this, std::move(fn));
+  auto* h = detail::new_handle<detail::CallbackHandle>(*this, std::move(fn), context);
   Handle handle(h);
   ready_.push(h);
   return handle;
 }
 
 template <class F>
-TimerHandle EventLoop::call_at(double when, F fn) {
+TimerHandle EventLoop::call_at_in(double when, F fn, const Context* context) {
   check_open();
   check_thread();
-  auto* h = detail::new_handle<detail::CallbackHandle>(*this, std::move(fn));
+  auto* h = detail::new_handle<detail::CallbackHandle>(*this, std::move(fn), context);
   h->set_when(when);
   TimerHandle handle(h);
   timers_.push(h, when);
@@ -438,13 +504,8 @@ TimerHandle EventLoop::call_at(double when, F fn) {
 }
 
 template <class F>
-TimerHandle EventLoop::call_later(Duration delay, F fn) {
-  return call_at(time() + (delay.seconds() > 0 ? delay.seconds() : 0.0), std::move(fn));
-}
-
-template <class F>
-Handle EventLoop::call_soon_threadsafe(F fn) {
-  auto* h = detail::new_handle<detail::ForeignCallbackHandle>(*this, std::move(fn));
+Handle EventLoop::call_soon_threadsafe_in(F fn, const Context* context) {
+  auto* h = detail::new_handle<detail::ForeignCallbackHandle>(*this, std::move(fn), context);
   Handle handle(h);
   schedule_threadsafe(h);
   return handle;

@@ -50,25 +50,36 @@ class Runner {
       throw;
     }
   }
+  /// Any other awaitable (asyncio 3.14: a Future, Task, sleep(), lock.acquire()...), awaited by
+  /// a main task made for it.
+  template <class A>
+  requires(detail::Awaitable<A> && !detail::IsCoro<A>::value &&
+           !std::is_reference_v<A>) auto run(A aw, std::optional<Context> context = std::nullopt) {
+    return run(detail::await_in_coro(std::move(aw)), std::move(context));
+  }
   /// The runner's loop (made on first use); RuntimeError("Runner is closed") after close().
   EventLoop& get_loop();
-  /// Cancels the remaining tasks, waits for them, closes the loop. Idempotent.
+  /// Cancels the remaining tasks, waits for them, closes the loop. Idempotent. The closed loop
+  /// stays (is_closed() is true) until the Runner goes, as asyncio's does.
   void close();
 
  private:
-  // While a run() is on: Ctrl+C (SIGINT) cancels the main task (asyncio's Runner does this when
-  // SIGINT has its default handler and this is the main thread's run).
+  // While a run() is on, Ctrl+C (SIGINT) is asyncio's Runner's: the first cancels the main
+  // task; another, or one that comes when the main task is done already, stops the loop with
+  // KeyboardInterrupt (asyncio raises it from the signal handler). Installed only when SIGINT
+  // has its default handler and this is the main thread.
   class Interrupts {
    public:
     Interrupts(EventLoop& loop, TaskRef main);
     ~Interrupts();
     Interrupts(const Interrupts&) = delete;
     Interrupts& operator=(const Interrupts&) = delete;
-    bool interrupted() const noexcept { return *interrupted_; }
+    /// Ctrl+C cancelled the main task.
+    bool interrupted() const noexcept { return *count_ > 0; }
 
    private:
     EventLoop& loop_;
-    std::shared_ptr<bool> interrupted_ = std::make_shared<bool>(false);
+    std::shared_ptr<int> count_ = std::make_shared<int>(0);
     bool installed_ = false;
   };
 
@@ -88,7 +99,6 @@ class Runner {
   std::optional<Context> context_;
   std::unique_ptr<EventLoop> loop_;
   EventLoop* previous_loop_ = nullptr;  // the thread's current loop before ours
-  bool previous_set_called_ = false;
   bool closed_ = false;
 };
 
@@ -100,6 +110,12 @@ T run(Coro<T> main, RunOptions options = {}) {
   }
   Runner runner(options);
   return runner.run(std::move(main));
+}
+/// asyncio 3.14's run() of any awaitable: `aio::run(aio::sleep(1))`.
+template <class A>
+requires(detail::Awaitable<A> && !detail::IsCoro<A>::value &&
+         !std::is_reference_v<A>) auto run(A main, RunOptions options = {}) {
+  return run(detail::await_in_coro(std::move(main)), options);
 }
 
 }  // namespace aio

@@ -38,6 +38,8 @@ class SleepWait : public TimerNode {
 
   bool await_ready() const noexcept { return false; }
   void await_suspend(std::coroutine_handle<> h) {
+    if (sequence == awaited) [[unlikely]]  // the union holds a task now, not a delay
+      throw RuntimeError("cannot reuse already awaited coroutine");
     TaskCore& task = TaskCore::current();
     const double delay = delay_;
     task_ = reinterpret_cast<std::uintptr_t>(&task);  // from here on the union holds the task
@@ -72,6 +74,7 @@ class SleepWait : public TimerNode {
 
  protected:
   void resume_checks() {
+    sequence = awaited;  // the timer's sequence is free once it has left the heap
     task().check_cancel();
     if (task_ & cancelled) [[unlikely]]
       task().throw_cancelled();
@@ -81,6 +84,9 @@ class SleepWait : public TimerNode {
   // The task's address, with two flags in its low bits (a task is 8-byte aligned): the task
   // was scheduled to wake; it wakes cancelled.
   static constexpr std::uintptr_t woken = 1, cancelled = 2;
+  // A second co_await is asyncio's reused coroutine: marked in the TimerNode's sequence, which
+  // a sleep that has not been awaited yet holds at 0 (push() sets it only once awaited).
+  static constexpr std::uint32_t awaited = ~std::uint32_t{0};
   static_assert(alignof(TaskCore) > (woken | cancelled));
   TaskCore& task() const noexcept {
     return *reinterpret_cast<TaskCore*>(task_ & ~(woken | cancelled));

@@ -46,6 +46,8 @@ class TaskGroupState : public std::enable_shared_from_this<TaskGroupState> {
   void task_done(std::list<TaskRef>::iterator it);
   /// __aexit__: `error` is what the body threw (or null).
   Coro<void> exit(std::exception_ptr error);
+  /// TaskGroup.cancel().
+  void cancel();
   EventLoop& loop() const noexcept { return *loop_; }
 
  private:
@@ -70,33 +72,44 @@ class TaskGroup {
  public:
   template <class T>
   Task<T> create_task(Coro<T> coro, std::string name = {}) {
-    return create_in(std::move(coro), std::move(name), nullptr);
+    return create_task(std::move(coro), TaskOptions{.name = std::move(name)});
   }
   /// The task runs in `context` itself (asyncio's context= argument), not in a copy.
   template <class T>
   Task<T> create_task(Coro<T> coro, std::string name, Context context) {
-    return create_in(std::move(coro), std::move(name), detail::ContextAccess::state(context));
+    return create_task(std::move(coro), TaskOptions{.name = std::move(name), .context = context});
+  }
+  /// create_task(coro, {.name = ..., .context = ..., .eager_start = ...}).
+  template <class T>
+  Task<T> create_task(Coro<T> coro, TaskOptions options) {
+    state_->check_can_create();
+    Task<T> task = make_task(state_->loop(), std::move(coro), std::move(options));
+    // Even a task that finished in an eager first step is seen done through its callback (a
+    // loop turn later, asyncio's gh-128550): a failure then cancels the siblings created in
+    // the meantime too, the one whose step created it among them.
+    auto it = state_->track(task);
+    task.add_done_callback([state = state_, it](Future<T>&) { state->task_done(it); });
+    return task;
   }
   template <class A>
   requires(detail::Awaitable<A> && !detail::IsCoro<A>::value &&
            !std::is_reference_v<A>) auto create_task(A aw, std::string name = {}) {
     return create_task(detail::await_in_coro(std::move(aw)), std::move(name));
   }
-
- private:
-  template <class T>
-  Task<T> create_in(Coro<T> coro, std::string name, std::shared_ptr<detail::ContextState> context) {
-    state_->check_can_create();
-    Task<T> task = make_task(state_->loop(), std::move(coro), std::move(name), std::move(context));
-    if (task.done()) {
-      state_->task_done(state_->track(task));
-    } else {
-      auto it = state_->track(task);
-      task.add_done_callback([state = state_, it](Future<T>&) { state->task_done(it); });
-    }
-    return task;
+  template <class A>
+  requires(detail::Awaitable<A> && !detail::IsCoro<A>::value &&
+           !std::is_reference_v<A>) auto create_task(A aw, TaskOptions options) {
+    return create_task(detail::await_in_coro(std::move(aw)), std::move(options));
   }
 
+  /// asyncio 3.15's TaskGroup.cancel(): ends the group early, and not as an error. Cancels
+  /// every task of the group that is not done and the body; the group then exits without
+  /// CancelledError (and without an ExceptionGroup, unless a task failed). Idempotent; nothing
+  /// happens once the group has ended. (A TaskGroup exists only inside task_group(), so
+  /// asyncio's cancel-before-entering has no counterpart.)
+  void cancel() { state_->cancel(); }
+
+ private:
   template <class F>
   friend Coro<void> task_group(F body);
   explicit TaskGroup(std::shared_ptr<detail::TaskGroupState> state) : state_(std::move(state)) {}

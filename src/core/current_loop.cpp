@@ -12,11 +12,10 @@ namespace aio {
 
 namespace {
 
-// The thread's current loop (asyncio's policy-level "event loop for this thread").
+// The thread's current loop (asyncio's "event loop for this thread"): what set_event_loop()
+// set. Since asyncio 3.14 none is made implicitly.
 struct CurrentLoop {
   EventLoop* loop = nullptr;
-  bool set_called = false;           // set_event_loop() was called: no implicit creation
-  std::unique_ptr<EventLoop> owned;  // the loop get_event_loop() made, owned by the library
 };
 thread_local CurrentLoop current;
 
@@ -55,17 +54,11 @@ EventLoop& get_running_loop() {
 EventLoop& get_event_loop() {
   if (EventLoop* running = detail::this_thread.running_loop) return *running;
   if (current.loop) return *current.loop;
-  if (current.set_called) {
-    throw RuntimeError("There is no current event loop in this thread (set_event_loop(nullptr))");
-  }
-  current.owned = std::make_unique<EventLoop>();
-  current.loop = current.owned.get();
-  return *current.loop;
+  throw RuntimeError("There is no current event loop in this thread");
 }
 
 void set_event_loop(EventLoop* loop) {
   current.loop = loop;
-  current.set_called = true;
 }
 
 std::unique_ptr<EventLoop> new_event_loop(RunOptions options) {
@@ -87,12 +80,8 @@ EventLoop& loop_for_new_future() {
   return get_event_loop();
 }
 
-CurrentLoopState save_current_loop() {
-  return {current.loop, current.set_called};
-}
-void restore_current_loop(CurrentLoopState state) {
-  current.loop = state.loop;
-  current.set_called = state.set_called;
+EventLoop* current_loop() noexcept {
+  return current.loop;
 }
 
 }  // namespace detail

@@ -7,11 +7,7 @@ class EventLoop;
 
 namespace aio::detail {
 
-struct CurrentLoopState {
-  EventLoop* loop;
-  bool set_called;
-};
-CurrentLoopState save_current_loop();
-void restore_current_loop(CurrentLoopState state);
+/// The thread's current loop (set_event_loop()), or null.
+EventLoop* current_loop() noexcept;
 
 }  // namespace aio::detail

@@ -122,6 +122,7 @@ EventLoop::~EventLoop() {
   close();
   // Executor threads may still report to this loop: they are done before it goes.
   if (default_executor_) default_executor_->shutdown(true);
+  if (executor_joiner_.joinable()) executor_joiner_.join();
   detail::unregister_loop(this);
 }
 

@@ -10,7 +10,9 @@ void HandleState::run() {
     HandleState* h;
     ~Release() { h->release(); }
   } release{this};
-  if (!cancelled()) invoke();
+  if (cancelled()) return;
+  CallbackContextScope context;
+  invoke();
 }
 
 void HandleState::cancel_handle() noexcept {

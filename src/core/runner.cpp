@@ -35,9 +35,17 @@ bool is_main_thread() noexcept;
 
 Runner::Interrupts::Interrupts(EventLoop& loop, TaskRef main) : loop_(loop) {
   if (!detail::is_main_thread() || !detail::sigint_is_default()) return;
-  loop.add_signal_handler(detail::sigint_number(), [main, flag = interrupted_]() mutable {
-    *flag = true;
-    main.cancel();
+  loop.add_signal_handler(detail::sigint_number(), [&loop, main, count = count_]() mutable {
+    // The handler runs as a callback: a main task that ended before it ran (cancelled by
+    // someone else, say) is not Ctrl+C's doing, and that run is ending anyway.
+    if (*count == 0 && !main.done()) {
+      ++*count;
+      main.cancel();
+      return;
+    }
+    if (*count > 0) {  // the second: out of the loop at once, whatever the task is doing
+      detail::LoopAccess::set_interrupt(loop, std::make_exception_ptr(KeyboardInterrupt()));
+    }
   });
   installed_ = true;
 }
@@ -49,10 +57,9 @@ Runner::Interrupts::~Interrupts() {
 EventLoop& Runner::get_loop() {
   if (closed_) throw RuntimeError("Runner is closed");
   if (!loop_) {
-    const detail::CurrentLoopState previous = detail::save_current_loop();
+    EventLoop* previous = detail::current_loop();
     loop_ = std::make_unique<EventLoop>(options_);
-    previous_loop_ = previous.loop;
-    previous_set_called_ = previous.set_called;
+    previous_loop_ = previous;
     set_event_loop(loop_.get());
   }
   return *loop_;
@@ -78,14 +85,16 @@ void Runner::close() {
   struct Finally {
     Runner& r;
     ~Finally() {
-      detail::restore_current_loop({r.previous_loop_, r.previous_set_called_});
-      r.loop_->close();
-      r.loop_.reset();
+      set_event_loop(r.previous_loop_);
+      r.loop_->close();  // kept, closed, until the Runner goes (get_loop() refuses it)
     }
   } finally{*this};
   cancel_all_tasks(*loop_);
   loop_->run_until_complete(loop_->shutdown_asyncgens());
-  loop_->run_until_complete(loop_->shutdown_default_executor());
+  // asyncio's THREAD_JOIN_TIMEOUT; none on virtual time, whose clock jumps while threads work.
+  std::optional<Duration> join_timeout;
+  if (!loop_->uses_virtual_time()) join_timeout = Duration(300);
+  loop_->run_until_complete(loop_->shutdown_default_executor(join_timeout));
 }
 
 Runner::~Runner() {

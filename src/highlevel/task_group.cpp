@@ -74,6 +74,18 @@ void TaskGroupState::task_done(std::list<TaskRef>::iterator it) {
   }
 }
 
+void TaskGroupState::cancel() {
+  if (exiting_ && tasks_.empty()) return;  // the group has ended
+  if (aborting_) return;
+  abort();
+  if (!parent_cancel_requested_) {
+    // The body (or exit(), waiting for the tasks) is cancelled through the parent task, and
+    // exit() takes that cancellation back, as it does for the first failure.
+    parent_cancel_requested_ = true;
+    parent_.cancel();
+  }
+}
+
 Coro<void> TaskGroupState::exit(std::exception_ptr error) {
   exiting_ = true;
   if (error && !base_error_ && is_base_error(error)) base_error_ = error;

@@ -50,7 +50,10 @@ struct FdWatchers::Watcher final : IoOp {
     }
     arm();  // first: the callback may remove the watcher (or close the loop)
     running = true;
-    fn();
+    {
+      CallbackContextScope context;  // a callback of its own, as call_soon's
+      fn();
+    }
     running = false;
     if (removed) delete this;
   }

@@ -16,6 +16,8 @@ namespace aio::detail {
 namespace {
 // The thread's own context, freed when the thread exits.
 thread_local std::unique_ptr<ContextState> thread_context_owner;
+// The context of the loop callback running now, once it sets a variable.
+thread_local std::unique_ptr<ContextState> callback_context;
 std::atomic<std::uint64_t> context_var_ids{0};
 }  // namespace
 
@@ -26,7 +28,7 @@ ContextState* existing_context() {
   ThreadState& ts = this_thread;
   if (ts.context) return ts.context;
   TaskCore* task = ts.current_task;
-  if (!task) return ts.thread_context;
+  if (!task) return ts.running_loop ? nullptr : ts.thread_context;  // a callback's: empty
   if (task->has_context()) ts.context = task->own_context().get();
   return ts.context;
 }
@@ -36,6 +38,10 @@ ContextState& current_context() {
   if (ContextState* context = existing_context()) return *context;
   ThreadState& ts = this_thread;
   if (TaskCore* task = ts.current_task) return *(ts.context = task->own_context().get());
+  if (ts.running_loop) {
+    callback_context = std::make_unique<ContextState>();
+    return *(ts.context = callback_context.get());
+  }
   thread_context_owner = std::make_unique<ContextState>();
   return *(ts.thread_context = thread_context_owner.get());
 }
@@ -50,6 +56,10 @@ std::shared_ptr<ContextState> copy_of_current_context() {
 
 void copy_current_context_into(FutureBase& task) {
   if (auto copy = copy_of_current_context()) task.set_context(std::move(copy));
+}
+
+void CallbackContextScope::leave_callback_context() noexcept {
+  if (this_thread.context == callback_context.get()) callback_context.reset();
 }
 
 std::uint64_t new_context_var_id() noexcept {

@@ -30,14 +30,14 @@ FutureBase& FutureBase::current() {
                                               : "co_await outside of a running event loop");
 }
 
-bool FutureBase::start(EventLoop& loop) {
+bool FutureBase::start(EventLoop& loop, EagerStart eager) {
   if (loop.is_closed()) throw RuntimeError("Event loop is closed");
   loop_ = &loop;
   id_ = new_task_id();
   refs_ = 1;  // the loop's reference, until the task finishes
   // Linked first: an eager step already counts among all_tasks(), as in asyncio.
   LoopAccess::link_task(loop, this);
-  if (LoopAccess::starts_tasks_eagerly(loop)) [[unlikely]]
+  if (LoopAccess::starts_tasks_eagerly(loop, eager)) [[unlikely]]
     return true;
   LoopAccess::schedule(loop, this);
   return false;

@@ -1,7 +1,12 @@
 // The loop's default executor: made on first use, shut down by shutdown_default_executor().
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include "aio/loop.hpp"
+#include "aio/timeouts.hpp"
 
 namespace aio {
 
@@ -15,7 +20,17 @@ void EventLoop::set_default_executor(std::shared_ptr<Executor> executor) {
   default_executor_ = std::move(executor);
 }
 
-Coro<void> EventLoop::shutdown_default_executor() {
+namespace {
+// What the thread that joins the workers shares with the loop: it reports back only while the
+// shutdown still waits (one that timed out has let go of the future).
+struct JoinReport {
+  std::mutex mutex;
+  EventLoop* loop;
+  bool reported = false;
+};
+}  // namespace
+
+Coro<void> EventLoop::shutdown_default_executor(std::optional<Duration> timeout) {
   executor_shutdown_called_ = true;
   if (!default_executor_) co_return;
   std::shared_ptr<Executor> executor = std::move(default_executor_);
@@ -23,23 +38,46 @@ Coro<void> EventLoop::shutdown_default_executor() {
   Future<void> done = create_future<void>();
   detail::FutureCore<void>* core = done.core();
   core->add_ref();
-  std::thread joiner([this, executor, core] {
+  auto report = std::make_shared<JoinReport>();
+  report->loop = this;
+  std::thread joiner([report, executor, core] {
     executor->shutdown(true);
+    std::lock_guard lock(report->mutex);
+    if (!report->loop) return;  // the shutdown gave up waiting
     try {
-      call_soon_threadsafe([core] {
+      report->loop->call_soon_threadsafe([core] {
         Future<void> f(Future<void>::adopt, core);
         core->release();
         if (!f.done()) f.set_result();
       });
+      report->reported = true;
     } catch (...) {
       // The loop closed meanwhile: nobody waits any more.
     }
   });
   std::exception_ptr error;
+  bool timed_out = false;
   try {
-    co_await done;
+    co_await wait_for(done, timeout);
+  } catch (const TimeoutError&) {
+    timed_out = true;
   } catch (...) {
     error = std::current_exception();
+  }
+  if (timed_out) {
+    {
+      std::lock_guard lock(report->mutex);
+      report->loop = nullptr;
+      if (!report->reported) core->release();
+    }
+    // The workers may still report to this loop: the joiner is joined before the loop goes
+    // (as Python joins a pool's threads at exit).
+    executor_joiner_ = std::move(joiner);
+    std::fprintf(stderr,
+                 "RuntimeWarning: The executor did not finishing joining its threads within %g "
+                 "seconds.\n",
+                 timeout->seconds());
+    co_return;
   }
   joiner.join();
   if (error) std::rethrow_exception(error);

@@ -115,6 +115,47 @@ TEST(Sleep, CancellingASleepingTaskRemovesItsTimer) {  // SLEEP-07
   });
 }
 
+// asyncio: awaiting a coroutine object twice is RuntimeError("cannot reuse already awaited
+// coroutine"); a Sleep is one (its timer lives in the frame that awaits it).
+TEST(Sleep, AwaitingTheSameSleepTwiceIsARuntimeError) {
+  run_virtual([]() -> aio::Coro<void> {
+    auto expect_reuse_refused = [](auto& s) -> aio::Coro<void> {
+      try {
+        co_await s;
+        ADD_FAILURE() << "awaited twice";
+      } catch (const aio::RuntimeError& e) {
+        EXPECT_STREQ(e.what(), "cannot reuse already awaited coroutine");
+      }
+    };
+    auto timed = aio::sleep(0.5);
+    co_await timed;
+    co_await expect_reuse_refused(timed);
+    EXPECT_EQ(now(), 0.5);
+    auto yield = aio::sleep(0);
+    co_await yield;
+    co_await expect_reuse_refused(yield);
+    auto valued = aio::sleep(1, std::string("v"));
+    EXPECT_EQ(co_await valued, "v");
+    co_await expect_reuse_refused(valued);
+    EXPECT_EQ(now(), 1.5);
+
+    // Cancelled while sleeping: awaited too.
+    auto cancelled_sleep = [&]() -> aio::Coro<void> {
+      auto s = aio::sleep(10);
+      try {
+        co_await s;
+      } catch (const aio::CancelledError&) {
+      }
+      co_await expect_reuse_refused(s);
+    };
+    auto t = aio::create_task(cancelled_sleep());
+    co_await yield0();
+    t.cancel();
+    co_await t;
+    EXPECT_EQ(now(), 1.5);
+  });
+}
+
 TEST(Sleep, AcceptsChronoDurationsAndConvertsToCoro) {
   run_virtual([]() -> aio::Coro<void> {
     using namespace std::chrono_literals;
@@ -309,13 +350,28 @@ TEST(Loop, VirtualClockStartsAtZeroAndJumps) {
   EXPECT_GE(aio::perf_counter() - before, 3600.0);  // perf_counter counts the skipped hour
 }
 
-TEST(Loop, GetEventLoopCreatesAndSetEventLoopNeverDestroys) {
+// asyncio 3.14: get_event_loop() no longer makes a loop; outside a running loop it returns the
+// one set_event_loop() set, else RuntimeError. set_event_loop() never destroys a loop.
+TEST(Loop, GetEventLoopReturnsTheLoopSetAndNeverMakesOne) {
   std::thread t([] {  // a fresh thread: a fresh current-loop setting
-    aio::EventLoop& implicit = aio::get_event_loop();
-    EXPECT_EQ(&aio::get_event_loop(), &implicit);
+    try {
+      aio::get_event_loop();
+      ADD_FAILURE() << "a loop was made";
+    } catch (const aio::RuntimeError& e) {
+      EXPECT_STREQ(e.what(), "There is no current event loop in this thread");
+    }
+    EXPECT_THROW(aio::Future<int>{}, aio::RuntimeError);  // nothing to bind to
+    EXPECT_THROW(
+        {
+          auto g = aio::gather(aio::sleep(0));
+          (void)g;
+        },
+        aio::RuntimeError);
     auto mine = aio::new_event_loop({.virtual_time = true});
     aio::set_event_loop(mine.get());
     EXPECT_EQ(&aio::get_event_loop(), mine.get());
+    aio::Future<int> bound;  // binds to the current loop
+    EXPECT_EQ(&bound.get_loop(), mine.get());
     aio::set_event_loop(nullptr);
     EXPECT_THROW(aio::get_event_loop(), aio::RuntimeError);
     EXPECT_FALSE(mine->is_closed());

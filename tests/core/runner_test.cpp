@@ -99,7 +99,8 @@ TEST(Runner, LifeCycle) {  // RUN-06
     EXPECT_EQ(runner.run([]() -> aio::Coro<int> { co_return 2; }()), 2);  // same loop again
     EXPECT_EQ(&runner.get_loop(), loop);
     runner.close();
-    runner.close();  // a no-op
+    EXPECT_TRUE(loop->is_closed());  // the closed loop stays while the Runner does
+    runner.close();                  // a no-op
     try {
       runner.get_loop();
       ADD_FAILURE();
@@ -128,6 +129,23 @@ TEST(Runner, RecursiveRunIsRefused) {  // RUN-08
     }
     co_return;
   }());
+}
+
+// asyncio 3.14: run() and Runner.run() take any awaitable, not only a coroutine.
+TEST(Run, AcceptsAnyAwaitable) {
+  EXPECT_EQ(aio::run(aio::sleep(0.5, 7), virtual_time), 7);
+  aio::run(aio::sleep(0), virtual_time);
+  aio::Runner runner(virtual_time);
+  EXPECT_EQ(runner.run(aio::sleep(1, std::string("x"))), "x");
+  auto double_it = [](int x) -> aio::Coro<int> {
+    co_await aio::sleep(1);
+    co_return 2 * x;
+  };
+  aio::Task<int> task = runner.get_loop().create_task(double_it(21));
+  EXPECT_EQ(runner.run(task), 42);  // a Task of the runner's loop
+  aio::Event event;                 // made outside any loop, bound on first use
+  runner.get_loop().call_soon([&] { event.set(); });
+  EXPECT_TRUE(runner.run(event.wait()));
 }
 
 TEST(Run, DebugFlagReachesTheLoop) {  // RUN-10

@@ -28,13 +28,17 @@ TEST(Signals, AHandlerRunsAsALoopCallback) {
   }());
 }
 
-// Runs `body` in a child process; returns its exit status.
+// Runs `body` in a child process and sends it `sigints` SIGINTs, the first after
+// `send_sigint_after_ms`, then one every `gap_ms`; returns its exit status.
 template <class F>
-int in_child(F body, int send_sigint_after_ms) {
+int in_child(F body, int send_sigint_after_ms, int sigints = 1, int gap_ms = 0) {
   const pid_t pid = ::fork();
   if (pid == 0) ::_exit(body());
   std::this_thread::sleep_for(std::chrono::milliseconds(send_sigint_after_ms));
-  ::kill(pid, SIGINT);
+  for (int i = 0; i < sigints; ++i) {
+    if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(gap_ms));
+    ::kill(pid, SIGINT);
+  }
   int status = 0;
   ::waitpid(pid, &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -79,6 +83,89 @@ TEST(Signals, CtrlCWhileBusyYielding) {  // RUN-09: a main task looping on sleep
         return 3;
       },
       200);
+  EXPECT_EQ(status, 42);
+}
+
+// test_runners test_interrupt_cancelled_task: a subtask cancels the main task, then SIGINT
+// arrives. The main task's cancellation is not Ctrl+C's doing: run() ends in CancelledError.
+TEST(Signals, CtrlCAfterTheMainTaskWasCancelledEndsInCancelledError) {
+  const int status = in_child(
+      [] {
+        try {
+          aio::run([]() -> aio::Coro<void> {
+            auto subtask = [](aio::TaskRef main) -> aio::Coro<void> {
+              co_await aio::sleep(0);
+              main.cancel();
+              ::raise(SIGINT);
+            };
+            aio::create_task(subtask(*aio::current_task()));
+            co_await aio::sleep(10);
+          }());
+        } catch (const aio::CancelledError&) {
+          return 42;
+        } catch (const aio::KeyboardInterrupt&) {
+          return 1;
+        } catch (...) {
+          return 2;
+        }
+        return 3;
+      },
+      0, 0);
+  EXPECT_EQ(status, 42);
+}
+
+// asyncio's Runner: the first Ctrl+C cancels the main task; a second one, while the task is
+// still cleaning up, ends run() in KeyboardInterrupt at once.
+TEST(Signals, ASecondCtrlCDuringCleanupIsKeyboardInterrupt) {
+  const int status = in_child(
+      [] {
+        bool cleanup_started = false;
+        try {
+          aio::run([&]() -> aio::Coro<void> {
+            bool cancelled = false;
+            try {
+              co_await aio::sleep(30);
+            } catch (const aio::CancelledError&) {
+              cancelled = true;
+            }
+            if (cancelled) {
+              cleanup_started = true;
+              co_await aio::sleep(30);  // a slow cleanup
+            }
+          }());
+        } catch (const aio::KeyboardInterrupt&) {
+          return cleanup_started ? 42 : 1;
+        } catch (...) {
+          return 2;
+        }
+        return 3;
+      },
+      200, 2, 300);
+  EXPECT_EQ(status, 42);
+}
+
+// A burst of Ctrl+Cs: the first cancels the main task (which here takes a long time to clean
+// up), the others end run() in one KeyboardInterrupt, and nothing aborts.
+TEST(Signals, ABurstOfCtrlCsIsOneKeyboardInterrupt) {
+  const int status = in_child(
+      [] {
+        try {
+          aio::run([]() -> aio::Coro<void> {
+            try {
+              co_await aio::sleep(30);
+            } catch (const aio::CancelledError&) {
+              // a slow cleanup follows
+            }
+            co_await aio::sleep(30);
+          }());
+        } catch (const aio::KeyboardInterrupt&) {
+          return 42;
+        } catch (...) {
+          return 2;
+        }
+        return 3;
+      },
+      200, 50, 10);
   EXPECT_EQ(status, 42);
 }
 

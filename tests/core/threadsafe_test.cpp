@@ -7,6 +7,7 @@
 #include <chrono>
 #include <future>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -106,6 +107,61 @@ TEST(Threads, RunInExecutorWithACustomExecutor) {
     co_await loop.shutdown_default_executor();
     EXPECT_THROW(loop.run_in_executor(nullptr, [] {}), aio::RuntimeError);
   }());
+}
+
+// concurrent.futures: a job whose future is cancelled before a worker takes it never runs
+// (asyncio chains the cancellation to the pool's future); one already running is not stopped.
+TEST(Threads, RunInExecutorSkipsAJobCancelledBeforeItStarts) {
+  aio::run([]() -> aio::Coro<void> {
+    auto& loop = aio::get_running_loop();
+    aio::ThreadPoolExecutor pool(1);
+    std::promise<void> release;
+    std::shared_future<void> released = release.get_future().share();
+    std::atomic<bool> first_ran{false}, second_ran{false};
+    auto first = loop.run_in_executor(&pool, [&, released] {
+      first_ran = true;
+      released.wait();
+      return 1;
+    });
+    auto second = loop.run_in_executor(&pool, [&] { second_ran = true; });
+    while (!first_ran) co_await aio::sleep(0.001);
+    EXPECT_TRUE(second.cancel());
+    EXPECT_TRUE(first.cancel());  // running: its future is cancelled, the job goes on
+    co_await aio::sleep(0);       // the cancellation reaches the job
+    release.set_value();
+    pool.shutdown(true);  // every job the pool took has returned
+    EXPECT_FALSE(second_ran);
+    EXPECT_TRUE(second.cancelled());
+    EXPECT_TRUE(first.cancelled());
+  }());
+}
+
+// asyncio 3.12: shutdown_default_executor(timeout) stops waiting for a worker that is stuck,
+// warns and returns; the worker finishes later on its own (and the loop, like Python at exit,
+// waits for it before it goes).
+TEST(Threads, ShutdownDefaultExecutorGivesUpAfterItsTimeout) {
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<bool> job_done{false};
+  testing::internal::CaptureStderr();
+  aio::run([&]() -> aio::Coro<void> {
+    auto& loop = aio::get_running_loop();
+    auto stuck = loop.run_in_executor(nullptr, [&, released] {
+      released.wait();
+      job_done = true;
+    });
+    co_await aio::sleep(0.01);
+    co_await loop.shutdown_default_executor(0.05);
+    EXPECT_FALSE(job_done);  // it returned while the job still ran
+    release.set_value();
+    co_await stuck;  // the job still reports to the loop
+    EXPECT_TRUE(job_done);
+  }());
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("RuntimeWarning: The executor did not finishing joining its threads within "
+                     "0.05 seconds."),
+            std::string::npos)
+      << err;
 }
 
 TEST(Threads, RunCoroutineThreadsafeFromAnotherThread) {

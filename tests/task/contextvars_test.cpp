@@ -1,6 +1,7 @@
 // contextvars with tasks (asyncio-behaviours.md TASK-31, RUN-07, EAG-06), on virtual time.
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -160,6 +161,71 @@ TEST(ContextVar, CallbacksRunInACopyOfTheSchedulersContext) {
     auto read = [&]() -> aio::Coro<std::string> { co_return who.get(); };
     EXPECT_EQ(co_await aio::create_task(read()), "main, later");
   });
+}
+
+// asyncio's context= on call_soon, call_later, call_at, call_soon_threadsafe and
+// add_done_callback: the callback runs in that context itself, not in a copy.
+TEST(ContextVar, CallbacksTakeAnExplicitContext) {
+  aio::ContextVar<std::string> who("who", "nobody");
+  run_virtual([&]() -> aio::Coro<void> {
+    auto& loop = aio::get_running_loop();
+    aio::Context ctx;
+    ctx.run([&] { who.set("ctx"); });
+    std::vector<std::string> seen;
+    auto record = [&] {
+      seen.push_back(who.get());
+      who.set("changed");
+    };
+    loop.call_soon(record, ctx);
+    loop.call_later(0.1, record, ctx);
+    loop.call_at(loop.time() + 0.2, record, ctx);
+    loop.call_soon_threadsafe(record, ctx);
+    auto f = loop.create_future<void>();
+    f.add_done_callback([&](aio::Future<void>&) { record(); }, ctx);
+    f.set_result();
+    co_await aio::sleep(0.3);
+    // The first saw ctx's value, and set it in ctx itself for the others.
+    EXPECT_EQ(seen, (std::vector<std::string>{"ctx", "changed", "changed", "changed", "changed"}));
+    EXPECT_EQ(ctx.get(who), "changed");
+    EXPECT_EQ(who.get(), "nobody");
+  });
+}
+
+// test_tasks test_context_2: a done callback added while nothing was set runs in an empty
+// context of its own, so what it sets leaks neither into the task nor into the thread's
+// context (the loop's caller), nor into the callbacks after it.
+TEST(ContextVar, CallbacksScheduledWithNothingSetDoNotLeakWhatTheySet) {
+  aio::ContextVar<std::string> cvar("cvar", "nope");
+  std::unique_ptr<aio::EventLoop> loop = aio::new_event_loop(aio::testing::virtual_time);
+  std::vector<std::string> seen;
+  auto record = [&] { seen.push_back(cvar.get()); };
+  loop->call_later(0.002, record);  // plain, runs after the first done callback set its value
+  auto main_ = [&]() -> aio::Coro<void> {
+    auto on_done = [&](aio::Future<void>&) {
+      record();
+      cvar.set("something else");  // must not pollute main's context
+    };
+    EXPECT_EQ(cvar.get(), "nope");
+    for (int j = 0; j < 2; ++j) {
+      auto fut = loop->create_future<void>();
+      fut.add_done_callback(on_done);
+      loop->call_soon(record);
+      cvar.set("yes" + std::to_string(j));
+      loop->call_soon([fut]() mutable { fut.set_result(); });
+      co_await fut;
+      EXPECT_EQ(cvar.get(), "yes" + std::to_string(j));
+      for (int i = 0; i < 3; ++i) {
+        cvar.set("yes" + std::to_string(i) + "-" + std::to_string(j));
+        co_await aio::sleep(0.001);
+        EXPECT_EQ(cvar.get(), "yes" + std::to_string(i) + "-" + std::to_string(j));
+      }
+    }
+  };
+  loop->run_until_complete(main_());
+  loop->close();
+  EXPECT_EQ(cvar.get(), "nope");
+  // The second round's callbacks were made in main's context: they run in copies of it.
+  EXPECT_EQ(seen, (std::vector<std::string>{"nope", "nope", "nope", "yes2-0", "yes2-0"}));
 }
 
 // Task.get_context() is the context the task runs in: what the task sets shows in it, and a

@@ -1,5 +1,5 @@
-// The eager task factory (asyncio-behaviours.md EAG-*), on virtual time. EAG-06 (the eager
-// step sees the creator's context variables) has no counterpart: aio has no contextvars.
+// The eager task factory and eager_start (asyncio-behaviours.md EAG-*), on virtual time. EAG-06
+// (the eager step sees the creator's context variables) is in contextvars_test.cpp.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -225,9 +225,10 @@ aio::Coro<void> recursive_gather(int width, int depth) {
   co_await aio::gather(std::move(children));
 }
 
-// Tasks that never block finish inside create_task(), and TaskGroup and gather() then have
-// nothing to wait for: 781 tasks (5 wide, 4 deep) run without a single trip through the loop.
-// With the standard factory every one of them is scheduled.
+// Tasks that never block finish inside create_task(): gather() then has nothing to wait for,
+// and 781 tasks (5 wide, 4 deep) run without a single trip through the loop. A TaskGroup hears
+// of each through its done callback, a loop turn later (asyncio 3.13's gh-128550), so it turns
+// the loop either way. With the standard factory every task is scheduled.
 TEST(EagerTask, TaskTreesThatNeverBlockFinishWithoutTheLoop) {
   for (const bool eager : {true, false}) {
     run_virtual([&]() -> aio::Coro<void> {
@@ -236,7 +237,7 @@ TEST(EagerTask, TaskTreesThatNeverBlockFinishWithoutTheLoop) {
       bool loop_turned = false;
       loop.call_soon([&] { loop_turned = true; });
       co_await recursive_task_groups(5, 4);
-      EXPECT_EQ(loop_turned, !eager) << "task groups, eager=" << eager;
+      EXPECT_TRUE(loop_turned) << "task groups, eager=" << eager;
       co_await yield0();
       loop_turned = false;
       loop.call_soon([&] { loop_turned = true; });
@@ -246,8 +247,9 @@ TEST(EagerTask, TaskTreesThatNeverBlockFinishWithoutTheLoop) {
   }
 }
 
-// A child that fails in its eager step aborts the group at once: the body is cancelled at its
-// next await, new tasks are refused, and the error comes out in the ExceptionGroup.
+// A child that fails in its eager step aborts the group through its done callback, a loop turn
+// later (asyncio 3.13's gh-128550): a sibling created meanwhile is cancelled with the body, new
+// tasks are refused from then on, and the error comes out in the ExceptionGroup.
 TEST(EagerTask, AChildFailingEagerlyAbortsItsGroup) {
   run_eager([]() -> aio::Coro<void> {
     auto fails = []() -> aio::Coro<void> {
@@ -258,13 +260,15 @@ TEST(EagerTask, AChildFailingEagerlyAbortsItsGroup) {
     try {
       co_await aio::task_group([&](aio::TaskGroup& tg) -> aio::Coro<void> {
         tg.create_task(fails());
-        EXPECT_THROW(tg.create_task(aio::sleep(1)), aio::RuntimeError);  // shutting down
+        auto sibling = tg.create_task(aio::sleep(1));  // not aborted yet
         try {
           co_await aio::sleep(10);
         } catch (const aio::CancelledError&) {
           body_cancelled = true;
-          throw;
         }
+        EXPECT_TRUE(sibling.cancelled());
+        EXPECT_THROW(tg.create_task(aio::sleep(1)), aio::RuntimeError);  // shutting down
+        throw aio::CancelledError();
       });
       ADD_FAILURE() << "the group did not fail";
     } catch (const aio::ExceptionGroup& eg) {
@@ -275,6 +279,115 @@ TEST(EagerTask, AChildFailingEagerlyAbortsItsGroup) {
     EXPECT_TRUE(body_cancelled);
     EXPECT_EQ(aio::testing::now(), 0.0);
   });
+}
+
+aio::Coro<void> fail_at_once() {
+  throw std::runtime_error("third task failed");
+  co_return;
+}
+
+// A child of the group that outlives the body: a plain function (a lambda's captures would die
+// with the body's frame).
+aio::Coro<void> create_a_failing_sibling(aio::TaskGroup tg, bool* ran) {
+  tg.create_task(fail_at_once());
+  bool cancelled = false;
+  try {
+    co_await yield0();  // eager tasks are cancelled here
+    co_await yield0();  // lazy ones here
+  } catch (const aio::CancelledError&) {
+    cancelled = true;
+  }
+  EXPECT_TRUE(cancelled);
+  *ran = true;
+  if (cancelled) throw aio::CancelledError();
+}
+
+// test_taskgroups test_cancels_task_if_created_during_creation (gh-128550): a task whose
+// step creates a child that fails at once is cancelled by the group, eager or not.
+TEST(EagerTask, ATaskIsCancelledIfItsChildFailsWhileItIsBeingCreated) {
+  for (bool eager : {true, false}) {
+    run_virtual([&]() -> aio::Coro<void> {
+      if (eager) aio::get_running_loop().set_task_factory(aio::eager_task_factory);
+      bool ran = false;
+      try {
+        co_await aio::task_group([&](aio::TaskGroup& tg) -> aio::Coro<void> {
+          tg.create_task(create_a_failing_sibling(tg, &ran));
+          co_return;
+        });
+        ADD_FAILURE() << "the group did not fail";
+      } catch (const aio::ExceptionGroup& eg) {
+        EXPECT_EQ(eg.exceptions().size(), 1u);
+        for (const auto& e : eg.exceptions())
+          EXPECT_THROW(std::rethrow_exception(e), std::runtime_error);
+      }
+      EXPECT_TRUE(ran) << (eager ? "eager" : "lazy");
+    });
+  }
+}
+
+// asyncio 3.14's eager_start: per call, over the loop's factory either way.
+TEST(EagerTask, EagerStartPerCall) {
+  run_virtual([]() -> aio::Coro<void> {
+    aio::EventLoop& loop = aio::get_running_loop();
+    std::vector<std::string> steps;
+    auto step = [&](std::string name) -> aio::Coro<std::string> {
+      steps.push_back(name);
+      co_return name;
+    };
+    // The standard factory: eager_start = true runs the first step inside create_task().
+    auto a = aio::create_task(step("a"), aio::TaskOptions{.name = "eager-a", .eager_start = true});
+    EXPECT_TRUE(a.done());
+    EXPECT_EQ(a.get_name(), "eager-a");
+    auto b = loop.create_task(step("b"), aio::TaskOptions{.eager_start = true});
+    EXPECT_TRUE(b.done());
+    auto c = aio::create_task(step("c"),
+                              aio::TaskOptions{.eager_start = std::nullopt});  // the factory's way
+    EXPECT_FALSE(c.done());
+    EXPECT_EQ(steps, (std::vector<std::string>{"a", "b"}));
+    co_await c;
+
+    // The eager factory: eager_start = false schedules the step.
+    loop.set_task_factory(aio::eager_task_factory);
+    auto d = aio::create_task(step("d"), aio::TaskOptions{.eager_start = false});
+    EXPECT_FALSE(d.done());
+    auto e = aio::create_task(step("e"), aio::TaskOptions{});
+    EXPECT_TRUE(e.done());
+    co_await aio::task_group([&](aio::TaskGroup& tg) -> aio::Coro<void> {
+      auto f = tg.create_task(step("f"), aio::TaskOptions{.name = "f", .eager_start = false});
+      EXPECT_FALSE(f.done());
+      EXPECT_EQ(f.get_name(), "f");
+      auto g =
+          tg.create_task(aio::sleep(0, std::string("g")), aio::TaskOptions{.eager_start = true});
+      EXPECT_FALSE(g.done());  // its eager step ran until the sleep
+      co_return;
+    });
+    EXPECT_EQ(steps, (std::vector<std::string>{"a", "b", "c", "e", "d", "f"}));
+    loop.set_task_factory(nullptr);
+
+    // The context option: the task runs in that context itself.
+    aio::ContextVar<int> v("v", 0);
+    aio::Context ctx;
+    auto read_v = [&]() -> aio::Coro<int> { co_return v.get(); };
+    ctx.run([&] { v.set(5); });
+    auto h = aio::create_task(read_v(), aio::TaskOptions{.context = ctx, .eager_start = true});
+    EXPECT_TRUE(h.done());
+    EXPECT_EQ(co_await h, 5);
+  });
+}
+
+// Outside a running loop eager_start = true cannot step (asyncio: it is scheduled).
+TEST(EagerTask, EagerStartOnALoopThatIsNotRunning) {
+  auto loop = aio::new_event_loop(aio::testing::virtual_time);
+  bool ran = false;
+  auto mark = [&]() -> aio::Coro<void> {
+    ran = true;
+    co_return;
+  };
+  auto t = loop->create_task(mark(), aio::TaskOptions{.eager_start = true});
+  EXPECT_FALSE(ran);
+  loop->run_until_complete(t);
+  EXPECT_TRUE(ran);
+  loop->close();
 }
 
 }  // namespace

@@ -24,6 +24,10 @@ class EventLoop;
 
 namespace aio::detail {
 
+/// Whether a new task takes its first step inside create_task() (asyncio 3.14's eager_start):
+/// as the loop's task factory says, or yes / no for this task alone.
+enum class EagerStart : std::uint8_t { factory, yes, no };
+
 /// Bound to the loop that will run a future's callbacks; defined in the loop's sources.
 void schedule_on(EventLoop& loop, Runnable* r);
 
@@ -218,9 +222,10 @@ class FutureBase : public CallbackNode {
   void last_release() noexcept;
   void report_last_release() noexcept;
 
-  /// Turns a coroutine into a task on `loop` and schedules its first step; or, when the loop
-  /// starts tasks eagerly, returns true and leaves the first step to the caller (run()).
-  bool start(EventLoop& loop);
+  /// Turns a coroutine into a task on `loop` and schedules its first step; or, when the task
+  /// starts eagerly (`eager`, or the loop's factory, on a running loop), returns true and
+  /// leaves the first step to the caller (run()).
+  bool start(EventLoop& loop, EagerStart eager = EagerStart::factory);
   /// The root coroutine ended: settle the future from what it left behind.
   void finish() noexcept;
 

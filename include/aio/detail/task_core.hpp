@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 
 #include "aio/detail/future_base.hpp"
 
@@ -19,10 +20,31 @@ struct ContextState;
 struct ThreadState {
   EventLoop* running_loop = nullptr;
   TaskCore* current_task = nullptr;
-  ContextState* context = nullptr;  // null: the current task's empty context, or the thread's
+  // null: the current task's context, a loop callback's empty one, or (outside a running loop)
+  // the thread's own.
+  ContextState* context = nullptr;
   ContextState* thread_context = nullptr;  // the thread's own, once made
 };
 inline thread_local ThreadState this_thread;
+
+/// Runs a loop callback in a context of its own: a callback that was scheduled where no
+/// variable was set starts in an empty context, and what it sets stays in that one (asyncio
+/// runs every callback in a copy), never in the thread's or the loop caller's.
+class CallbackContextScope {
+ public:
+  CallbackContextScope() noexcept : previous_(std::exchange(this_thread.context, nullptr)) {}
+  ~CallbackContextScope() {
+    if (this_thread.context) [[unlikely]]
+      leave_callback_context();
+    this_thread.context = previous_;
+  }
+  CallbackContextScope(const CallbackContextScope&) = delete;
+  CallbackContextScope& operator=(const CallbackContextScope&) = delete;
+
+ private:
+  static void leave_callback_context() noexcept;  // frees what the callback set
+  ContextState* previous_;
+};
 
 /// "<Task pending name='Task-1' coro=<main()>>".
 std::string task_repr(const TaskCore& task, const char* function);
