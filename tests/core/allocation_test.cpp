@@ -144,7 +144,8 @@ TEST(Allocations, QueueHandOffBetweenTasksAllocatesNothing) {
     aio::Queue<int> q(1);
     auto consumer = [&q]() -> aio::Coro<void> {
       for (;;) {
-        if (co_await q.get() < 0) co_return;
+        int item = co_await q.get();
+        if (item < 0) co_return;
       }
     };
     aio::Task<void> t = aio::create_task(consumer());

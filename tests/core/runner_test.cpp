@@ -196,7 +196,9 @@ TEST(Run, GeneratorsAreFinalizedAfterTheTasksAreCancelled) {  // RUN-05
   auto spin = [&]() -> aio::Coro<void> {
     spinner.emplace(fidget());
     try {
-      while (co_await spinner->next()) {
+      for (;;) {
+        std::optional<int> step = co_await spinner->next();
+        if (!step) break;
       }
     } catch (const aio::CancelledError&) {
       log.push_back("task cancelled");

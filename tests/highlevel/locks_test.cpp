@@ -21,7 +21,8 @@ TEST(Lock, IsFifoFair) {  // LOCK-01
     aio::Lock lock;
     std::vector<int> result;
     auto c = [&](int n) -> aio::Coro<bool> {
-      if (co_await lock.acquire()) result.push_back(n);
+      bool acquired = co_await lock.acquire();
+      if (acquired) result.push_back(n);
       co_return true;
     };
     EXPECT_TRUE(co_await lock.acquire());
@@ -115,7 +116,8 @@ TEST(Event, SetWakesEveryWaiter) {  // EVT-01, EVT-02, EVT-03
     aio::Event ev;
     std::vector<int> result;
     auto c = [&](int n) -> aio::Coro<void> {
-      if (co_await ev.wait()) result.push_back(n);
+      bool set = co_await ev.wait();
+      if (set) result.push_back(n);
     };
     auto t1 = aio::create_task(c(1));
     auto t2 = aio::create_task(c(2));
@@ -151,7 +153,8 @@ TEST(Condition, NotifyNeedsTheLockReleasedBeforeTheWaiterRuns) {  // COND-01, CO
     std::vector<int> result;
     auto c = [&](int n) -> aio::Coro<void> {
       co_await cond.acquire();
-      if (co_await cond.wait()) result.push_back(n);
+      bool notified = co_await cond.wait();
+      if (notified) result.push_back(n);
     };
     auto t1 = aio::create_task(c(1));
     auto t2 = aio::create_task(c(2));
@@ -645,7 +648,8 @@ TEST(Barrier, AbortThenResetMakesItUsableAgain) {  // BAR-09
       }
       if (failed) co_await barrier1.abort();
       // Everyone has left barrier1 before it is reset, and no one enters it before.
-      if (co_await barrier2.wait() == n / 2) co_await barrier1.reset();
+      std::int64_t index = co_await barrier2.wait();
+      if (index == n / 2) co_await barrier1.reset();
       co_await barrier2.wait();
       co_await barrier1.wait();
       ++results3;

@@ -316,7 +316,8 @@ TEST(Streams, ManyClientsAtOnce) {
     for (int i = 0; i < 20; ++i) {
       std::string msg = std::to_string(id) + ":" + std::to_string(i) + "\n";
       conn.second.write(msg);
-      if (co_await conn.first.readline() == msg) ++ok;
+      std::string echoed = co_await conn.first.readline();
+      if (echoed == msg) ++ok;
     }
     conn.second.close();
     co_await conn.second.wait_closed();
@@ -450,7 +451,9 @@ TEST(Streams, OneResumeReleasesEveryDrainWaiter) {  // ST-14
     aio::Event release;
     auto handler = [&release](StreamReader r, StreamWriter w) -> Coro<void> {
       co_await release.wait();  // reads nothing until released: the client's writes pile up
-      while (!(co_await r.read(1 << 16)).empty()) {
+      for (;;) {
+        std::string data = co_await r.read(1 << 16);
+        if (data.empty()) break;
       }
       w.close();
     };
