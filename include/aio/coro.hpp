@@ -54,18 +54,40 @@ class PromiseReturn<void> : public FutureCore<void> {
   void return_void() noexcept {}
 };
 
+// GCC before 13 lays out the frame of a coroutine function that has a co_await in an if, while
+// or switch condition and declares no variable wrongly (GCC PR 106188; README.md, "Compilers"):
+// its handle is not where its frame was allocated. Debug builds check, so that such a coroutine
+// stops at once with a message naming it, instead of crashing somewhere in its first step.
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13 && !defined(NDEBUG)
+#define AIO_CHECK_FRAME_LAYOUT 1
+inline thread_local void* last_allocated_frame = nullptr;
+[[noreturn]] void report_misplaced_frame(const char* function) noexcept;
+#endif
+
 template <class T>
 class Promise final : public PromiseReturn<T> {
  public:
   explicit Promise(SourceName where = {}) noexcept : function_(where.function) {}
 
-  static void* operator new(std::size_t size) { return allocate_frame(size); }
-  static void operator delete(void* p, std::size_t size) noexcept { free_frame(p, size); }
+#ifdef AIO_CHECK_FRAME_LAYOUT
+  static void* operator new(std::size_t size) {
+    return last_allocated_frame = allocate_frame(size);
+  }
+#else
+  static void* operator new(std::size_t size) {
+    return allocate_frame(size);
+  }
+#endif
+  static void operator delete(void* p, std::size_t size) noexcept {
+    free_frame(p, size);
+  }
 
   Coro<T> get_return_object() noexcept;
 
   // Lazy. (A task cancelled before its first step never resumes here: see TaskCore::run.)
-  std::suspend_always initial_suspend() noexcept { return {}; }
+  std::suspend_always initial_suspend() noexcept {
+    return {};
+  }
 
   struct FinalAwaiter {
     bool await_ready() const noexcept { return false; }
@@ -77,7 +99,9 @@ class Promise final : public PromiseReturn<T> {
     }
     void await_resume() const noexcept {}
   };
-  FinalAwaiter final_suspend() noexcept { return {}; }
+  FinalAwaiter final_suspend() noexcept {
+    return {};
+  }
 
   void unhandled_exception() noexcept {
     if (this->is_task_) classify_task_exception();
@@ -85,7 +109,9 @@ class Promise final : public PromiseReturn<T> {
   }
 
   // Inline awaiting (Coro's awaiter).
-  void set_continuation(std::coroutine_handle<> c) noexcept { this->resume_point_ = c; }
+  void set_continuation(std::coroutine_handle<> c) noexcept {
+    this->resume_point_ = c;
+  }
   T take_inline_result() {
     if (this->exception_) std::rethrow_exception(std::move(this->exception_));
     if constexpr (!std::is_void_v<T>) return std::move(this->value());
@@ -95,8 +121,12 @@ class Promise final : public PromiseReturn<T> {
     if (this->claimed_) throw RuntimeError("cannot reuse already awaited coroutine");
     this->claimed_ = true;
   }
-  bool claimed() const noexcept { return this->claimed_; }
-  const char* function_name() const noexcept { return function_; }
+  bool claimed() const noexcept {
+    return this->claimed_;
+  }
+  const char* function_name() const noexcept {
+    return function_;
+  }
 
   /// Makes this coroutine a task on `loop` (see create_task); true if the caller is to run its
   /// first step now (the eager task factory).
@@ -107,7 +137,9 @@ class Promise final : public PromiseReturn<T> {
     return this->start(loop, eager);
   }
 
-  void finish_task() noexcept { this->finish(); }
+  void finish_task() noexcept {
+    this->finish();
+  }
 
   std::string repr() const override {
     return this->is_task_ ? task_repr(*this, function_) : FutureCore<T>::repr();
@@ -196,7 +228,12 @@ class [[nodiscard]] Coro {
 
 template <class T>
 Coro<T> detail::Promise<T>::get_return_object() noexcept {
-  return Coro<T>(std::coroutine_handle<Promise>::from_promise(*this));
+  auto h = std::coroutine_handle<Promise>::from_promise(*this);
+#ifdef AIO_CHECK_FRAME_LAYOUT
+  if (h.address() != last_allocated_frame) [[unlikely]]
+    report_misplaced_frame(function_);
+#endif
+  return Coro<T>(h);
 }
 
 }  // namespace aio

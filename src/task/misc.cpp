@@ -92,6 +92,18 @@ void check_can_wait(TaskCore& task, FutureBase& awaited) {
   }
 }
 
+// Declared only where the check is compiled in (aio/coro.hpp), defined always: the library and
+// the program using it may be built with different compilers or NDEBUG settings.
+[[noreturn]] void report_misplaced_frame(const char* function) noexcept;
+void report_misplaced_frame(const char* function) noexcept {
+  std::fprintf(stderr,
+               "aio: coroutine '%s' was miscompiled by GCC before 13: a co_await in an if, "
+               "while or switch condition of a coroutine that declares no variable (GCC PR "
+               "106188). Write `bool ok = co_await x; if (ok)`; README.md, \"Compilers\".\n",
+               function);
+  std::abort();
+}
+
 void report_never_awaited(const char* function) noexcept {
   const EventLoop* loop = this_thread.running_loop;
   const char* env = std::getenv("AIO_DEBUG");

@@ -1,6 +1,7 @@
 // Coro<T>: laziness, inline awaiting, misuse (asyncio-behaviours.md MISC-02, MISC-03).
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <memory>
 #include <string>
 
@@ -127,5 +128,19 @@ TEST(Coro, CancellationReachesTheInnermostAwait) {
     EXPECT_DOUBLE_EQ(aio::testing::now(), 1.0);
   });
 }
+
+#ifdef AIO_CHECK_FRAME_LAYOUT
+// GCC before 13 misplaces this coroutine's frame (a co_await in a condition, no variable: GCC
+// PR 106188). Debug builds stop it at once, naming it, instead of letting its first step crash.
+aio::Coro<void> miscompiled_by_gcc12() {
+  if (co_await aio::sleep(0, true)) std::puts("never");
+}
+
+TEST(CoroDeathTest, AFrameMisplacedByGcc12StopsWithAMessageNamingIt) {
+  ::testing::GTEST_FLAG(death_test_style) = "threadsafe";
+  EXPECT_DEATH(aio::run(miscompiled_by_gcc12(), aio::testing::virtual_time),
+               "coroutine 'miscompiled_by_gcc12' was miscompiled by GCC before 13");
+}
+#endif
 
 }  // namespace
