@@ -4,7 +4,7 @@
 // are left and waits for them, and closes the loop; its value (or exception) is main's. A
 // Runner keeps one loop across several run() calls and closes it on close() or destruction.
 // Both refuse to start from inside a running loop (RuntimeError). While a Runner is open its
-// loop is the thread's current loop (get_event_loop()); closing restores the previous one. Each
+// loop is the thread's current loop (get_event_loop()); closing leaves none, as asyncio. Each
 // run() runs its task in the Runner's one context (a copy of the thread's, taken at the first
 // run), so context variables set there are seen by the next run(), as in asyncio.
 #pragma once
@@ -98,7 +98,6 @@ class Runner {
   RunOptions options_;
   std::optional<Context> context_;
   std::unique_ptr<EventLoop> loop_;
-  EventLoop* previous_loop_ = nullptr;  // the thread's current loop before ours
   bool closed_ = false;
 };
 

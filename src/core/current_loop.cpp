@@ -5,7 +5,6 @@
 #include <vector>
 
 #include "aio/loop.hpp"
-#include "core/current_loop.hpp"
 #include "core/loop_registry.hpp"
 
 namespace aio {
@@ -78,10 +77,6 @@ EventLoop& running_or_current_loop() {
 
 EventLoop& loop_for_new_future() {
   return get_event_loop();
-}
-
-EventLoop* current_loop() noexcept {
-  return current.loop;
 }
 
 }  // namespace detail

@@ -1,8 +1,6 @@
 // Runner: a loop for several run() calls, and asyncio.run()'s orderly shutdown.
 #include "aio/runners.hpp"
 
-#include "core/current_loop.hpp"
-
 namespace aio {
 
 namespace {
@@ -57,9 +55,7 @@ Runner::Interrupts::~Interrupts() {
 EventLoop& Runner::get_loop() {
   if (closed_) throw RuntimeError("Runner is closed");
   if (!loop_) {
-    EventLoop* previous = detail::current_loop();
     loop_ = std::make_unique<EventLoop>(options_);
-    previous_loop_ = previous;
     set_event_loop(loop_.get());
   }
   return *loop_;
@@ -85,8 +81,8 @@ void Runner::close() {
   struct Finally {
     Runner& r;
     ~Finally() {
-      set_event_loop(r.previous_loop_);
-      r.loop_->close();  // kept, closed, until the Runner goes (get_loop() refuses it)
+      set_event_loop(nullptr);  // asyncio's Runner leaves no current loop behind
+      r.loop_->close();         // kept, closed, until the Runner goes (get_loop() refuses it)
     }
   } finally{*this};
   cancel_all_tasks(*loop_);

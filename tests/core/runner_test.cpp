@@ -111,11 +111,16 @@ TEST(Runner, LifeCycle) {  // RUN-06
   }
 }
 
+// While open, the Runner's loop is the thread's current loop; closed, it leaves none (asyncio's
+// Runner sets the event loop to None), whatever was current before.
 TEST(Runner, TheRunnersLoopIsTheCurrentLoopWhileOpen) {
+  auto before = aio::new_event_loop(virtual_time);
+  aio::set_event_loop(before.get());
   aio::Runner runner(virtual_time);
   aio::EventLoop& loop = runner.get_loop();
   EXPECT_EQ(&aio::get_event_loop(), &loop);
   runner.close();
+  EXPECT_THROW(aio::get_event_loop(), aio::RuntimeError);
 }
 
 TEST(Runner, RecursiveRunIsRefused) {  // RUN-08
