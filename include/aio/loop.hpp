@@ -46,15 +46,25 @@ struct LoopAccess;
 class FdWatchers;
 
 /// Something the loop must shut down when it closes (an open transport, a listening server).
+/// A resource touches its loop only while registered(): once the loop has closed, the loop may
+/// be gone (a handle kept past run()), and loop_closing() has released everything already.
 class LoopResource {
  public:
-  /// The loop is closing: release descriptors and drop self-references; no callback may run.
+  /// The loop is closing (registered() is false already): release descriptors and drop
+  /// self-references; no callback may run, and the loop is not to be touched again.
   virtual void loop_closing() noexcept = 0;
-  LoopResource* prev_resource = nullptr;
-  LoopResource* next_resource = nullptr;
+  /// In its loop's list: from LoopAccess::add_resource() to remove_resource() or the loop's
+  /// closing.
+  bool registered() const noexcept { return registered_; }
 
  protected:
   ~LoopResource() = default;
+
+ private:
+  friend struct LoopAccess;
+  LoopResource* prev_resource_ = nullptr;
+  LoopResource* next_resource_ = nullptr;
+  bool registered_ = false;
 };
 
 /// What a loop knows of a live async generator: enough to close it at shutdown.
@@ -326,15 +336,19 @@ struct LoopAccess {
   static TaskCore* tasks(EventLoop& loop) noexcept { return loop.tasks_; }
   static Backend& backend(EventLoop& loop) noexcept { return *loop.backend_; }
   static void add_resource(EventLoop& loop, LoopResource* r) noexcept {
-    r->prev_resource = nullptr;
-    r->next_resource = loop.resources_;
-    if (loop.resources_) loop.resources_->prev_resource = r;
+    if (r->registered_) return;
+    r->registered_ = true;
+    r->prev_resource_ = nullptr;
+    r->next_resource_ = loop.resources_;
+    if (loop.resources_) loop.resources_->prev_resource_ = r;
     loop.resources_ = r;
   }
   static void remove_resource(EventLoop& loop, LoopResource* r) noexcept {
-    (r->prev_resource ? r->prev_resource->next_resource : loop.resources_) = r->next_resource;
-    if (r->next_resource) r->next_resource->prev_resource = r->prev_resource;
-    r->prev_resource = r->next_resource = nullptr;
+    if (!r->registered_) return;
+    r->registered_ = false;
+    (r->prev_resource_ ? r->prev_resource_->next_resource_ : loop.resources_) = r->next_resource_;
+    if (r->next_resource_) r->next_resource_->prev_resource_ = r->prev_resource_;
+    r->prev_resource_ = r->next_resource_ = nullptr;
   }
   static std::unordered_set<GeneratorBase*>& generators(EventLoop& loop) noexcept {
     return loop.generators_;

@@ -44,7 +44,6 @@ class UdpTransport final : public DatagramTransport,
   void start(std::function<void()> ready) {
     self_ = shared_from_this();
     LoopAccess::add_resource(loop_, this);
-    registered_ = true;
     loop_.call_soon([self = self_, ready = std::move(ready)] {
       if (self->protocol_ && !self->closing_) {
         try {
@@ -105,7 +104,6 @@ class UdpTransport final : public DatagramTransport,
   }
 
   void loop_closing() noexcept override {
-    registered_ = false;
     closing_ = true;
     release();
     protocol_.reset();
@@ -198,20 +196,18 @@ class UdpTransport final : public DatagramTransport,
       }
     }
     release();
-    if (registered_) {
-      LoopAccess::remove_resource(loop_, this);
-      registered_ = false;
-    }
+    LoopAccess::remove_resource(loop_, this);
     self_.reset();
   }
 
+  // Once the socket is closed (by close() or the loop's closing) nothing is left to release:
+  // the loop may be gone.
   void release() noexcept {
+    if (!sock_) return;
     LoopAccess::backend(loop_).cancel(read_op_);
     LoopAccess::backend(loop_).cancel(write_op_);
-    if (sock_) {
-      LoopAccess::backend(loop_).forget(sock_.fileno());
-      ::close(sock_.detach());
-    }
+    LoopAccess::backend(loop_).forget(sock_.fileno());
+    ::close(sock_.detach());
   }
 
   EventLoop& loop_;
@@ -226,7 +222,6 @@ class UdpTransport final : public DatagramTransport,
   std::size_t queued_bytes_ = 0;
   bool closing_ = false;
   bool lost_ = false;
-  bool registered_ = false;
 };
 
 }  // namespace

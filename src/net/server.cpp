@@ -36,11 +36,11 @@ struct ServerState::Listener final : IoOp {
 ServerState::ServerState(EventLoop& loop, ProtocolFactory factory, int backlog)
     : loop_(loop), factory_(std::move(factory)), backlog_(backlog > 0 ? backlog : 1) {
   LoopAccess::add_resource(loop_, this);
-  registered_ = true;
 }
 
 ServerState::~ServerState() {
-  if (registered_) LoopAccess::remove_resource(loop_, this);
+  if (!registered()) return;  // the loop closed: loop_closing() released everything
+  LoopAccess::remove_resource(loop_, this);
   for (auto& l : listeners_) LoopAccess::backend(loop_).cancel(*l);
 }
 
@@ -197,7 +197,6 @@ std::vector<SocketAddress> ServerState::addresses() const {
 }
 
 void ServerState::loop_closing() noexcept {
-  registered_ = false;
   closed_ = true;
   serving_ = false;
   for (auto& l : listeners_) {

@@ -54,7 +54,6 @@ class ServerState final : public LoopResource, public std::enable_shared_from_th
   std::optional<Future<void>> serving_forever_;
   bool serving_ = false;
   bool closed_ = false;
-  bool registered_ = false;
 };
 
 }  // namespace aio::detail

@@ -145,8 +145,7 @@ class SSLProtocol final : public Protocol,
   bool app_writing_paused_ = false;
   bool ssl_writing_paused_ = false;  // the TCP transport is over its high-water mark
   bool peer_eof_ = false;            // the TCP stream ended (without close_notify)
-  bool registered_ = false;
-  bool finished_ = false;  // connection_lost (or the loop's closing) has run
+  bool finished_ = false;            // connection_lost (or the loop's closing) has run
 };
 
 }  // namespace aio::detail

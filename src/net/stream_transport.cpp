@@ -61,7 +61,6 @@ StreamTransport::~StreamTransport() {
 void StreamTransport::start(std::function<void()> ready) {
   self_ = shared_from_this();
   LoopAccess::add_resource(loop_, this);
-  registered_ = true;
   if (server_) server_->attach(this);
   reading_ = kind_ != Kind::write_pipe;
   // connection_made, then the first read, then the waiter: asyncio's call_soon order.
@@ -401,10 +400,7 @@ void StreamTransport::call_connection_lost(std::exception_ptr error) {
     }
   }
   release_descriptor();
-  if (registered_) {
-    LoopAccess::remove_resource(loop_, this);
-    registered_ = false;
-  }
+  LoopAccess::remove_resource(loop_, this);
   if (server_) {
     std::shared_ptr<ServerState> server = std::move(server_);
     server->detach(this);
@@ -446,7 +442,6 @@ void StreamTransport::release_descriptor() noexcept {
 }
 
 void StreamTransport::loop_closing() noexcept {
-  registered_ = false;
   closing_ = true;
   lost_ = true;
   release_descriptor();

@@ -110,7 +110,6 @@ class StreamTransport final : public Transport,
   bool eof_written_ = false;
   bool writing_paused_ = false;  // the protocol was told pause_writing()
   bool lost_ = false;            // connection_lost scheduled or done
-  bool registered_ = false;      // in the loop's resource list
   std::uint32_t writes_after_close_ = 0;
   std::optional<SocketAddress> peername_;
   std::optional<SocketAddress> sockname_;
