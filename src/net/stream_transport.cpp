@@ -1,6 +1,7 @@
 #include "net/stream_transport.hpp"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -51,6 +52,10 @@ StreamTransport::StreamTransport(EventLoop& loop, int fd, Kind kind,
   io_.fd = fd;
   io_.is_socket = kind == Kind::socket;
   if (kind == Kind::socket) cache_addresses();
+  // Pipes and sockets say when their reader is gone; a terminal, which also takes input, not.
+  struct stat st {};
+  watches_reader_ = kind == Kind::write_pipe && ::fstat(fd, &st) == 0 &&
+                    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
   set_protocol(std::move(protocol));
 }
 
@@ -74,7 +79,7 @@ void StreamTransport::start(std::function<void()> ready) {
         return;
       }
     }
-    if (self->reading_ && !self->closing_) self->arm_read();
+    if ((self->reading_ || self->watches_reader_) && !self->closing_) self->arm_read();
     if (ready) ready();
   });
 }
@@ -101,6 +106,10 @@ void StreamTransport::on_readable() {
     return;
   }
   if (closing_) return;
+  if (kind_ == Kind::write_pipe) {
+    reader_gone();
+    return;
+  }
   if (read_op_.result < 0) {
     io_failed(static_cast<int>(-read_op_.result), "recv");
     return;
@@ -205,11 +214,22 @@ void StreamTransport::deliver_eof() {
   if (!keep_open || kind_ == Kind::read_pipe) close();
 }
 
+// A write pipe's own end became readable, or reported an error or a hang-up: the reader went
+// away. What is still buffered can never be delivered (asyncio: BrokenPipeError).
+void StreamTransport::reader_gone() {
+  if (wbuf_.size() == woff_) {
+    close();
+    return;
+  }
+  force_close(std::make_exception_ptr(os_error(EPIPE, describe("write"))));
+}
+
 void StreamTransport::write(std::string_view data) {
   if (eof_pending_ || eof_written_) throw RuntimeError("Cannot call write() after write_eof()");
   if (kind_ == Kind::read_pipe) throw RuntimeError("write() on a read-only pipe transport");
   if (data.empty()) return;
-  if (lost_ || fd_ < 0) {
+  // A pipe being closed (close() or write_eof()) takes no more, as asyncio's.
+  if (lost_ || fd_ < 0 || (closing_ && kind_ == Kind::write_pipe)) {
     ++writes_after_close_;  // asyncio logs this after a few; the data goes nowhere either way
     return;
   }
@@ -275,7 +295,11 @@ void StreamTransport::flush_done() {
 
 void StreamTransport::write_eof() {
   if (closing_ || eof_pending_ || eof_written_) return;
-  if (!can_write_eof()) throw RuntimeError("write_eof() is not supported on a pipe transport");
+  if (!can_write_eof()) throw RuntimeError("write_eof() is not supported on a read pipe");
+  if (kind_ == Kind::write_pipe) {  // all a pipe's reader can be told: closed once drained
+    close();
+    return;
+  }
   if (wbuf_.size() == woff_) {
     eof_written_ = true;
     ::shutdown(fd_, SHUT_WR);

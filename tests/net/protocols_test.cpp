@@ -291,40 +291,6 @@ TEST(Protocols, UdpToAClosedPortReportsErrorReceived) {
   aio::run(body());
 }
 
-// loop.connect_read_pipe / connect_write_pipe: a protocol on each end of a pipe. Data written on
-// one end arrives on the other; closing the writer is EOF for the reader, which then loses its
-// connection. Anything but a pipe, socket or terminal is refused, and so is a bad descriptor.
-TEST(Protocols, ProtocolsOverBothEndsOfAPipe) {
-  auto body = []() -> Coro<void> {
-    aio::EventLoop& loop = aio::get_running_loop();
-    int p[2];
-    EXPECT_EQ(::pipe(p), 0);
-    auto reader = std::make_shared<Recorder>();
-    reader->lost = loop.create_future<void>();
-    auto writer = std::make_shared<Recorder>();
-    auto read_end = co_await loop.connect_read_pipe(share(reader), p[0]);
-    auto write_end = co_await loop.connect_write_pipe(share(writer), p[1]);
-    EXPECT_EQ(reader->calls, std::vector<std::string>{"made"});  // made before the return
-    EXPECT_EQ(writer->calls, std::vector<std::string>{"made"});
-    EXPECT_FALSE(write_end.first->can_write_eof());
-    write_end.first->write("through ");
-    write_end.first->write("the pipe");
-    co_await wait_until([&] { return reader->data == "through the pipe"; });
-    write_end.first->close();
-    co_await *reader->lost;
-    EXPECT_EQ(reader->calls, (std::vector<std::string>{"made", "eof", "lost"}));
-    co_await wait_until([&] { return writer->calls.size() == 2; });
-    EXPECT_EQ(writer->calls.back(), "lost");
-    read_end.first.reset();
-
-    const int file = ::open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-    EXPECT_THROW(co_await loop.connect_read_pipe(share(reader), file), std::invalid_argument);
-    ::close(file);  // refused: still the caller's
-    EXPECT_THROW(co_await loop.connect_read_pipe(share(reader), -1), std::system_error);
-  };
-  aio::run(body());
-}
-
 TEST(Protocols, AServerOutOfDescriptorsPausesAndServesAgainWhenTheyFree) {
   // EMFILE on accept: reported once, accepting pauses (no busy loop on a listening socket
   // that stays readable), and the waiting client is served once descriptors are free again.
