@@ -132,6 +132,28 @@ TEST(Sockets, AcceptIsCancellableAndTheListenerStaysUsable) {
   aio::run(body());
 }
 
+// test_sock_lowlevel: test_cancel_sock_accept. An accept cancelled by wait_for() lets go of the
+// listener: once it is closed, a connect is refused (on io_uring the pending request held the
+// listening socket open, and the connect was accepted by the kernel, then reset). The listener
+// is closed outside the running loop, as in asyncio's test.
+TEST(Sockets, AConnectAfterACancelledAcceptAndTheListenerClosedIsRefused) {
+  aio::EventLoop loop;
+  Socket server = listener(AddressFamily::ipv4);
+  const SocketAddress address = server.sockname();
+  auto accept_briefly = [&]() -> Coro<void> {
+    co_await aio::wait_for(loop.sock_accept(server), 0.1);
+  };
+  EXPECT_THROW(loop.run_until_complete(accept_briefly()), aio::TimeoutError);
+  server.close();
+  Socket client(AddressFamily::ipv4, SocketType::stream);
+  try {
+    loop.run_until_complete(loop.sock_connect(client, address));
+    ADD_FAILURE() << "connect succeeded";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code(), std::errc::connection_refused) << e.what();
+  }
+}
+
 TEST(Sockets, RecvIntoAndNegativeSizes) {
   auto body = []() -> Coro<void> {
     aio::EventLoop& loop = aio::get_running_loop();
