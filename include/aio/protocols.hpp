@@ -163,6 +163,9 @@ struct ServerOptions {
   /// As in ConnectOptions: nullopt means 60 s and 30 s.
   std::optional<Duration> ssl_handshake_timeout;
   std::optional<Duration> ssl_shutdown_timeout;
+  /// create_unix_server / start_unix_server: close() removes the socket file, if it is still
+  /// the one the server made (asyncio 3.13's cleanup_socket); false leaves it.
+  bool cleanup_socket = true;
 };
 
 /// Options of create_datagram_endpoint.

@@ -1,10 +1,13 @@
-// Servers: what close() does to the listening sockets (closed at once, on every backend).
+// Servers: what close() does to the listening sockets (closed at once, on every backend) and to
+// a Unix server's socket file (asyncio 3.13's cleanup_socket).
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <fstream>
 #include <string>
 
 #include <aio/aio.hpp>
@@ -43,6 +46,61 @@ TEST(Servers, AConnectRightAfterCloseIsRefused) {
     EXPECT_EQ(connect_now(port), ECONNREFUSED);
     co_await server.wait_closed();
     EXPECT_EQ(connect_now(port), ECONNREFUSED);
+  };
+  aio::run(body());
+}
+
+std::string socket_path(const char* name) {
+  return "/tmp/aio-" + std::to_string(::getpid()) + "-" + name + ".sock";
+}
+
+bool exists(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+aio::ClientConnected no_handler() {
+  return [](aio::StreamReader, aio::StreamWriter) -> Coro<void> { co_return; };
+}
+
+// test_unix_events: test_create_unix_server_cleanup_gone, _replaced, _prevented (3.13). close()
+// removes the server's socket file, but only while it is still the server's own: a file put in
+// its place stays, one already gone is no error, and cleanup_socket = false keeps it.
+TEST(Servers, AUnixServerRemovesOnlyItsOwnSocketFile) {
+  auto body = []() -> Coro<void> {
+    const std::string path = socket_path("cleanup");
+    aio::Server own = co_await aio::start_unix_server(no_handler(), path);
+    EXPECT_TRUE(exists(path));
+    own.close();
+    co_await own.wait_closed();
+    EXPECT_FALSE(exists(path));
+
+    aio::Server gone = co_await aio::start_unix_server(no_handler(), path);
+    ::unlink(path.c_str());
+    gone.close();
+    co_await gone.wait_closed();
+    EXPECT_FALSE(exists(path));
+
+    aio::Server replaced = co_await aio::start_unix_server(no_handler(), path);
+    ::unlink(path.c_str());
+    std::ofstream(path) << "someone else's";
+    replaced.close();
+    co_await replaced.wait_closed();
+    EXPECT_TRUE(exists(path)) << "the replacement was removed";
+    ::unlink(path.c_str());
+
+    aio::ServerOptions keep;
+    keep.cleanup_socket = false;
+    aio::EventLoop& loop = aio::get_running_loop();
+    aio::Server kept = co_await loop.create_unix_server(fresh<Echo>(), path, keep);
+    kept.close();
+    co_await kept.wait_closed();
+    EXPECT_TRUE(exists(path)) << "cleanup_socket = false, and the file went";
+    // A stale socket file is replaced by the next server, as before.
+    aio::Server next = co_await aio::start_unix_server(no_handler(), path);
+    next.close();
+    co_await next.wait_closed();
+    EXPECT_FALSE(exists(path));
   };
   aio::run(body());
 }
