@@ -1,5 +1,5 @@
 // Transports and protocols: create_server/create_connection, BufferedProtocol, flow control,
-// EOF, abort, UDP endpoints.
+// EOF, abort.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/resource.h>
@@ -22,11 +22,6 @@ using aio::testing::fresh;
 using aio::testing::Recorder;
 using aio::testing::share;
 using aio::testing::wait_until;
-
-template <class P>
-aio::DatagramProtocolFactory share_datagram(std::shared_ptr<P> p) {
-  return [p] { return p; };
-}
 
 TEST(Protocols, EchoRoundTripAndTheCallOrder) {
   auto body = []() -> Coro<void> {
@@ -215,78 +210,6 @@ TEST(Protocols, ProtocolErrorsGoToTheExceptionHandler) {
     EXPECT_EQ(reported[0], "Fatal error: protocol.data_received() call failed.");
     server.close();
     co_await server.wait_closed();
-  };
-  aio::run(body());
-}
-
-struct Datagrams : aio::DatagramProtocol {
-  std::shared_ptr<aio::DatagramTransport> transport;
-  std::vector<std::pair<std::string, aio::SocketAddress>> got;
-  std::vector<std::string> errors;
-  bool echo = false;
-  void connection_made(std::shared_ptr<aio::DatagramTransport> t) override {
-    transport = std::move(t);
-  }
-  void datagram_received(std::string_view d, const aio::SocketAddress& from) override {
-    got.emplace_back(std::string(d), from);
-    if (echo) transport->sendto(d, from);
-  }
-  void error_received(std::exception_ptr e) override {
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::system_error& err) {
-      errors.push_back(err.what());
-    }
-  }
-  void connection_lost(std::exception_ptr) override { transport.reset(); }
-};
-
-TEST(Protocols, UdpEchoBetweenTwoEndpoints) {
-  auto body = []() -> Coro<void> {
-    aio::EventLoop& loop = aio::get_running_loop();
-    auto server = std::make_shared<Datagrams>();
-    server->echo = true;
-    aio::DatagramOptions server_options;
-    server_options.local_addr = aio::SocketAddress::ip("127.0.0.1", 0);
-    auto s = co_await loop.create_datagram_endpoint(share_datagram(server), server_options);
-    auto address = std::any_cast<aio::SocketAddress>(s.first->get_extra_info("sockname"));
-    auto client = std::make_shared<Datagrams>();
-    aio::DatagramOptions client_options;
-    client_options.remote_addr = address;
-    auto c = co_await loop.create_datagram_endpoint(share_datagram(client), client_options);
-    c.first->sendto("one");
-    c.first->sendto("two");
-    co_await wait_until([&] { return client->got.size() == 2; });
-    EXPECT_EQ(client->got[0].first, "one");
-    EXPECT_EQ(client->got[1].first, "two");
-    EXPECT_EQ(server->got.size(), 2u);
-    EXPECT_THROW(c.first->sendto("x", aio::SocketAddress::ip("127.0.0.1", 9)),
-                 std::invalid_argument);
-    c.first->close();
-    s.first->close();
-    co_await aio::sleep(0);
-  };
-  aio::run(body());
-}
-
-TEST(Protocols, UdpToAClosedPortReportsErrorReceived) {
-  auto body = []() -> Coro<void> {
-    aio::EventLoop& loop = aio::get_running_loop();
-    aio::SocketAddress dead;
-    {
-      aio::Socket probe(aio::AddressFamily::ipv4, aio::SocketType::datagram);
-      probe.bind(aio::SocketAddress::ip("127.0.0.1", 0));
-      dead = probe.sockname();
-    }
-    auto client = std::make_shared<Datagrams>();
-    aio::DatagramOptions options;
-    options.remote_addr = dead;
-    auto c = co_await loop.create_datagram_endpoint(share_datagram(client), options);
-    c.first->sendto("anyone?");
-    co_await aio::sleep(0.01);
-    c.first->sendto("anyone?");  // the ICMP error of the first surfaces on a later call
-    co_await wait_until([&] { return !client->errors.empty(); });
-    c.first->close();
   };
   aio::run(body());
 }
