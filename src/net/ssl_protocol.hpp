@@ -82,7 +82,7 @@ class SSLProtocol final : public Protocol,
   void set_app_write_buffer_limits(std::optional<std::int64_t> high,
                                    std::optional<std::int64_t> low);
   std::pair<std::size_t, std::size_t> app_write_buffer_limits() const noexcept {
-    return {high_, low_};
+    return {low_, high_};
   }
   void set_app_protocol(std::shared_ptr<BaseProtocol> protocol);
   std::shared_ptr<BaseProtocol> app_protocol() const { return app_protocol_; }

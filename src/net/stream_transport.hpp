@@ -54,7 +54,7 @@ class StreamTransport final : public Transport,
   void set_write_buffer_limits(std::optional<std::int64_t> high,
                                std::optional<std::int64_t> low) override;
   std::pair<std::size_t, std::size_t> get_write_buffer_limits() const noexcept override {
-    return {high_, low_};
+    return {low_, high_};
   }
   void set_protocol(std::shared_ptr<BaseProtocol> protocol) override;
   std::shared_ptr<BaseProtocol> get_protocol() const override { return protocol_; }
