@@ -289,7 +289,9 @@ bool SSLProtocol::deliver_one() {
         app_buffered_->buffer_updated(static_cast<std::size_t>(n));
       }
     } catch (...) {
-      fail(std::current_exception(), "Fatal error: protocol.data_received() call failed.");
+      fail(std::current_exception(), app_buffered_
+                                         ? "Fatal error: protocol.buffer_updated() call failed."
+                                         : "Fatal error: protocol.data_received() call failed.");
       return false;
     }
     return true;

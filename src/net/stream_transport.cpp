@@ -150,7 +150,9 @@ void StreamTransport::on_readable() {
       stream_protocol_->data_received(std::string_view(buffer.data(), static_cast<std::size_t>(r)));
     }
   } catch (...) {
-    fatal_error(std::current_exception(), "Fatal error: protocol.data_received() call failed.");
+    fatal_error(std::current_exception(),
+                buffered_protocol_ ? "Fatal error: protocol.buffer_updated() call failed."
+                                   : "Fatal error: protocol.data_received() call failed.");
     return;
   }
   if (reading_ && !closing_) arm_read();
@@ -179,22 +181,26 @@ void StreamTransport::take_received(std::string_view data) {
 }
 
 // Hands `data` to the protocol (copied into a BufferedProtocol's buffers); false if it failed.
+// An error is reported under the name of the call that raised it, as asyncio does.
 bool StreamTransport::deliver(std::string_view data) {
+  const char* call = "Fatal error: protocol.data_received() call failed.";
   try {
     if (stream_protocol_) {
       stream_protocol_->data_received(data);
     } else if (buffered_protocol_) {
       while (!data.empty()) {
+        call = "Fatal error: protocol.get_buffer() call failed.";
         std::span<char> buffer = buffered_protocol_->get_buffer(data.size());
         if (buffer.empty()) throw RuntimeError("get_buffer() returned an empty buffer");
         const std::size_t n = std::min(buffer.size(), data.size());
         std::memcpy(buffer.data(), data.data(), n);
         data.remove_prefix(n);
+        call = "Fatal error: protocol.buffer_updated() call failed.";
         buffered_protocol_->buffer_updated(n);
       }
     }
   } catch (...) {
-    fatal_error(std::current_exception(), "Fatal error: protocol.data_received() call failed.");
+    fatal_error(std::current_exception(), call);
     return false;
   }
   return true;

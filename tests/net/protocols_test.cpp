@@ -194,27 +194,6 @@ TEST(Protocols, BufferedProtocolReadsIntoItsOwnBuffer) {
   aio::run(body());
 }
 
-TEST(Protocols, ProtocolErrorsGoToTheExceptionHandler) {
-  struct Throws : aio::Protocol {
-    void data_received(std::string_view) override { throw std::runtime_error("bad data"); }
-  };
-  auto body = []() -> Coro<void> {
-    aio::EventLoop& loop = aio::get_running_loop();
-    std::vector<std::string> reported;
-    loop.set_exception_handler(
-        [&](aio::EventLoop&, const aio::ExceptionContext& c) { reported.push_back(c.message); });
-    aio::Server server = co_await loop.create_server(fresh<Throws>(), "127.0.0.1", 0);
-    auto client = std::make_shared<Recorder>();
-    auto pair = co_await loop.create_connection(share(client), "127.0.0.1", server.port());
-    pair.first->write("x");
-    co_await wait_until([&] { return !reported.empty() && client->calls.back() != "made"; });
-    EXPECT_EQ(reported[0], "Fatal error: protocol.data_received() call failed.");
-    server.close();
-    co_await server.wait_closed();
-  };
-  aio::run(body());
-}
-
 TEST(Protocols, AServerOutOfDescriptorsPausesAndServesAgainWhenTheyFree) {
   // EMFILE on accept: reported once, accepting pauses (no busy loop on a listening socket
   // that stays readable), and the waiting client is served once descriptors are free again.
