@@ -56,6 +56,11 @@ class LoopResource {
   /// In its loop's list: from LoopAccess::add_resource() to remove_resource() or the loop's
   /// closing.
   bool registered() const noexcept { return registered_; }
+  /// The socket an open (not closing) socket transport serves, which add_reader() and friends
+  /// then refuse (asyncio's loop._transports); -1 for anything else.
+  virtual int transport_fd() const noexcept { return -1; }
+  /// The transport as asyncio's repr() shows it, for that refusal.
+  virtual std::string transport_repr() const { return {}; }
 
  protected:
   ~LoopResource() = default;
@@ -208,7 +213,8 @@ class EventLoop {
                                              bool passive = false);
 
   /// Calls fn (as a loop callback) whenever fd is readable, until remove_reader(fd); a second
-  /// add_reader for the same fd replaces the callback. remove_*: false if none was set.
+  /// add_reader for the same fd replaces the callback. remove_*: false if none was set. All four
+  /// refuse a socket that an open transport owns (RuntimeError, as asyncio).
   void add_reader(int fd, std::function<void()> fn);
   bool remove_reader(int fd);
   void add_writer(int fd, std::function<void()> fn);
@@ -350,6 +356,9 @@ struct LoopAccess {
     if (r->next_resource_) r->next_resource_->prev_resource_ = r->prev_resource_;
     r->prev_resource_ = r->next_resource_ = nullptr;
   }
+  /// The open transports and servers, newest first (walk with next_resource()).
+  static LoopResource* resources(EventLoop& loop) noexcept { return loop.resources_; }
+  static LoopResource* next_resource(const LoopResource* r) noexcept { return r->next_resource_; }
   static std::unordered_set<GeneratorBase*>& generators(EventLoop& loop) noexcept {
     return loop.generators_;
   }

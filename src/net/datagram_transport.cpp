@@ -113,6 +113,12 @@ class UdpTransport final : public DatagramTransport,
     return {};
   }
 
+  int transport_fd() const noexcept override { return closing_ ? -1 : sock_.fileno(); }
+  std::string transport_repr() const override {
+    return "<DatagramTransport fd=" + std::to_string(sock_.fileno()) +
+           (closing_ ? " closing>" : ">");
+  }
+
   void loop_closing() noexcept override {
     closing_ = true;
     release();

@@ -483,6 +483,20 @@ void StreamTransport::loop_closing() noexcept {
   auto last = std::move(self_);  // may destroy *this when `last` goes
 }
 
+// asyncio's: <_SelectorSocketTransport fd=6 read=polling write=<idle, bufsize=0>>.
+std::string StreamTransport::transport_repr() const {
+  std::string text = "<StreamTransport";
+  if (fd_ < 0) {
+    text += " closed";
+  } else if (closing_) {
+    text += " closing";
+  }
+  text += " fd=" + std::to_string(fd_);
+  text += is_reading() ? " read=polling" : " read=idle";
+  text += write_op_.pending ? " write=<polling" : " write=<idle";
+  return text + ", bufsize=" + std::to_string(get_write_buffer_size()) + ">>";
+}
+
 std::any StreamTransport::get_extra_info(std::string_view key) const {
   if (kind_ != Kind::socket) {
     if (key == "pipe") return fd_;

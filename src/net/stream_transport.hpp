@@ -61,6 +61,10 @@ class StreamTransport final : public Transport,
   std::any get_extra_info(std::string_view key) const override;
 
   void loop_closing() noexcept override;
+  int transport_fd() const noexcept override {
+    return kind_ == Kind::socket && !closing_ ? fd_ : -1;  // asyncio's pipes are not listed
+  }
+  std::string transport_repr() const override;
   int fd() const noexcept { return fd_; }
 
  private:

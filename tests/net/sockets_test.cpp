@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <memory>
 #include <string>
 #include <system_error>
 
@@ -251,6 +252,38 @@ TEST(Sockets, AddReaderFiresWhileReadableAndStopsWhenRemoved) {
     });
     co_await aio::sleep(0.001);
     EXPECT_TRUE(writable);
+  };
+  aio::run(body());
+}
+
+// test_events: test_add_reader_or_writer_transport_fd. A socket an open transport owns cannot
+// be watched with add_reader/add_writer (nor unwatched), where both would fire; once the
+// transport is closing, it can.
+TEST(Sockets, AddReaderOnASocketATransportOwnsIsRefused) {
+  auto body = []() -> Coro<void> {
+    aio::EventLoop& loop = aio::get_running_loop();
+    auto sockets = socket_pair();
+    const int fd = sockets.first.fileno();
+    aio::ProtocolFactory factory = [] { return std::make_shared<aio::Protocol>(); };
+    auto pair = loop.connect_accepted_socket(std::move(factory), std::move(sockets.first));
+    co_await aio::sleep(0);
+    auto cb = [] {};
+    const std::string used = "File descriptor " + std::to_string(fd) + " is used by transport <";
+    for (int call = 0; call < 4; ++call) {
+      try {
+        if (call == 0) loop.add_reader(fd, cb);
+        if (call == 1) loop.add_writer(fd, cb);
+        if (call == 2) loop.remove_reader(fd);
+        if (call == 3) loop.remove_writer(fd);
+        ADD_FAILURE() << "call " << call << " accepted";
+      } catch (const aio::RuntimeError& e) {
+        EXPECT_EQ(std::string(e.what()).rfind(used, 0), 0u) << e.what();
+      }
+    }
+    pair.first->close();
+    loop.add_reader(fd, cb);  // closing: no longer the transport's
+    EXPECT_TRUE(loop.remove_reader(fd));
+    co_await aio::sleep(0);
   };
   aio::run(body());
 }
