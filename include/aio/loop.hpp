@@ -196,7 +196,8 @@ class EventLoop {
   /// handler. run() calls it after cancelling the remaining tasks.
   Coro<void> shutdown_asyncgens();
 
-  // ---- Sockets (asyncio's loop.sock_*): the socket must be non-blocking (aio::Socket is) ----
+  // ---- Sockets (asyncio's loop.sock_*): the socket must be non-blocking (aio::Socket is; in
+  // debug mode a blocking one is std::invalid_argument, asyncio's ValueError) ----
   /// Up to n bytes ("" at EOF).
   Coro<std::string> sock_recv(Socket& sock, std::int64_t n);
   Coro<std::size_t> sock_recv_into(Socket& sock, std::span<char> buffer);

@@ -1,4 +1,5 @@
 // The loop's socket methods, add_reader/add_writer and getaddrinfo, on loopback.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -153,6 +154,66 @@ TEST(Sockets, AConnectAfterACancelledAcceptAndTheListenerClosedIsRefused) {
   } catch (const std::system_error& e) {
     EXPECT_EQ(e.code(), std::errc::connection_refused) << e.what();
   }
+}
+
+// test_sock_lowlevel: _basetest_sock_client_ops. In debug mode every sock_* method refuses a
+// blocking socket (std::invalid_argument, asyncio's ValueError); outside it, they run.
+TEST(Sockets, DebugModeRefusesABlockingSocket) {
+  auto body = []() -> Coro<void> {
+    aio::EventLoop& loop = aio::get_running_loop();
+    auto sockets = socket_pair();
+    Socket& a = sockets.first;
+    Socket& b = sockets.second;
+    ::fcntl(a.fileno(), F_SETFL, ::fcntl(a.fileno(), F_GETFL) & ~O_NONBLOCK);
+    loop.set_debug(true);
+    char buf[8];
+    int refused = 0;
+    auto expect_refused = [&](const std::invalid_argument& e) {
+      EXPECT_STREQ(e.what(), "the socket must be non-blocking");
+      ++refused;
+    };
+    // One at a time: a coroutine may throw when called or when awaited.
+    try {
+      co_await loop.sock_recv(a, 1);
+    } catch (const std::invalid_argument& e) {
+      expect_refused(e);
+    }
+    try {
+      co_await loop.sock_recv_into(a, buf);
+    } catch (const std::invalid_argument& e) {
+      expect_refused(e);
+    }
+    try {
+      co_await loop.sock_sendall(a, "x");
+    } catch (const std::invalid_argument& e) {
+      expect_refused(e);
+    }
+    try {
+      co_await loop.sock_connect(a, SocketAddress::ip("127.0.0.1", 9));
+    } catch (const std::invalid_argument& e) {
+      expect_refused(e);
+    }
+    try {
+      co_await loop.sock_accept(a);
+    } catch (const std::invalid_argument& e) {
+      expect_refused(e);
+    }
+    try {
+      co_await loop.sock_recvfrom(a, 1);
+    } catch (const std::invalid_argument& e) {
+      expect_refused(e);
+    }
+    try {
+      co_await loop.sock_sendto(a, "x", SocketAddress::ip("127.0.0.1", 9));
+    } catch (const std::invalid_argument& e) {
+      expect_refused(e);
+    }
+    EXPECT_EQ(refused, 7);
+    loop.set_debug(false);
+    co_await loop.sock_sendall(a, "runs");  // a blocking send the kernel takes at once
+    EXPECT_EQ(co_await loop.sock_recv(b, 8), "runs");
+  };
+  aio::run(body());
 }
 
 TEST(Sockets, RecvIntoAndNegativeSizes) {
