@@ -282,12 +282,12 @@ EventLoop::create_datagram_endpoint(DatagramProtocolFactory factory, DatagramOpt
     }
     sock.bind(local);
   }
-  const bool connect = options.remote_addr && !options.allow_broadcast;
-  if (connect) co_await sock_connect(sock, *options.remote_addr);
+  const bool connected = options.remote_addr && !options.allow_broadcast;
+  if (connected) co_await sock_connect(sock, *options.remote_addr);
   std::shared_ptr<DatagramProtocol> protocol = factory();
   if (!protocol) throw std::invalid_argument("the protocol factory returned no protocol");
   auto transport = std::make_shared<detail::UdpTransport>(*this, std::move(sock), protocol,
-                                                          options.remote_addr, connect);
+                                                          options.remote_addr, connected);
   Future<void> made = create_future<void>();
   transport->start([made]() mutable {
     if (!made.done()) made.set_result();
