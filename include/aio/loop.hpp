@@ -46,15 +46,30 @@ struct LoopAccess;
 class FdWatchers;
 
 /// Something the loop must shut down when it closes (an open transport, a listening server).
+/// A resource touches its loop only while registered(): once the loop has closed, the loop may
+/// be gone (a handle kept past run()), and loop_closing() has released everything already.
 class LoopResource {
  public:
-  /// The loop is closing: release descriptors and drop self-references; no callback may run.
+  /// The loop is closing (registered() is false already): release descriptors and drop
+  /// self-references; no callback may run, and the loop is not to be touched again.
   virtual void loop_closing() noexcept = 0;
-  LoopResource* prev_resource = nullptr;
-  LoopResource* next_resource = nullptr;
+  /// In its loop's list: from LoopAccess::add_resource() to remove_resource() or the loop's
+  /// closing.
+  bool registered() const noexcept { return registered_; }
+  /// The socket an open (not closing) socket transport serves, which add_reader() and friends
+  /// then refuse (asyncio's loop._transports); -1 for anything else.
+  virtual int transport_fd() const noexcept { return -1; }
+  /// The transport as asyncio's repr() shows it, for that refusal.
+  virtual std::string transport_repr() const { return {}; }
 
  protected:
   ~LoopResource() = default;
+
+ private:
+  friend struct LoopAccess;
+  LoopResource* prev_resource_ = nullptr;
+  LoopResource* next_resource_ = nullptr;
+  bool registered_ = false;
 };
 
 /// What a loop knows of a live async generator: enough to close it at shutdown.
@@ -219,7 +234,8 @@ class EventLoop {
   /// handler. run() calls it after cancelling the remaining tasks.
   Coro<void> shutdown_asyncgens();
 
-  // ---- Sockets (asyncio's loop.sock_*): the socket must be non-blocking (aio::Socket is) ----
+  // ---- Sockets (asyncio's loop.sock_*): the socket must be non-blocking (aio::Socket is; in
+  // debug mode a blocking one is std::invalid_argument, asyncio's ValueError) ----
   /// Up to n bytes ("" at EOF).
   Coro<std::string> sock_recv(Socket& sock, std::int64_t n);
   Coro<std::size_t> sock_recv_into(Socket& sock, std::span<char> buffer);
@@ -236,7 +252,8 @@ class EventLoop {
                                              bool passive = false);
 
   /// Calls fn (as a loop callback) whenever fd is readable, until remove_reader(fd); a second
-  /// add_reader for the same fd replaces the callback. remove_*: false if none was set.
+  /// add_reader for the same fd replaces the callback. remove_*: false if none was set. All four
+  /// refuse a socket that an open transport owns (RuntimeError, as asyncio).
   void add_reader(int fd, std::function<void()> fn);
   bool remove_reader(int fd);
   void add_writer(int fd, std::function<void()> fn);
@@ -379,16 +396,23 @@ struct LoopAccess {
   static TaskCore* tasks(EventLoop& loop) noexcept { return loop.tasks_; }
   static Backend& backend(EventLoop& loop) noexcept { return *loop.backend_; }
   static void add_resource(EventLoop& loop, LoopResource* r) noexcept {
-    r->prev_resource = nullptr;
-    r->next_resource = loop.resources_;
-    if (loop.resources_) loop.resources_->prev_resource = r;
+    if (r->registered_) return;
+    r->registered_ = true;
+    r->prev_resource_ = nullptr;
+    r->next_resource_ = loop.resources_;
+    if (loop.resources_) loop.resources_->prev_resource_ = r;
     loop.resources_ = r;
   }
   static void remove_resource(EventLoop& loop, LoopResource* r) noexcept {
-    (r->prev_resource ? r->prev_resource->next_resource : loop.resources_) = r->next_resource;
-    if (r->next_resource) r->next_resource->prev_resource = r->prev_resource;
-    r->prev_resource = r->next_resource = nullptr;
+    if (!r->registered_) return;
+    r->registered_ = false;
+    (r->prev_resource_ ? r->prev_resource_->next_resource_ : loop.resources_) = r->next_resource_;
+    if (r->next_resource_) r->next_resource_->prev_resource_ = r->prev_resource_;
+    r->prev_resource_ = r->next_resource_ = nullptr;
   }
+  /// The open transports and servers, newest first (walk with next_resource()).
+  static LoopResource* resources(EventLoop& loop) noexcept { return loop.resources_; }
+  static LoopResource* next_resource(const LoopResource* r) noexcept { return r->next_resource_; }
   static std::unordered_set<GeneratorBase*>& generators(EventLoop& loop) noexcept {
     return loop.generators_;
   }

@@ -121,6 +121,7 @@ class Transport : public BaseTransport {
   /// std::invalid_argument unless high >= low >= 0.
   virtual void set_write_buffer_limits(std::optional<std::int64_t> high = std::nullopt,
                                        std::optional<std::int64_t> low = std::nullopt) = 0;
+  /// (low, high), in asyncio's order.
   virtual std::pair<std::size_t, std::size_t> get_write_buffer_limits() const noexcept = 0;
   virtual void set_protocol(std::shared_ptr<BaseProtocol> protocol) = 0;
   virtual std::shared_ptr<BaseProtocol> get_protocol() const = 0;
@@ -163,6 +164,9 @@ struct ServerOptions {
   /// As in ConnectOptions: nullopt means 60 s and 30 s.
   std::optional<Duration> ssl_handshake_timeout;
   std::optional<Duration> ssl_shutdown_timeout;
+  /// create_unix_server / start_unix_server: close() removes the socket file, if it is still
+  /// the one the server made (asyncio 3.13's cleanup_socket); false leaves it.
+  bool cleanup_socket = true;
 };
 
 /// Options of create_datagram_endpoint.

@@ -23,6 +23,12 @@
 // and the completions that follow only give back what they hold (a buffer, an accepted
 // descriptor) and finally free the slot. No caller memory is ever handed to the kernel, so
 // nothing is written after cancel() returns.
+//
+// A request holds its file in the kernel until it ends, so a descriptor closed while one is
+// pending stays open underneath. That matters for a listening socket: closed after its accept
+// was cancelled, it would go on completing handshakes (the clients then reset) until the next
+// poll ended the request, where a closed listener must refuse them at once. So the cancellation
+// of an accept is made to take effect before cancel() returns (settle()).
 #include "io/uring_backend.hpp"
 
 #include <liburing.h>
@@ -381,7 +387,10 @@ bool UringBackend::cancel(IoOp& op) noexcept {
     queue.remove(&op);
     op.pending = false;
     --pending_;
-    if (queue.empty()) drop_poll(write ? e.write_poll : e.read_poll);
+    if (queue.empty()) {
+      drop_poll(write ? e.write_poll : e.read_poll);
+      if (op.kind == IoKind::accept) settle();
+    }
     return true;
   }
   const bool was_pending = op.pending;
@@ -398,10 +407,18 @@ bool UringBackend::cancel(IoOp& op) noexcept {
   slot->held_next = 0;
   if (slot->live) {
     submit_cancel(slot);
+    if (slot->kind == IoKind::accept) settle();
   } else {
     free_slot(slot);
   }
   return was_pending;
+}
+
+// Submits what is queued (cancellations included) and lets the kernel finish the requests they
+// end, so that those let go of their files now; the completions wait for the next poll().
+void UringBackend::settle() noexcept {
+  if (!enabled_) return;  // nothing has reached the kernel yet: no request holds a file
+  ::io_uring_submit_and_get_events(ring_.get());
 }
 
 void UringBackend::forget(int fd) noexcept {

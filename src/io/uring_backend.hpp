@@ -73,6 +73,7 @@ class UringBackend final : public Backend {
   void submit_poll(Slot* slot);
   void submit_multishot(Slot* slot, const IoOp& op);
   void submit_cancel(Slot* slot) noexcept;
+  void settle() noexcept;
   void arm_wake();
   void setup_buffers();
   void complete(Slot* slot, std::int32_t res, std::uint32_t flags, ReadyQueue& ready);

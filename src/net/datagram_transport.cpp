@@ -3,8 +3,11 @@
 // Each readiness event reads one datagram and hands it to datagram_received(). sendto() sends
 // at once; when the socket buffer is full the datagrams queue (and flush on writability).
 // Errors of a send or receive (ICMP port unreachable on a connected socket, for example) go to
-// error_received(), not to connection_lost, as in asyncio.
+// error_received(), not to connection_lost, as in asyncio. With a remote address the socket is
+// connected to it, unless broadcasting is allowed (asyncio does not connect then): the
+// transport sends to that address itself.
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -26,9 +29,14 @@ class UdpTransport final : public DatagramTransport,
                            public LoopResource,
                            public std::enable_shared_from_this<UdpTransport> {
  public:
+  /// `peer`: remote_addr, which the socket is connected to when `connected`.
   UdpTransport(EventLoop& loop, Socket sock, std::shared_ptr<DatagramProtocol> protocol,
-               std::optional<SocketAddress> peer)
-      : loop_(loop), sock_(std::move(sock)), protocol_(std::move(protocol)), peer_(peer) {
+               std::optional<SocketAddress> peer, bool connected)
+      : loop_(loop),
+        sock_(std::move(sock)),
+        protocol_(std::move(protocol)),
+        peer_(peer),
+        connected_(connected) {
     read_op_.owner = this;
     read_op_.fd = sock_.fileno();
     read_op_.kind = IoKind::readable;
@@ -44,7 +52,6 @@ class UdpTransport final : public DatagramTransport,
   void start(std::function<void()> ready) {
     self_ = shared_from_this();
     LoopAccess::add_resource(loop_, this);
-    registered_ = true;
     loop_.call_soon([self = self_, ready = std::move(ready)] {
       if (self->protocol_ && !self->closing_) {
         try {
@@ -65,15 +72,17 @@ class UdpTransport final : public DatagramTransport,
       throw std::invalid_argument("Invalid address: must be None or " + peer_->to_string());
     }
     if (!peer_ && !to) throw std::invalid_argument("sendto(): no address on an unconnected socket");
+    // A connected socket sends to its peer; an unconnected one is given the address.
+    const std::optional<SocketAddress> dest = connected_ ? std::nullopt : peer_ ? peer_ : to;
     if (queue_.empty()) {
-      const std::int64_t r = send_one(data, peer_ ? std::nullopt : to);
+      const std::int64_t r = send_one(data, dest);
       if (r != -EAGAIN) {
         if (r < 0) report(static_cast<int>(-r), "sendto");
         return;
       }
     }
     queued_bytes_ += data.size();
-    queue_.emplace_back(std::string(data), peer_ ? std::nullopt : to);
+    queue_.emplace_back(std::string(data), dest);
     if (!write_op_.pending) LoopAccess::backend(loop_).start(write_op_);
   }
 
@@ -104,8 +113,13 @@ class UdpTransport final : public DatagramTransport,
     return {};
   }
 
+  int transport_fd() const noexcept override { return closing_ ? -1 : sock_.fileno(); }
+  std::string transport_repr() const override {
+    return "<DatagramTransport fd=" + std::to_string(sock_.fileno()) +
+           (closing_ ? " closing>" : ">");
+  }
+
   void loop_closing() noexcept override {
-    registered_ = false;
     closing_ = true;
     release();
     protocol_.reset();
@@ -198,26 +212,25 @@ class UdpTransport final : public DatagramTransport,
       }
     }
     release();
-    if (registered_) {
-      LoopAccess::remove_resource(loop_, this);
-      registered_ = false;
-    }
+    LoopAccess::remove_resource(loop_, this);
     self_.reset();
   }
 
+  // Once the socket is closed (by close() or the loop's closing) nothing is left to release:
+  // the loop may be gone.
   void release() noexcept {
+    if (!sock_) return;
     LoopAccess::backend(loop_).cancel(read_op_);
     LoopAccess::backend(loop_).cancel(write_op_);
-    if (sock_) {
-      LoopAccess::backend(loop_).forget(sock_.fileno());
-      ::close(sock_.detach());
-    }
+    LoopAccess::backend(loop_).forget(sock_.fileno());
+    ::close(sock_.detach());
   }
 
   EventLoop& loop_;
   Socket sock_;
   std::shared_ptr<DatagramProtocol> protocol_;
   std::optional<SocketAddress> peer_;
+  bool connected_;
   std::shared_ptr<UdpTransport> self_;
   Ready read_op_;
   Ready write_op_;
@@ -226,7 +239,6 @@ class UdpTransport final : public DatagramTransport,
   std::size_t queued_bytes_ = 0;
   bool closing_ = false;
   bool lost_ = false;
-  bool registered_ = false;
 };
 
 }  // namespace
@@ -258,12 +270,24 @@ EventLoop::create_datagram_endpoint(DatagramProtocolFactory factory, DatagramOpt
     int one = 1;
     ::setsockopt(sock.fileno(), SOL_SOCKET, SO_BROADCAST, &one, sizeof one);
   }
-  if (options.local_addr) sock.bind(*options.local_addr);
-  if (options.remote_addr) co_await sock_connect(sock, *options.remote_addr);
+  if (options.local_addr) {
+    // A stale Unix socket file is removed first (anything else at the path is left, and bind()
+    // refuses it), as asyncio does.
+    const SocketAddress& local = *options.local_addr;
+    const std::string path = local.family() == AddressFamily::unix_domain ? local.host() : "";
+    struct stat st {};
+    if (!path.empty() && path.front() != '\0' && ::stat(path.c_str(), &st) == 0 &&
+        S_ISSOCK(st.st_mode)) {
+      ::unlink(path.c_str());
+    }
+    sock.bind(local);
+  }
+  const bool connected = options.remote_addr && !options.allow_broadcast;
+  if (connected) co_await sock_connect(sock, *options.remote_addr);
   std::shared_ptr<DatagramProtocol> protocol = factory();
   if (!protocol) throw std::invalid_argument("the protocol factory returned no protocol");
-  auto transport =
-      std::make_shared<detail::UdpTransport>(*this, std::move(sock), protocol, options.remote_addr);
+  auto transport = std::make_shared<detail::UdpTransport>(*this, std::move(sock), protocol,
+                                                          options.remote_addr, connected);
   Future<void> made = create_future<void>();
   transport->start([made]() mutable {
     if (!made.done()) made.set_result();

@@ -1,5 +1,8 @@
 #include "net/fd_watchers.hpp"
 
+#include <string>
+
+#include "aio/errors.hpp"
 #include "io/backend.hpp"
 
 namespace aio {
@@ -49,25 +52,44 @@ bool FdWatchers::remove(int fd, bool write) {
   return true;
 }
 
+namespace {
+
+// A socket an open transport reads and writes is not the caller's to watch: both would fire
+// (asyncio's _ensure_fd_no_transport).
+void ensure_fd_no_transport(EventLoop& loop, int fd) {
+  for (const LoopResource* r = LoopAccess::resources(loop); r; r = LoopAccess::next_resource(r)) {
+    if (r->transport_fd() == fd) {
+      throw RuntimeError("File descriptor " + std::to_string(fd) + " is used by transport " +
+                         r->transport_repr());
+    }
+  }
+}
+
+}  // namespace
+
 }  // namespace detail
 
 void EventLoop::add_reader(int fd, std::function<void()> fn) {
   check_open();
+  detail::ensure_fd_no_transport(*this, fd);
   if (!watchers_) watchers_ = std::make_unique<detail::FdWatchers>(*this);
   watchers_->add(fd, false, std::move(fn));
 }
 
 bool EventLoop::remove_reader(int fd) {
+  detail::ensure_fd_no_transport(*this, fd);
   return watchers_ && watchers_->remove(fd, false);
 }
 
 void EventLoop::add_writer(int fd, std::function<void()> fn) {
   check_open();
+  detail::ensure_fd_no_transport(*this, fd);
   if (!watchers_) watchers_ = std::make_unique<detail::FdWatchers>(*this);
   watchers_->add(fd, true, std::move(fn));
 }
 
 bool EventLoop::remove_writer(int fd) {
+  detail::ensure_fd_no_transport(*this, fd);
   return watchers_ && watchers_->remove(fd, true);
 }
 

@@ -24,10 +24,22 @@ namespace aio {
 
 namespace detail {
 
+namespace {
+
+// Removes a Unix server's socket file unless someone replaced it since (or removed it).
+void remove_if_ours(const ServerState::SocketFile& file) {
+  struct stat st {};
+  if (::stat(file.path.c_str(), &st) == 0 && st.st_dev == file.device && st.st_ino == file.inode) {
+    ::unlink(file.path.c_str());
+  }
+}
+
+}  // namespace
+
 struct ServerState::Listener final : IoOp {
   ServerState* server = nullptr;
   Socket sock;
-  std::string unix_path;
+  std::optional<SocketFile> file;
   std::optional<TimerHandle> retry;
 
   void run() override { server->accepted(*this); }
@@ -36,21 +48,21 @@ struct ServerState::Listener final : IoOp {
 ServerState::ServerState(EventLoop& loop, ProtocolFactory factory, int backlog)
     : loop_(loop), factory_(std::move(factory)), backlog_(backlog > 0 ? backlog : 1) {
   LoopAccess::add_resource(loop_, this);
-  registered_ = true;
 }
 
 ServerState::~ServerState() {
-  if (registered_) LoopAccess::remove_resource(loop_, this);
+  if (!registered()) return;  // the loop closed: loop_closing() released everything
+  LoopAccess::remove_resource(loop_, this);
   for (auto& l : listeners_) LoopAccess::backend(loop_).cancel(*l);
 }
 
-void ServerState::add_listener(Socket sock, std::string unix_path) {
+void ServerState::add_listener(Socket sock, std::optional<SocketFile> file) {
   auto l = std::make_unique<Listener>();
   l->server = this;
   l->fd = sock.fileno();
   l->kind = IoKind::accept;
   l->sock = std::move(sock);
-  l->unix_path = std::move(unix_path);
+  l->file = std::move(file);
   listeners_.push_back(std::move(l));
 }
 
@@ -130,7 +142,7 @@ void ServerState::close() {
     LoopAccess::backend(loop_).cancel(*l);
     if (l->retry) l->retry->cancel();
     l->sock.close();
-    if (!l->unix_path.empty() && l->unix_path.front() != '\0') ::unlink(l->unix_path.c_str());
+    if (l->file) remove_if_ours(*l->file);
   }
   if (serving_forever_ && !serving_forever_->done()) serving_forever_->cancel();
   if (clients_.empty()) wake_waiters();
@@ -197,7 +209,6 @@ std::vector<SocketAddress> ServerState::addresses() const {
 }
 
 void ServerState::loop_closing() noexcept {
-  registered_ = false;
   closed_ = true;
   serving_ = false;
   for (auto& l : listeners_) {
@@ -298,7 +309,12 @@ Coro<Server> EventLoop::create_unix_server(ProtocolFactory factory, std::string 
   Socket sock(AddressFamily::unix_domain, SocketType::stream);
   sock.bind(address);
   sock.listen(options.backlog);
-  state->add_listener(std::move(sock), path);
+  // The file bound now, remembered so that close() removes this one and no other.
+  std::optional<detail::ServerState::SocketFile> file;
+  if (options.cleanup_socket && path.front() != '\0' && ::stat(path.c_str(), &st) == 0) {
+    file = detail::ServerState::SocketFile{path, st.st_dev, st.st_ino};
+  }
+  state->add_listener(std::move(sock), std::move(file));
   if (options.start_serving) state->start_serving();
   co_return Server(std::move(state));
 }

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -23,8 +24,16 @@ class ServerState final : public LoopResource, public std::enable_shared_from_th
   ServerState(EventLoop& loop, ProtocolFactory factory, int backlog);
   ~ServerState();
 
+  /// A Unix server's socket file, removed by close() while it is still this one: the same
+  /// device and inode as when it was bound (asyncio 3.13's cleanup_socket).
+  struct SocketFile {
+    std::string path;
+    std::uint64_t device = 0;
+    std::uint64_t inode = 0;
+  };
+
   /// Adds a bound, listening socket (before start_serving()).
-  void add_listener(Socket sock, std::string unix_path = {});
+  void add_listener(Socket sock, std::optional<SocketFile> file = std::nullopt);
   void start_serving();
   bool is_serving() const noexcept { return serving_; }
   void close();
@@ -54,7 +63,6 @@ class ServerState final : public LoopResource, public std::enable_shared_from_th
   std::optional<Future<void>> serving_forever_;
   bool serving_ = false;
   bool closed_ = false;
-  bool registered_ = false;
 };
 
 }  // namespace aio::detail

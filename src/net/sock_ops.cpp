@@ -1,5 +1,6 @@
 // The loop's socket methods (asyncio's loop.sock_recv, sock_sendall, sock_connect, ...): each
 // is one IoAwait, tried at once and waited for only on EAGAIN.
+#include <fcntl.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -14,14 +15,22 @@ namespace aio {
 
 namespace {
 
-void check_socket(const Socket& sock, const char* method) {
+void check_socket(const EventLoop& loop, const Socket& sock, const char* method) {
   if (!sock) throw std::invalid_argument(std::string(method) + "(): the socket is closed");
+  // Debug mode refuses a blocking socket (its flags changed behind aio::Socket's back): a call
+  // on it would stall the loop. asyncio checks the same, only in debug mode.
+  if (loop.get_debug()) {
+    const int flags = ::fcntl(sock.fileno(), F_GETFL);
+    if (flags >= 0 && !(flags & O_NONBLOCK)) {
+      throw std::invalid_argument("the socket must be non-blocking");
+    }
+  }
 }
 
 }  // namespace
 
 Coro<std::string> EventLoop::sock_recv(Socket& sock, std::int64_t n) {
-  check_socket(sock, "sock_recv");
+  check_socket(*this, sock, "sock_recv");
   if (n < 0) throw std::invalid_argument("sock_recv(): negative size");
   std::string data(static_cast<std::size_t>(n), '\0');
   detail::IoAwait op(*this);
@@ -36,7 +45,7 @@ Coro<std::string> EventLoop::sock_recv(Socket& sock, std::int64_t n) {
 }
 
 Coro<std::size_t> EventLoop::sock_recv_into(Socket& sock, std::span<char> buffer) {
-  check_socket(sock, "sock_recv_into");
+  check_socket(*this, sock, "sock_recv_into");
   detail::IoAwait op(*this);
   op.fd = sock.fileno();
   op.kind = detail::IoKind::recv;
@@ -48,7 +57,7 @@ Coro<std::size_t> EventLoop::sock_recv_into(Socket& sock, std::span<char> buffer
 }
 
 Coro<void> EventLoop::sock_sendall(Socket& sock, std::string_view data) {
-  check_socket(sock, "sock_sendall");
+  check_socket(*this, sock, "sock_sendall");
   detail::ignore_sigpipe();
   return [](EventLoop& loop, Socket& s, std::string bytes) -> Coro<void> {
     std::size_t sent = 0;
@@ -66,7 +75,7 @@ Coro<void> EventLoop::sock_sendall(Socket& sock, std::string_view data) {
 }
 
 Coro<void> EventLoop::sock_connect(Socket& sock, SocketAddress address) {
-  check_socket(sock, "sock_connect");
+  check_socket(*this, sock, "sock_connect");
   detail::IoAwait op(*this);
   op.fd = sock.fileno();
   op.kind = detail::IoKind::connect;
@@ -77,7 +86,7 @@ Coro<void> EventLoop::sock_connect(Socket& sock, SocketAddress address) {
 }
 
 Coro<std::pair<Socket, SocketAddress>> EventLoop::sock_accept(Socket& sock) {
-  check_socket(sock, "sock_accept");
+  check_socket(*this, sock, "sock_accept");
   SocketAddress peer;
   detail::IoAwait op(*this);
   op.fd = sock.fileno();
@@ -91,7 +100,7 @@ Coro<std::pair<Socket, SocketAddress>> EventLoop::sock_accept(Socket& sock) {
 }
 
 Coro<std::pair<std::string, SocketAddress>> EventLoop::sock_recvfrom(Socket& sock, std::int64_t n) {
-  check_socket(sock, "sock_recvfrom");
+  check_socket(*this, sock, "sock_recvfrom");
   if (n < 0) throw std::invalid_argument("sock_recvfrom(): negative size");
   std::string data(static_cast<std::size_t>(n), '\0');
   SocketAddress from;
@@ -110,7 +119,7 @@ Coro<std::pair<std::string, SocketAddress>> EventLoop::sock_recvfrom(Socket& soc
 }
 
 Coro<std::size_t> EventLoop::sock_sendto(Socket& sock, std::string_view data, SocketAddress to) {
-  check_socket(sock, "sock_sendto");
+  check_socket(*this, sock, "sock_sendto");
   detail::ignore_sigpipe();
   return
       [](EventLoop& loop, Socket& s, std::string bytes, SocketAddress dest) -> Coro<std::size_t> {

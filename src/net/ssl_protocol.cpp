@@ -105,15 +105,13 @@ SSLProtocol::~SSLProtocol() {
 }
 
 void SSLProtocol::unregister() noexcept {
-  if (!registered_) return;
-  registered_ = false;
   LoopAccess::remove_resource(loop_, this);
 }
 
 void SSLProtocol::loop_closing() noexcept {
   auto keep = weak_from_this().lock();  // what is dropped below may hold the last reference
-  registered_ = false;
   finished_ = true;
+  app_closed_ = true;  // a StreamWriter dropped later finds nothing to close
   state_ = State::closed;
   timer_.reset();
   waiter_.reset();
@@ -139,10 +137,7 @@ void SSLProtocol::set_app_protocol(std::shared_ptr<BaseProtocol> protocol) {
 
 void SSLProtocol::connection_made(std::shared_ptr<Transport> transport) {
   transport_ = std::move(transport);
-  if (!registered_) {
-    LoopAccess::add_resource(loop_, this);
-    registered_ = true;
-  }
+  LoopAccess::add_resource(loop_, this);
   state_ = State::handshaking;
   std::weak_ptr<SSLProtocol> weak = weak_from_this();
   timer_ = loop_.call_later(settings_.handshake_timeout, [weak] {
@@ -294,7 +289,9 @@ bool SSLProtocol::deliver_one() {
         app_buffered_->buffer_updated(static_cast<std::size_t>(n));
       }
     } catch (...) {
-      fail(std::current_exception(), "Fatal error: protocol.data_received() call failed.");
+      fail(std::current_exception(), app_buffered_
+                                         ? "Fatal error: protocol.buffer_updated() call failed."
+                                         : "Fatal error: protocol.data_received() call failed.");
       return false;
     }
     return true;

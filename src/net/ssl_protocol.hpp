@@ -82,7 +82,7 @@ class SSLProtocol final : public Protocol,
   void set_app_write_buffer_limits(std::optional<std::int64_t> high,
                                    std::optional<std::int64_t> low);
   std::pair<std::size_t, std::size_t> app_write_buffer_limits() const noexcept {
-    return {high_, low_};
+    return {low_, high_};
   }
   void set_app_protocol(std::shared_ptr<BaseProtocol> protocol);
   std::shared_ptr<BaseProtocol> app_protocol() const { return app_protocol_; }
@@ -145,8 +145,7 @@ class SSLProtocol final : public Protocol,
   bool app_writing_paused_ = false;
   bool ssl_writing_paused_ = false;  // the TCP transport is over its high-water mark
   bool peer_eof_ = false;            // the TCP stream ended (without close_notify)
-  bool registered_ = false;
-  bool finished_ = false;  // connection_lost (or the loop's closing) has run
+  bool finished_ = false;            // connection_lost (or the loop's closing) has run
 };
 
 }  // namespace aio::detail

@@ -1,6 +1,7 @@
 #include "net/stream_transport.hpp"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -51,6 +52,10 @@ StreamTransport::StreamTransport(EventLoop& loop, int fd, Kind kind,
   io_.fd = fd;
   io_.is_socket = kind == Kind::socket;
   if (kind == Kind::socket) cache_addresses();
+  // Pipes and sockets say when their reader is gone; a terminal, which also takes input, not.
+  struct stat st {};
+  watches_reader_ = kind == Kind::write_pipe && ::fstat(fd, &st) == 0 &&
+                    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
   set_protocol(std::move(protocol));
 }
 
@@ -61,7 +66,6 @@ StreamTransport::~StreamTransport() {
 void StreamTransport::start(std::function<void()> ready) {
   self_ = shared_from_this();
   LoopAccess::add_resource(loop_, this);
-  registered_ = true;
   if (server_) server_->attach(this);
   reading_ = kind_ != Kind::write_pipe;
   // connection_made, then the first read, then the waiter: asyncio's call_soon order.
@@ -75,7 +79,7 @@ void StreamTransport::start(std::function<void()> ready) {
         return;
       }
     }
-    if (self->reading_ && !self->closing_) self->arm_read();
+    if ((self->reading_ || self->watches_reader_) && !self->closing_) self->arm_read();
     if (ready) ready();
   });
 }
@@ -102,6 +106,10 @@ void StreamTransport::on_readable() {
     return;
   }
   if (closing_) return;
+  if (kind_ == Kind::write_pipe) {
+    reader_gone();
+    return;
+  }
   if (read_op_.result < 0) {
     io_failed(static_cast<int>(-read_op_.result), "recv");
     return;
@@ -142,7 +150,9 @@ void StreamTransport::on_readable() {
       stream_protocol_->data_received(std::string_view(buffer.data(), static_cast<std::size_t>(r)));
     }
   } catch (...) {
-    fatal_error(std::current_exception(), "Fatal error: protocol.data_received() call failed.");
+    fatal_error(std::current_exception(),
+                buffered_protocol_ ? "Fatal error: protocol.buffer_updated() call failed."
+                                   : "Fatal error: protocol.data_received() call failed.");
     return;
   }
   if (reading_ && !closing_) arm_read();
@@ -171,22 +181,26 @@ void StreamTransport::take_received(std::string_view data) {
 }
 
 // Hands `data` to the protocol (copied into a BufferedProtocol's buffers); false if it failed.
+// An error is reported under the name of the call that raised it, as asyncio does.
 bool StreamTransport::deliver(std::string_view data) {
+  const char* call = "Fatal error: protocol.data_received() call failed.";
   try {
     if (stream_protocol_) {
       stream_protocol_->data_received(data);
     } else if (buffered_protocol_) {
       while (!data.empty()) {
+        call = "Fatal error: protocol.get_buffer() call failed.";
         std::span<char> buffer = buffered_protocol_->get_buffer(data.size());
         if (buffer.empty()) throw RuntimeError("get_buffer() returned an empty buffer");
         const std::size_t n = std::min(buffer.size(), data.size());
         std::memcpy(buffer.data(), data.data(), n);
         data.remove_prefix(n);
+        call = "Fatal error: protocol.buffer_updated() call failed.";
         buffered_protocol_->buffer_updated(n);
       }
     }
   } catch (...) {
-    fatal_error(std::current_exception(), "Fatal error: protocol.data_received() call failed.");
+    fatal_error(std::current_exception(), call);
     return false;
   }
   return true;
@@ -206,11 +220,22 @@ void StreamTransport::deliver_eof() {
   if (!keep_open || kind_ == Kind::read_pipe) close();
 }
 
+// A write pipe's own end became readable, or reported an error or a hang-up: the reader went
+// away. What is still buffered can never be delivered (asyncio: BrokenPipeError).
+void StreamTransport::reader_gone() {
+  if (wbuf_.size() == woff_) {
+    close();
+    return;
+  }
+  force_close(std::make_exception_ptr(os_error(EPIPE, describe("write"))));
+}
+
 void StreamTransport::write(std::string_view data) {
   if (eof_pending_ || eof_written_) throw RuntimeError("Cannot call write() after write_eof()");
   if (kind_ == Kind::read_pipe) throw RuntimeError("write() on a read-only pipe transport");
   if (data.empty()) return;
-  if (lost_ || fd_ < 0) {
+  // A pipe being closed (close() or write_eof()) takes no more, as asyncio's.
+  if (lost_ || fd_ < 0 || (closing_ && kind_ == Kind::write_pipe)) {
     ++writes_after_close_;  // asyncio logs this after a few; the data goes nowhere either way
     return;
   }
@@ -276,7 +301,11 @@ void StreamTransport::flush_done() {
 
 void StreamTransport::write_eof() {
   if (closing_ || eof_pending_ || eof_written_) return;
-  if (!can_write_eof()) throw RuntimeError("write_eof() is not supported on a pipe transport");
+  if (!can_write_eof()) throw RuntimeError("write_eof() is not supported on a read pipe");
+  if (kind_ == Kind::write_pipe) {  // all a pipe's reader can be told: closed once drained
+    close();
+    return;
+  }
   if (wbuf_.size() == woff_) {
     eof_written_ = true;
     ::shutdown(fd_, SHUT_WR);
@@ -401,10 +430,7 @@ void StreamTransport::call_connection_lost(std::exception_ptr error) {
     }
   }
   release_descriptor();
-  if (registered_) {
-    LoopAccess::remove_resource(loop_, this);
-    registered_ = false;
-  }
+  LoopAccess::remove_resource(loop_, this);
   if (server_) {
     std::shared_ptr<ServerState> server = std::move(server_);
     server->detach(this);
@@ -446,7 +472,6 @@ void StreamTransport::release_descriptor() noexcept {
 }
 
 void StreamTransport::loop_closing() noexcept {
-  registered_ = false;
   closing_ = true;
   lost_ = true;
   release_descriptor();
@@ -456,6 +481,20 @@ void StreamTransport::loop_closing() noexcept {
     server->detach(this);
   }
   auto last = std::move(self_);  // may destroy *this when `last` goes
+}
+
+// asyncio's: <_SelectorSocketTransport fd=6 read=polling write=<idle, bufsize=0>>.
+std::string StreamTransport::transport_repr() const {
+  std::string text = "<StreamTransport";
+  if (fd_ < 0) {
+    text += " closed";
+  } else if (closing_) {
+    text += " closing";
+  }
+  text += " fd=" + std::to_string(fd_);
+  text += is_reading() ? " read=polling" : " read=idle";
+  text += write_op_.pending ? " write=<polling" : " write=<idle";
+  return text + ", bufsize=" + std::to_string(get_write_buffer_size()) + ">>";
 }
 
 std::any StreamTransport::get_extra_info(std::string_view key) const {

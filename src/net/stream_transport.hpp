@@ -7,7 +7,9 @@
 // started again unless reading was paused. Where the backend receives into its own buffers
 // (io_uring), the operation brings the data itself. Writing: write() sends at once what the kernel
 // takes and buffers the rest, which a write operation flushes; pause_writing()/
-// resume_writing() tell the protocol when the buffer crosses the water marks.
+// resume_writing() tell the protocol when the buffer crosses the water marks. A write pipe (or
+// socket) waits for its own end to become readable instead: that, or an error or a hang-up,
+// means the reader went away, and the transport closes (asyncio's _UnixWritePipeTransport).
 #pragma once
 
 #include <cstdint>
@@ -40,7 +42,8 @@ class StreamTransport final : public Transport,
 
   void write(std::string_view data) override;
   void write_eof() override;
-  bool can_write_eof() const noexcept override { return kind_ == Kind::socket; }
+  /// A socket shuts its write side down; a write pipe closes (asyncio's pipes do the same).
+  bool can_write_eof() const noexcept override { return kind_ != Kind::read_pipe; }
   void close() override;
   void abort() override;
   bool is_closing() const noexcept override { return closing_; }
@@ -51,13 +54,17 @@ class StreamTransport final : public Transport,
   void set_write_buffer_limits(std::optional<std::int64_t> high,
                                std::optional<std::int64_t> low) override;
   std::pair<std::size_t, std::size_t> get_write_buffer_limits() const noexcept override {
-    return {high_, low_};
+    return {low_, high_};
   }
   void set_protocol(std::shared_ptr<BaseProtocol> protocol) override;
   std::shared_ptr<BaseProtocol> get_protocol() const override { return protocol_; }
   std::any get_extra_info(std::string_view key) const override;
 
   void loop_closing() noexcept override;
+  int transport_fd() const noexcept override {
+    return kind_ == Kind::socket && !closing_ ? fd_ : -1;  // asyncio's pipes are not listed
+  }
+  std::string transport_repr() const override;
   int fd() const noexcept { return fd_; }
 
  private:
@@ -76,6 +83,7 @@ class StreamTransport final : public Transport,
   bool deliver(std::string_view data);
   void on_writable();
   void deliver_eof();
+  void reader_gone();
   void flush_done();
   void maybe_pause_protocol();
   void maybe_resume_protocol();
@@ -109,8 +117,8 @@ class StreamTransport final : public Transport,
   bool eof_pending_ = false;  // write_eof() called: shut down after the buffer drains
   bool eof_written_ = false;
   bool writing_paused_ = false;  // the protocol was told pause_writing()
+  bool watches_reader_ = false;  // a write pipe or socket: read_op_ tells when the reader goes
   bool lost_ = false;            // connection_lost scheduled or done
-  bool registered_ = false;      // in the loop's resource list
   std::uint32_t writes_after_close_ = 0;
   std::optional<SocketAddress> peername_;
   std::optional<SocketAddress> sockname_;

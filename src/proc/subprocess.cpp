@@ -50,8 +50,9 @@ class ProcessState final : public LoopResource, public std::enable_shared_from_t
     exit_.kind = IoKind::readable;
     exit_.try_first = false;
   }
+  // Reaped, or the loop closed, the pidfd is closed already (the loop may be gone).
   ~ProcessState() {
-    if (registered_) LoopAccess::remove_resource(loop_, this);
+    LoopAccess::remove_resource(loop_, this);
     close_pidfd();
   }
 
@@ -59,7 +60,6 @@ class ProcessState final : public LoopResource, public std::enable_shared_from_t
   void watch() {
     self_ = shared_from_this();
     LoopAccess::add_resource(loop_, this);
-    registered_ = true;
     LoopAccess::backend(loop_).start(exit_);
   }
 
@@ -80,17 +80,13 @@ class ProcessState final : public LoopResource, public std::enable_shared_from_t
       if (!w.done()) w.set_result(*returncode_);
     }
     waiters_.clear();
-    if (registered_) {
-      LoopAccess::remove_resource(loop_, this);
-      registered_ = false;
-    }
+    LoopAccess::remove_resource(loop_, this);
     auto last = std::move(self_);
   }
 
   void loop_closing() noexcept override {
     // The loop goes with the child still running: reap it if it is already gone; otherwise it
     // is left running, as asyncio leaves it (its pidfd is closed).
-    registered_ = false;
     LoopAccess::backend(loop_).cancel(exit_);
     int status = 0;
     if (!returncode_ && ::waitpid(pid_, &status, WNOHANG) == pid_) {
@@ -149,7 +145,6 @@ class ProcessState final : public LoopResource, public std::enable_shared_from_t
   std::optional<int> returncode_;
   std::vector<Future<int>> waiters_;
   std::shared_ptr<ProcessState> self_;
-  bool registered_ = false;
 };
 
 }  // namespace detail

@@ -1,5 +1,5 @@
 // Transports and protocols: create_server/create_connection, BufferedProtocol, flow control,
-// EOF, abort, UDP endpoints.
+// EOF, abort.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/resource.h>
@@ -22,11 +22,6 @@ using aio::testing::fresh;
 using aio::testing::Recorder;
 using aio::testing::share;
 using aio::testing::wait_until;
-
-template <class P>
-aio::DatagramProtocolFactory share_datagram(std::shared_ptr<P> p) {
-  return [p] { return p; };
-}
 
 TEST(Protocols, EchoRoundTripAndTheCallOrder) {
   auto body = []() -> Coro<void> {
@@ -94,7 +89,8 @@ TEST(Protocols, WriteBufferWaterMarksPauseAndResumeTheProtocol) {
     EXPECT_FALSE(reader_side->transport->is_reading());
     aio::Transport& t = *pair.first;
     t.set_write_buffer_limits(1 << 20, 1 << 18);
-    EXPECT_EQ(t.get_write_buffer_limits(), (std::pair<std::size_t, std::size_t>(1 << 20, 1 << 18)));
+    // (low, high), as asyncio's (test_transports: test_flowcontrol_mixin_set_write_limits).
+    EXPECT_EQ(t.get_write_buffer_limits(), (std::pair<std::size_t, std::size_t>(1 << 18, 1 << 20)));
     EXPECT_THROW(t.set_write_buffer_limits(10, 20), std::invalid_argument);
     const std::string block(64 * 1024, 'w');
     // Fill the kernel buffers and then ours, until the protocol is told to pause.
@@ -194,133 +190,6 @@ TEST(Protocols, BufferedProtocolReadsIntoItsOwnBuffer) {
     EXPECT_EQ(receiver->got, "the quick brown fox jumps over the lazy dog");
     server.close();
     co_await server.wait_closed();
-  };
-  aio::run(body());
-}
-
-TEST(Protocols, ProtocolErrorsGoToTheExceptionHandler) {
-  struct Throws : aio::Protocol {
-    void data_received(std::string_view) override { throw std::runtime_error("bad data"); }
-  };
-  auto body = []() -> Coro<void> {
-    aio::EventLoop& loop = aio::get_running_loop();
-    std::vector<std::string> reported;
-    loop.set_exception_handler(
-        [&](aio::EventLoop&, const aio::ExceptionContext& c) { reported.push_back(c.message); });
-    aio::Server server = co_await loop.create_server(fresh<Throws>(), "127.0.0.1", 0);
-    auto client = std::make_shared<Recorder>();
-    auto pair = co_await loop.create_connection(share(client), "127.0.0.1", server.port());
-    pair.first->write("x");
-    co_await wait_until([&] { return !reported.empty() && client->calls.back() != "made"; });
-    EXPECT_EQ(reported[0], "Fatal error: protocol.data_received() call failed.");
-    server.close();
-    co_await server.wait_closed();
-  };
-  aio::run(body());
-}
-
-struct Datagrams : aio::DatagramProtocol {
-  std::shared_ptr<aio::DatagramTransport> transport;
-  std::vector<std::pair<std::string, aio::SocketAddress>> got;
-  std::vector<std::string> errors;
-  bool echo = false;
-  void connection_made(std::shared_ptr<aio::DatagramTransport> t) override {
-    transport = std::move(t);
-  }
-  void datagram_received(std::string_view d, const aio::SocketAddress& from) override {
-    got.emplace_back(std::string(d), from);
-    if (echo) transport->sendto(d, from);
-  }
-  void error_received(std::exception_ptr e) override {
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::system_error& err) {
-      errors.push_back(err.what());
-    }
-  }
-  void connection_lost(std::exception_ptr) override { transport.reset(); }
-};
-
-TEST(Protocols, UdpEchoBetweenTwoEndpoints) {
-  auto body = []() -> Coro<void> {
-    aio::EventLoop& loop = aio::get_running_loop();
-    auto server = std::make_shared<Datagrams>();
-    server->echo = true;
-    aio::DatagramOptions server_options;
-    server_options.local_addr = aio::SocketAddress::ip("127.0.0.1", 0);
-    auto s = co_await loop.create_datagram_endpoint(share_datagram(server), server_options);
-    auto address = std::any_cast<aio::SocketAddress>(s.first->get_extra_info("sockname"));
-    auto client = std::make_shared<Datagrams>();
-    aio::DatagramOptions client_options;
-    client_options.remote_addr = address;
-    auto c = co_await loop.create_datagram_endpoint(share_datagram(client), client_options);
-    c.first->sendto("one");
-    c.first->sendto("two");
-    co_await wait_until([&] { return client->got.size() == 2; });
-    EXPECT_EQ(client->got[0].first, "one");
-    EXPECT_EQ(client->got[1].first, "two");
-    EXPECT_EQ(server->got.size(), 2u);
-    EXPECT_THROW(c.first->sendto("x", aio::SocketAddress::ip("127.0.0.1", 9)),
-                 std::invalid_argument);
-    c.first->close();
-    s.first->close();
-    co_await aio::sleep(0);
-  };
-  aio::run(body());
-}
-
-TEST(Protocols, UdpToAClosedPortReportsErrorReceived) {
-  auto body = []() -> Coro<void> {
-    aio::EventLoop& loop = aio::get_running_loop();
-    aio::SocketAddress dead;
-    {
-      aio::Socket probe(aio::AddressFamily::ipv4, aio::SocketType::datagram);
-      probe.bind(aio::SocketAddress::ip("127.0.0.1", 0));
-      dead = probe.sockname();
-    }
-    auto client = std::make_shared<Datagrams>();
-    aio::DatagramOptions options;
-    options.remote_addr = dead;
-    auto c = co_await loop.create_datagram_endpoint(share_datagram(client), options);
-    c.first->sendto("anyone?");
-    co_await aio::sleep(0.01);
-    c.first->sendto("anyone?");  // the ICMP error of the first surfaces on a later call
-    co_await wait_until([&] { return !client->errors.empty(); });
-    c.first->close();
-  };
-  aio::run(body());
-}
-
-// loop.connect_read_pipe / connect_write_pipe: a protocol on each end of a pipe. Data written on
-// one end arrives on the other; closing the writer is EOF for the reader, which then loses its
-// connection. Anything but a pipe, socket or terminal is refused, and so is a bad descriptor.
-TEST(Protocols, ProtocolsOverBothEndsOfAPipe) {
-  auto body = []() -> Coro<void> {
-    aio::EventLoop& loop = aio::get_running_loop();
-    int p[2];
-    EXPECT_EQ(::pipe(p), 0);
-    auto reader = std::make_shared<Recorder>();
-    reader->lost = loop.create_future<void>();
-    auto writer = std::make_shared<Recorder>();
-    auto read_end = co_await loop.connect_read_pipe(share(reader), p[0]);
-    auto write_end = co_await loop.connect_write_pipe(share(writer), p[1]);
-    EXPECT_EQ(reader->calls, std::vector<std::string>{"made"});  // made before the return
-    EXPECT_EQ(writer->calls, std::vector<std::string>{"made"});
-    EXPECT_FALSE(write_end.first->can_write_eof());
-    write_end.first->write("through ");
-    write_end.first->write("the pipe");
-    co_await wait_until([&] { return reader->data == "through the pipe"; });
-    write_end.first->close();
-    co_await *reader->lost;
-    EXPECT_EQ(reader->calls, (std::vector<std::string>{"made", "eof", "lost"}));
-    co_await wait_until([&] { return writer->calls.size() == 2; });
-    EXPECT_EQ(writer->calls.back(), "lost");
-    read_end.first.reset();
-
-    const int file = ::open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-    EXPECT_THROW(co_await loop.connect_read_pipe(share(reader), file), std::invalid_argument);
-    ::close(file);  // refused: still the caller's
-    EXPECT_THROW(co_await loop.connect_read_pipe(share(reader), -1), std::system_error);
   };
   aio::run(body());
 }

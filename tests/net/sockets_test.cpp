@@ -1,9 +1,11 @@
 // The loop's socket methods, add_reader/add_writer and getaddrinfo, on loopback.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <memory>
 #include <string>
 #include <system_error>
 
@@ -132,6 +134,88 @@ TEST(Sockets, AcceptIsCancellableAndTheListenerStaysUsable) {
   aio::run(body());
 }
 
+// test_sock_lowlevel: test_cancel_sock_accept. An accept cancelled by wait_for() lets go of the
+// listener: once it is closed, a connect is refused (on io_uring the pending request held the
+// listening socket open, and the connect was accepted by the kernel, then reset). The listener
+// is closed outside the running loop, as in asyncio's test.
+TEST(Sockets, AConnectAfterACancelledAcceptAndTheListenerClosedIsRefused) {
+  aio::EventLoop loop;
+  Socket server = listener(AddressFamily::ipv4);
+  const SocketAddress address = server.sockname();
+  auto accept_briefly = [&]() -> Coro<void> {
+    co_await aio::wait_for(loop.sock_accept(server), 0.1);
+  };
+  EXPECT_THROW(loop.run_until_complete(accept_briefly()), aio::TimeoutError);
+  server.close();
+  Socket client(AddressFamily::ipv4, SocketType::stream);
+  try {
+    loop.run_until_complete(loop.sock_connect(client, address));
+    ADD_FAILURE() << "connect succeeded";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code(), std::errc::connection_refused) << e.what();
+  }
+}
+
+// test_sock_lowlevel: _basetest_sock_client_ops. In debug mode every sock_* method refuses a
+// blocking socket (std::invalid_argument, asyncio's ValueError); outside it, they run.
+TEST(Sockets, DebugModeRefusesABlockingSocket) {
+  auto body = []() -> Coro<void> {
+    aio::EventLoop& loop = aio::get_running_loop();
+    auto sockets = socket_pair();
+    Socket& a = sockets.first;
+    Socket& b = sockets.second;
+    ::fcntl(a.fileno(), F_SETFL, ::fcntl(a.fileno(), F_GETFL) & ~O_NONBLOCK);
+    loop.set_debug(true);
+    char buf[8];
+    int refused = 0;
+    auto expect_refused = [&](const std::invalid_argument& e) {
+      EXPECT_STREQ(e.what(), "the socket must be non-blocking");
+      ++refused;
+    };
+    // One at a time: a coroutine may throw when called or when awaited.
+    try {
+      co_await loop.sock_recv(a, 1);
+    } catch (const std::invalid_argument& e) {
+      expect_refused(e);
+    }
+    try {
+      co_await loop.sock_recv_into(a, buf);
+    } catch (const std::invalid_argument& e) {
+      expect_refused(e);
+    }
+    try {
+      co_await loop.sock_sendall(a, "x");
+    } catch (const std::invalid_argument& e) {
+      expect_refused(e);
+    }
+    try {
+      co_await loop.sock_connect(a, SocketAddress::ip("127.0.0.1", 9));
+    } catch (const std::invalid_argument& e) {
+      expect_refused(e);
+    }
+    try {
+      co_await loop.sock_accept(a);
+    } catch (const std::invalid_argument& e) {
+      expect_refused(e);
+    }
+    try {
+      co_await loop.sock_recvfrom(a, 1);
+    } catch (const std::invalid_argument& e) {
+      expect_refused(e);
+    }
+    try {
+      co_await loop.sock_sendto(a, "x", SocketAddress::ip("127.0.0.1", 9));
+    } catch (const std::invalid_argument& e) {
+      expect_refused(e);
+    }
+    EXPECT_EQ(refused, 7);
+    loop.set_debug(false);
+    co_await loop.sock_sendall(a, "runs");  // a blocking send the kernel takes at once
+    EXPECT_EQ(co_await loop.sock_recv(b, 8), "runs");
+  };
+  aio::run(body());
+}
+
 TEST(Sockets, RecvIntoAndNegativeSizes) {
   auto body = []() -> Coro<void> {
     aio::EventLoop& loop = aio::get_running_loop();
@@ -229,6 +313,38 @@ TEST(Sockets, AddReaderFiresWhileReadableAndStopsWhenRemoved) {
     });
     co_await aio::sleep(0.001);
     EXPECT_TRUE(writable);
+  };
+  aio::run(body());
+}
+
+// test_events: test_add_reader_or_writer_transport_fd. A socket an open transport owns cannot
+// be watched with add_reader/add_writer (nor unwatched), where both would fire; once the
+// transport is closing, it can.
+TEST(Sockets, AddReaderOnASocketATransportOwnsIsRefused) {
+  auto body = []() -> Coro<void> {
+    aio::EventLoop& loop = aio::get_running_loop();
+    auto sockets = socket_pair();
+    const int fd = sockets.first.fileno();
+    aio::ProtocolFactory factory = [] { return std::make_shared<aio::Protocol>(); };
+    auto pair = loop.connect_accepted_socket(std::move(factory), std::move(sockets.first));
+    co_await aio::sleep(0);
+    auto cb = [] {};
+    const std::string used = "File descriptor " + std::to_string(fd) + " is used by transport <";
+    for (int call = 0; call < 4; ++call) {
+      try {
+        if (call == 0) loop.add_reader(fd, cb);
+        if (call == 1) loop.add_writer(fd, cb);
+        if (call == 2) loop.remove_reader(fd);
+        if (call == 3) loop.remove_writer(fd);
+        ADD_FAILURE() << "call " << call << " accepted";
+      } catch (const aio::RuntimeError& e) {
+        EXPECT_EQ(std::string(e.what()).rfind(used, 0), 0u) << e.what();
+      }
+    }
+    pair.first->close();
+    loop.add_reader(fd, cb);  // closing: no longer the transport's
+    EXPECT_TRUE(loop.remove_reader(fd));
+    co_await aio::sleep(0);
   };
   aio::run(body());
 }
