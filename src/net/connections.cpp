@@ -60,8 +60,7 @@ Coro<ConnectionPair> EventLoop::create_connection(ProtocolFactory factory, std::
   std::vector<AddressInfo> infos =
       co_await getaddrinfo(host, port, options.family, SocketType::stream, false);
   if (infos.empty()) {
-    throw std::system_error(std::make_error_code(std::errc::address_not_available),
-                            "getaddrinfo(" + host + ") returned no addresses");
+    throw detail::os_error(EADDRNOTAVAIL, "getaddrinfo(" + host + ") returned no addresses");
   }
   // Each address in turn, as asyncio does; all failing with the same error gives that error.
   std::vector<std::system_error> errors;

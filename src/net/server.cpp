@@ -258,8 +258,7 @@ Coro<Server> EventLoop::create_server(ProtocolFactory factory, std::string host,
   std::vector<AddressInfo> infos =
       co_await getaddrinfo(host, port, options.family, SocketType::stream, true);
   if (infos.empty())
-    throw std::system_error(std::make_error_code(std::errc::address_not_available),
-                            "getaddrinfo(" + host + ") returned nothing");
+    throw detail::os_error(EADDRNOTAVAIL, "getaddrinfo(" + host + ") returned nothing");
   auto state = std::make_shared<detail::ServerState>(*this, std::move(factory), options.backlog);
   std::vector<SocketAddress> seen;
   for (const AddressInfo& info : infos) {

@@ -15,8 +15,7 @@ namespace detail {
 namespace {
 
 std::exception_ptr connection_reset(const char* what) {
-  return std::make_exception_ptr(
-      std::system_error(std::make_error_code(std::errc::connection_reset), what));
+  return std::make_exception_ptr(std::system_error(ECONNRESET, std::system_category(), what));
 }
 
 }  // namespace
