@@ -155,6 +155,9 @@ struct ServerOptions {
   int backlog = 100;
   bool reuse_port = false;
   bool reuse_address = true;
+  /// SO_KEEPALIVE on the listening sockets, which the connections they accept inherit (asyncio
+  /// 3.13's keep_alive=True): the kernel probes idle peers and ends dead connections. TCP only.
+  bool keep_alive = false;
   std::int64_t limit = 64 * 1024;  ///< each connection's StreamReader limit (streams only)
   bool start_serving = true;
   AddressFamily family = AddressFamily::unspecified;

@@ -269,6 +269,10 @@ Coro<Server> EventLoop::create_server(ProtocolFactory factory, std::string host,
     Socket sock(info.family, SocketType::stream);
     if (options.reuse_address) sock.set_reuse_address();
     if (options.reuse_port) sock.set_reuse_port();
+    if (options.keep_alive) {
+      int one = 1;
+      ::setsockopt(sock.fileno(), SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+    }
     if (info.family == AddressFamily::ipv6) {
       // With both families listening on the same port, the v6 socket must not claim v4 too.
       int one = 1;
