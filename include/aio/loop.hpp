@@ -191,8 +191,13 @@ class EventLoop {
   Coro<std::pair<Socket, SocketAddress>> sock_accept(Socket& sock);
   Coro<std::pair<std::string, SocketAddress>> sock_recvfrom(Socket& sock, std::int64_t n);
   Coro<std::size_t> sock_sendto(Socket& sock, std::string_view data, SocketAddress to);
-  /// getaddrinfo() on the default executor (numeric hosts are parsed at once).
+  /// getaddrinfo() on the default executor (numeric hosts are parsed at once); the port as a
+  /// number or as asyncio's string ("6379", "http").
   Coro<std::vector<AddressInfo>> getaddrinfo(std::string host, std::uint16_t port,
+                                             AddressFamily family = AddressFamily::unspecified,
+                                             SocketType type = SocketType::stream,
+                                             bool passive = false);
+  Coro<std::vector<AddressInfo>> getaddrinfo(std::string host, std::string port,
                                              AddressFamily family = AddressFamily::unspecified,
                                              SocketType type = SocketType::stream,
                                              bool passive = false);
@@ -207,6 +212,8 @@ class EventLoop {
   // ---- Transports and protocols (aio/protocols.hpp) ----
   Coro<std::pair<std::shared_ptr<Transport>, std::shared_ptr<BaseProtocol>>> create_connection(
       ProtocolFactory factory, std::string host, std::uint16_t port, ConnectOptions options = {});
+  Coro<std::pair<std::shared_ptr<Transport>, std::shared_ptr<BaseProtocol>>> create_connection(
+      ProtocolFactory factory, std::string host, std::string port, ConnectOptions options = {});
   Coro<Server> create_server(ProtocolFactory factory, std::string host, std::uint16_t port,
                              ServerOptions options = {});
   Coro<std::pair<std::shared_ptr<Transport>, std::shared_ptr<BaseProtocol>>> create_unix_connection(

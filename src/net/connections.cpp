@@ -51,6 +51,12 @@ Coro<ConnectionPair> make_transport(EventLoop& loop, ProtocolFactory& factory, S
 
 Coro<ConnectionPair> EventLoop::create_connection(ProtocolFactory factory, std::string host,
                                                   std::uint16_t port, ConnectOptions options) {
+  return create_connection(std::move(factory), std::move(host), std::to_string(port),
+                           std::move(options));
+}
+
+Coro<ConnectionPair> EventLoop::create_connection(ProtocolFactory factory, std::string host,
+                                                  std::string port, ConnectOptions options) {
   check_open();
   if (!factory) throw std::invalid_argument("create_connection(): no protocol factory");
   if (options.ssl && host.empty() && !options.server_hostname) {
@@ -86,7 +92,7 @@ Coro<ConnectionPair> EventLoop::create_connection(ProtocolFactory factory, std::
   for (const auto& e : errors) same = same && e.code() == errors.front().code();
   if (same) {
     throw std::system_error(errors.front().code(),
-                            "connect to " + host + ":" + std::to_string(port) + " (every address)");
+                            "connect to " + host + ":" + port + " (every address)");
   }
   std::string all = "Multiple exceptions: ";
   for (std::size_t i = 0; i < errors.size(); ++i) {

@@ -226,6 +226,10 @@ Coro<StreamPair> finish_open(std::shared_ptr<detail::StreamProtocol> protocol,
 }  // namespace
 
 Coro<StreamPair> open_connection(std::string host, std::uint16_t port, ConnectOptions options) {
+  return open_connection(std::move(host), std::to_string(port), std::move(options));
+}
+
+Coro<StreamPair> open_connection(std::string host, std::string port, ConnectOptions options) {
   EventLoop& loop = get_running_loop();
   StreamReader reader(options.limit);
   auto protocol = std::make_shared<detail::StreamProtocol>(loop, reader);

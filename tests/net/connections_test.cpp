@@ -1,12 +1,14 @@
 // The connection factories' options and forms that asyncio has: ServerOptions::keep_alive, the
 // port as a service name or a string, the factories' protocol type, connect_accepted_socket.
 #include <gtest/gtest.h>
+#include <netdb.h>
 #include <sys/socket.h>
 
 #include <any>
 #include <memory>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include <aio/aio.hpp>
 
@@ -48,6 +50,51 @@ TEST(Connections, KeepAliveTurnsOnSoKeepAliveForTheServersConnections) {
     aio::run(body());
     EXPECT_EQ(seen != 0, keep_alive);
   }
+}
+
+// test_base_events.test_create_connection_service_name: the port may be a service name, or
+// digits in a string.
+TEST(Connections, GetaddrinfoTakesThePortAsDigitsOrAServiceName) {
+  if (!::getservbyname("http", "tcp")) GTEST_SKIP() << "no services database here";
+  auto body = []() -> Coro<void> {
+    auto first_port = [](const std::vector<aio::AddressInfo>& infos) {
+      return infos.empty() ? -1 : infos.front().address.port();
+    };
+    EXPECT_EQ(first_port(co_await aio::getaddrinfo("127.0.0.1", "http")), 80);
+    EXPECT_EQ(first_port(co_await aio::getaddrinfo("127.0.0.1", "6379")), 6379);
+    EXPECT_EQ(first_port(co_await aio::getaddrinfo("127.0.0.1", "")), 0);
+    EXPECT_EQ(first_port(co_await aio::getaddrinfo("localhost", "6379")), 6379);
+    EXPECT_EQ(first_port(co_await aio::get_running_loop().getaddrinfo("localhost", "http")), 80);
+    try {
+      co_await aio::getaddrinfo("127.0.0.1", "no-such-service");
+      ADD_FAILURE() << "resolved a service nobody defined";
+    } catch (const std::system_error& e) {
+      EXPECT_STREQ(e.code().category().name(), "getaddrinfo") << e.what();
+    }
+  };
+  aio::run(body());
+}
+
+TEST(Connections, OpenAndCreateConnectionTakeThePortAsAString) {
+  auto body = []() -> Coro<void> {
+    aio::EventLoop& loop = aio::get_running_loop();
+    aio::ProtocolFactory echo = aio::testing::fresh<aio::testing::Echo>();
+    aio::Server server = co_await loop.create_server(echo, "127.0.0.1", 0);
+    const std::string port = std::to_string(server.port());
+    auto [reader, writer] = co_await aio::open_connection("127.0.0.1", port);
+    writer.write("ping\n");
+    EXPECT_EQ(co_await reader.readline(), "ping\n");
+    writer.close();
+    auto client = std::make_shared<aio::testing::Recorder>();
+    aio::ProtocolFactory factory = aio::testing::share(client);
+    auto pair = co_await loop.create_connection(factory, "localhost", port);
+    EXPECT_EQ(pair.first->get_extra_info("peername").has_value(), true);
+    EXPECT_EQ(client->calls, std::vector<std::string>{"made"});
+    pair.first->close();
+    server.close();
+    co_await server.wait_closed();
+  };
+  aio::run(body());
 }
 
 }  // namespace
