@@ -5,7 +5,7 @@
 // EOF arrive, pause_writing/resume_writing as the write buffer crosses its high/low water marks
 // (64 KiB / 16 KiB by default), and connection_lost once, last. The loop's factories
 // (EventLoop::create_connection, create_server, create_unix_connection, create_unix_server,
-// create_datagram_endpoint) build them. With ConnectOptions::ssl / ServerOptions::ssl (asyncio's
+// create_datagram_endpoint, connect_accepted_socket) build them. With ConnectOptions::ssl / ServerOptions::ssl (asyncio's
 // ssl=) the transport a protocol is given speaks TLS (aio/ssl.hpp), and connection_made comes
 // once the handshake is done.
 //
@@ -164,6 +164,15 @@ struct ServerOptions {
   /// TLS (asyncio's ssl=): a server context with a certificate; nullptr for plain TCP.
   std::shared_ptr<SSLContext> ssl;
   /// As in ConnectOptions: nullopt means 60 s and 30 s.
+  std::optional<Duration> ssl_handshake_timeout;
+  std::optional<Duration> ssl_shutdown_timeout;
+};
+
+/// Options of connect_accepted_socket: asyncio's keywords, the server's side of TLS.
+struct AcceptedSocketOptions {
+  /// A server context (aio/ssl.hpp) to speak TLS as the server; nullptr for plain TCP.
+  std::shared_ptr<SSLContext> ssl;
+  /// As in ConnectOptions: nullopt means 60 s and 30 s; only meaningful with ssl.
   std::optional<Duration> ssl_handshake_timeout;
   std::optional<Duration> ssl_shutdown_timeout;
 };

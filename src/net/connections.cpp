@@ -1,5 +1,7 @@
-// The loop's client-side factories: create_connection, create_unix_connection,
-// connect_accepted_socket.
+// The loop's client-side factories, type-erased (aio/detail/loop_templates.hpp types them):
+// create_connection, create_unix_connection, connect_accepted_socket.
+#include <sys/socket.h>
+
 #include <cerrno>
 #include <string>
 
@@ -49,14 +51,8 @@ Coro<ConnectionPair> make_transport(EventLoop& loop, ProtocolFactory& factory, S
 
 }  // namespace
 
-Coro<ConnectionPair> EventLoop::create_connection(ProtocolFactory factory, std::string host,
-                                                  std::uint16_t port, ConnectOptions options) {
-  return create_connection(std::move(factory), std::move(host), std::to_string(port),
-                           std::move(options));
-}
-
-Coro<ConnectionPair> EventLoop::create_connection(ProtocolFactory factory, std::string host,
-                                                  std::string port, ConnectOptions options) {
+Coro<ConnectionPair> EventLoop::open_connection_to(ProtocolFactory factory, std::string host,
+                                                   std::string port, ConnectOptions options) {
   check_open();
   if (!factory) throw std::invalid_argument("create_connection(): no protocol factory");
   if (options.ssl && host.empty() && !options.server_hostname) {
@@ -101,8 +97,8 @@ Coro<ConnectionPair> EventLoop::create_connection(ProtocolFactory factory, std::
   throw std::system_error(errors.front().code(), all);
 }
 
-Coro<ConnectionPair> EventLoop::create_unix_connection(ProtocolFactory factory, std::string path,
-                                                       ConnectOptions options) {
+Coro<ConnectionPair> EventLoop::open_unix_connection_to(ProtocolFactory factory, std::string path,
+                                                        ConnectOptions options) {
   check_open();
   if (!factory) throw std::invalid_argument("create_unix_connection(): no protocol factory");
   if (options.ssl && !options.server_hostname && options.ssl->check_hostname()) {
@@ -116,15 +112,25 @@ Coro<ConnectionPair> EventLoop::create_unix_connection(ProtocolFactory factory, 
   co_return made;
 }
 
-ConnectionPair EventLoop::connect_accepted_socket(ProtocolFactory factory, Socket sock) {
+Coro<ConnectionPair> EventLoop::open_accepted_socket(ProtocolFactory factory, Socket sock,
+                                                     AcceptedSocketOptions options) {
   check_open();
+  if (!factory) throw std::invalid_argument("connect_accepted_socket(): no protocol factory");
   if (!sock) throw std::invalid_argument("connect_accepted_socket(): the socket is closed");
-  std::shared_ptr<BaseProtocol> protocol = factory();
-  auto transport = std::make_shared<detail::StreamTransport>(
-      *this, sock.fileno(), detail::StreamTransport::Kind::socket, protocol);
-  sock.detach();
-  transport->start();
-  return {std::move(transport), std::move(protocol)};
+  int type = 0;
+  socklen_t len = sizeof type;
+  if (::getsockopt(sock.fileno(), SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM) {
+    throw std::invalid_argument("A Stream Socket was expected, got fd " +
+                                std::to_string(sock.fileno()));
+  }
+  const std::optional<detail::TLSSettings> tls =
+      detail::server_tls_settings(options.ssl, options.ssl_handshake_timeout,
+                                  options.ssl_shutdown_timeout, "connect_accepted_socket");
+  // asyncio's socket transports turn Nagle off for TCP, whoever made the socket.
+  const AddressFamily family = sock.family();
+  if (family == AddressFamily::ipv4 || family == AddressFamily::ipv6) sock.set_nodelay();
+  ConnectionPair made = co_await make_transport(*this, factory, std::move(sock), tls);
+  co_return made;
 }
 
 }  // namespace aio

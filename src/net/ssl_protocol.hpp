@@ -42,6 +42,13 @@ struct TLSSettings {
 /// option is set anyway, as asyncio refuses it). Checked before connecting.
 std::optional<TLSSettings> client_tls_settings(const ConnectOptions& options,
                                                const std::string& host);
+/// The server side's settings (create_server, connect_accepted_socket), or nullopt without
+/// `ssl` (std::invalid_argument then if a timeout is set anyway, or for a client context;
+/// `method` names the caller).
+std::optional<TLSSettings> server_tls_settings(const std::shared_ptr<SSLContext>& ssl,
+                                               const std::optional<Duration>& handshake_timeout,
+                                               const std::optional<Duration>& shutdown_timeout,
+                                               const char* method);
 /// Wraps a server's protocol factory so that each connection speaks TLS (the factory as it is
 /// without `ssl`; std::invalid_argument then if a TLS option is set anyway).
 ProtocolFactory tls_server_factory(EventLoop& loop, ProtocolFactory factory,
