@@ -5,9 +5,9 @@
 // EOF arrive, pause_writing/resume_writing as the write buffer crosses its high/low water marks
 // (64 KiB / 16 KiB by default), and connection_lost once, last. The loop's factories
 // (EventLoop::create_connection, create_server, create_unix_connection, create_unix_server,
-// create_datagram_endpoint, connect_accepted_socket) build them. With ConnectOptions::ssl / ServerOptions::ssl (asyncio's
-// ssl=) the transport a protocol is given speaks TLS (aio/ssl.hpp), and connection_made comes
-// once the handshake is done.
+// create_datagram_endpoint, connect_accepted_socket) build them. With ConnectOptions::ssl /
+// ServerOptions::ssl (asyncio's ssl=) the transport a protocol is given speaks TLS (aio/ssl.hpp),
+// and connection_made comes once the handshake is done.
 //
 // Ownership: transports and protocols are shared_ptrs. The loop keeps a transport alive while
 // it is open; the transport keeps its protocol until connection_lost has returned, then drops
@@ -148,6 +148,15 @@ struct ConnectOptions {
   /// How long the TLS handshake may take (nullopt: 60 s) and the closing one (nullopt: 30 s).
   std::optional<Duration> ssl_handshake_timeout;
   std::optional<Duration> ssl_shutdown_timeout;
+  /// Happy eyeballs (RFC 8305, asyncio's happy_eyeballs_delay): the next address's attempt
+  /// starts this long after the previous one did, or at once when it fails; the first to
+  /// connect wins and the others are cancelled. nullopt: one address at a time, each waited
+  /// for (0.25 s is RFC 8305's recommendation).
+  std::optional<Duration> happy_eyeballs_delay;
+  /// Reorders the resolved addresses so that families alternate, this many of the first family
+  /// first (asyncio's interleave); nullopt: 1 with happy_eyeballs_delay, else as resolved; 0:
+  /// as resolved.
+  std::optional<int> interleave;
 };
 
 /// Options of create_server / start_server.

@@ -7,6 +7,7 @@
 
 #include "aio/errors.hpp"
 #include "aio/future.hpp"
+#include "net/happy_eyeballs.hpp"
 #include "net/os_error.hpp"
 #include "net/socket_util.hpp"
 #include "net/ssl_protocol.hpp"
@@ -64,37 +65,16 @@ Coro<ConnectionPair> EventLoop::open_connection_to(ProtocolFactory factory, std:
   if (infos.empty()) {
     throw detail::os_error(EADDRNOTAVAIL, "getaddrinfo(" + host + ") returned no addresses");
   }
-  // Each address in turn, as asyncio does; all failing with the same error gives that error.
-  std::vector<std::system_error> errors;
-  for (const AddressInfo& info : infos) {
-    Socket sock(info.family, SocketType::stream);
-    std::exception_ptr failed;
-    try {
-      if (options.local_addr) {
-        sock.set_reuse_address();
-        sock.bind(*options.local_addr);
-      }
-      co_await sock_connect(sock, info.address);
-    } catch (const std::system_error& e) {
-      errors.push_back(e);
-      continue;
-    }
-    sock.set_nodelay();
-    ConnectionPair made = co_await make_transport(*this, factory, std::move(sock), tls);
-    co_return made;
-  }
-  if (errors.size() == 1) throw errors.front();
-  bool same = true;
-  for (const auto& e : errors) same = same && e.code() == errors.front().code();
-  if (same) {
-    throw std::system_error(errors.front().code(),
-                            "connect to " + host + ":" + port + " (every address)");
-  }
-  std::string all = "Multiple exceptions: ";
-  for (std::size_t i = 0; i < errors.size(); ++i) {
-    all += (i ? ", " : "") + std::string(errors[i].what());
-  }
-  throw std::system_error(errors.front().code(), all);
+  const std::optional<int> interleave =
+      options.interleave ? options.interleave
+                         : (options.happy_eyeballs_delay ? std::optional<int>(1) : std::nullopt);
+  if (interleave && *interleave != 0) infos = detail::interleave_addresses(infos, *interleave);
+  std::optional<double> delay;
+  if (options.happy_eyeballs_delay) delay = options.happy_eyeballs_delay->seconds();
+  Socket sock = co_await detail::connect_first(*this, std::move(infos), options.local_addr, delay);
+  sock.set_nodelay();
+  ConnectionPair made = co_await make_transport(*this, factory, std::move(sock), tls);
+  co_return made;
 }
 
 Coro<ConnectionPair> EventLoop::open_unix_connection_to(ProtocolFactory factory, std::string path,
