@@ -192,6 +192,22 @@ class EventLoop {
   Coro<std::pair<Socket, SocketAddress>> sock_accept(Socket& sock);
   Coro<std::pair<std::string, SocketAddress>> sock_recvfrom(Socket& sock, std::int64_t n);
   Coro<std::size_t> sock_sendto(Socket& sock, std::string_view data, SocketAddress to);
+  /// asyncio's sock_sendfile: sends the file open as `fd` (a descriptor where asyncio takes a
+  /// file object) from `offset`, `count` bytes (nullopt: to its end), over a connected stream
+  /// socket; the bytes sent. sendfile(2) for a regular file; otherwise, or if the kernel
+  /// refuses, the file is read (on the default executor) and sent, unless `fallback` is false
+  /// (SendfileNotAvailableError). The file's position ends after what was sent, also after an
+  /// error. A negative offset or a count < 1: std::invalid_argument.
+  Coro<std::int64_t> sock_sendfile(Socket& sock, int fd, std::int64_t offset = 0,
+                                   std::optional<std::int64_t> count = std::nullopt,
+                                   bool fallback = true);
+  /// asyncio's loop.sendfile: the same over a transport, once its write buffer has drained:
+  /// zero-copy over a TCP or Unix socket transport (reading paused and write() refused until
+  /// it returns), read and written through a TLS one (fallback = false: RuntimeError). A
+  /// transport that is closing, or that cannot send files (datagrams, pipes): RuntimeError.
+  Coro<std::int64_t> sendfile(BaseTransport& transport, int fd, std::int64_t offset = 0,
+                              std::optional<std::int64_t> count = std::nullopt,
+                              bool fallback = true);
   /// getaddrinfo() on the default executor (numeric hosts are parsed at once); the port as a
   /// number or as asyncio's string ("6379", "http").
   Coro<std::vector<AddressInfo>> getaddrinfo(std::string host, std::uint16_t port,

@@ -85,6 +85,7 @@ class SSLProtocol final : public Protocol,
   void app_pause_reading();
   void app_resume_reading();
   bool app_reading() const noexcept { return !app_reading_paused_ && !app_closed_; }
+  bool app_writing_paused() const noexcept { return app_writing_paused_; }
   std::size_t app_write_buffer_size() const noexcept;
   void set_app_write_buffer_limits(std::optional<std::int64_t> high,
                                    std::optional<std::int64_t> low);

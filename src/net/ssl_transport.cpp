@@ -4,6 +4,7 @@
 #include <openssl/ssl.h>
 
 #include "aio/errors.hpp"
+#include "net/sendfile.hpp"
 #include "net/ssl_protocol.hpp"
 #include "net/water_marks.hpp"
 
@@ -12,9 +13,16 @@ namespace aio::detail {
 namespace {
 
 /// A face over the SSLProtocol, which holds the state.
-class SSLAppTransport final : public Transport {
+class SSLAppTransport final : public Transport,
+                              public SendfileTransport,
+                              public std::enable_shared_from_this<SSLAppTransport> {
  public:
   explicit SSLAppTransport(std::shared_ptr<SSLProtocol> ssl) : ssl_(std::move(ssl)) {}
+
+  // loop.sendfile reads and writes through TLS (asyncio's _SendfileMode.FALLBACK).
+  Mode sendfile_mode() const noexcept override { return Mode::fallback; }
+  bool protocol_paused() const noexcept override { return ssl_->app_writing_paused(); }
+  std::shared_ptr<Transport> keep_alive() override { return shared_from_this(); }
 
   void write(std::string_view data) override { ssl_->app_write(data); }
   void write_eof() override { throw RuntimeError("write_eof(): TLS does not support half-closes"); }

@@ -15,9 +15,11 @@
 #include <memory>
 #include <string>
 
+#include "aio/future.hpp"
 #include "aio/loop.hpp"
 #include "aio/protocols.hpp"
 #include "io/io_op.hpp"
+#include "net/sendfile.hpp"
 
 namespace aio::detail {
 
@@ -25,6 +27,7 @@ class ServerState;
 
 class StreamTransport final : public Transport,
                               public LoopResource,
+                              public SendfileTransport,
                               public std::enable_shared_from_this<StreamTransport> {
  public:
   enum class Kind : std::uint8_t { socket, read_pipe, write_pipe };
@@ -60,6 +63,17 @@ class StreamTransport final : public Transport,
   void loop_closing() noexcept override;
   int fd() const noexcept { return fd_; }
 
+  // ---- loop.sendfile (sendfile.cpp) ----
+  Mode sendfile_mode() const noexcept override {
+    return kind_ == Kind::socket ? Mode::try_native : Mode::unsupported;
+  }
+  bool protocol_paused() const noexcept override { return writing_paused_; }
+  std::shared_ptr<Transport> keep_alive() override { return shared_from_this(); }
+  /// asyncio's _sendfile_native: once the write buffer has drained, sendfile(2) straight from
+  /// `file`, reading paused and write() refused meanwhile. SendfileNotAvailableError when the
+  /// file is not a regular one or the first call fails (the caller falls back).
+  Coro<std::int64_t> send_file(int file, std::int64_t offset, std::optional<std::int64_t> count);
+
  private:
   struct ReadReady final : IoOp {
     StreamTransport* owner = nullptr;
@@ -86,6 +100,8 @@ class StreamTransport final : public Transport,
   std::string describe(const char* operation) const;
   void io_failed(int err, const char* operation);
   void cache_addresses();
+  Future<void> file_turn();
+  void wake_file_waiter(std::exception_ptr error);
 
   EventLoop& loop_;
   int fd_;
@@ -108,9 +124,11 @@ class StreamTransport final : public Transport,
   bool reading_ = false;      // reads wanted (not paused)
   bool eof_pending_ = false;  // write_eof() called: shut down after the buffer drains
   bool eof_written_ = false;
-  bool writing_paused_ = false;  // the protocol was told pause_writing()
-  bool lost_ = false;            // connection_lost scheduled or done
-  bool registered_ = false;      // in the loop's resource list
+  bool writing_paused_ = false;              // the protocol was told pause_writing()
+  bool lost_ = false;                        // connection_lost scheduled or done
+  bool registered_ = false;                  // in the loop's resource list
+  bool sending_file_ = false;                // send_file() runs: write() refuses
+  std::optional<Future<void>> file_waiter_;  // send_file() waits: the buffer drained, writable
   std::uint32_t writes_after_close_ = 0;
   std::optional<SocketAddress> peername_;
   std::optional<SocketAddress> sockname_;
