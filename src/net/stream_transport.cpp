@@ -395,8 +395,10 @@ void StreamTransport::force_close(std::exception_ptr error) {
 void StreamTransport::call_connection_lost(std::exception_ptr error) {
   lost_ = true;
   auto keep = shared_from_this();
-  wake_file_waiter(error ? error
-                         : std::make_exception_ptr(os_error(ECONNRESET, "Connection is closed")));
+  if (file_waiter_) {  // send_file() waits: it ends with the connection
+    wake_file_waiter(error ? error
+                           : std::make_exception_ptr(os_error(ECONNRESET, "Connection is closed")));
+  }
   std::shared_ptr<BaseProtocol> protocol = std::move(protocol_);
   stream_protocol_ = nullptr;
   buffered_protocol_ = nullptr;

@@ -7,7 +7,8 @@
 // started again unless reading was paused. Where the backend receives into its own buffers
 // (io_uring), the operation brings the data itself. Writing: write() sends at once what the kernel
 // takes and buffers the rest, which a write operation flushes; pause_writing()/
-// resume_writing() tell the protocol when the buffer crosses the water marks.
+// resume_writing() tell the protocol when the buffer crosses the water marks. loop.sendfile's
+// zero-copy path (sendfile.cpp) takes the write side over once the buffer has drained.
 #pragma once
 
 #include <cstdint>
