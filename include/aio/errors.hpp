@@ -117,6 +117,14 @@ class BrokenBarrierError : public RuntimeError {
   BrokenBarrierError() : RuntimeError("barrier is broken") {}
 };
 
+/// asyncio.SendfileNotAvailableError: sendfile(2) cannot serve this socket and file (the file
+/// is not a regular one; the first call failed), and no fallback was allowed. A RuntimeError
+/// there and here.
+class SendfileNotAvailableError : public RuntimeError {
+ public:
+  using RuntimeError::RuntimeError;
+};
+
 /// asyncio's BaseExceptionGroup: several errors thrown together (TaskGroup).
 class ExceptionGroup : public std::runtime_error {
  public:

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "aio/coro.hpp"
+#include "aio/detail/protocol_factory.hpp"
 #include "aio/detail/runnable.hpp"
 #include "aio/detail/timer_heap.hpp"
 #include "aio/duration.hpp"
@@ -245,8 +246,29 @@ class EventLoop {
   Coro<std::pair<Socket, SocketAddress>> sock_accept(Socket& sock);
   Coro<std::pair<std::string, SocketAddress>> sock_recvfrom(Socket& sock, std::int64_t n);
   Coro<std::size_t> sock_sendto(Socket& sock, std::string_view data, SocketAddress to);
-  /// getaddrinfo() on the default executor (numeric hosts are parsed at once).
+  /// asyncio's sock_sendfile: sends the file open as `fd` (a descriptor where asyncio takes a
+  /// file object) from `offset`, `count` bytes (nullopt: to its end), over a connected stream
+  /// socket; the bytes sent. sendfile(2) for a regular file; otherwise, or if the kernel
+  /// refuses, the file is read (on the default executor) and sent, unless `fallback` is false
+  /// (SendfileNotAvailableError). The file's position ends after what was sent, also after an
+  /// error. A negative offset or a count < 1: std::invalid_argument.
+  Coro<std::int64_t> sock_sendfile(Socket& sock, int fd, std::int64_t offset = 0,
+                                   std::optional<std::int64_t> count = std::nullopt,
+                                   bool fallback = true);
+  /// asyncio's loop.sendfile: the same over a transport, once its write buffer has drained:
+  /// zero-copy over a TCP or Unix socket transport (reading paused and write() refused until
+  /// it returns), read and written through a TLS one (fallback = false: RuntimeError). A
+  /// transport that is closing, or that cannot send files (datagrams, pipes): RuntimeError.
+  Coro<std::int64_t> sendfile(BaseTransport& transport, int fd, std::int64_t offset = 0,
+                              std::optional<std::int64_t> count = std::nullopt,
+                              bool fallback = true);
+  /// getaddrinfo() on the default executor (numeric hosts are parsed at once); the port as a
+  /// number or as asyncio's string ("6379", "http").
   Coro<std::vector<AddressInfo>> getaddrinfo(std::string host, std::uint16_t port,
+                                             AddressFamily family = AddressFamily::unspecified,
+                                             SocketType type = SocketType::stream,
+                                             bool passive = false);
+  Coro<std::vector<AddressInfo>> getaddrinfo(std::string host, std::string port,
                                              AddressFamily family = AddressFamily::unspecified,
                                              SocketType type = SocketType::stream,
                                              bool passive = false);
@@ -260,26 +282,46 @@ class EventLoop {
   bool remove_writer(int fd);
 
   // ---- Transports and protocols (aio/protocols.hpp) ----
-  Coro<std::pair<std::shared_ptr<Transport>, std::shared_ptr<BaseProtocol>>> create_connection(
-      ProtocolFactory factory, std::string host, std::uint16_t port, ConnectOptions options = {});
+  // The factories below return (transport, protocol) with the protocol as the factory made
+  // it: a factory returning std::shared_ptr<MyProtocol> gives a std::shared_ptr<MyProtocol>,
+  // the very object (asyncio returns it too); a ProtocolFactory gives a BaseProtocol.
+
+  /// asyncio's create_connection: resolves host:port (the port a number, or a string: digits
+  /// or a service name) and connects to each address in turn, or races them (happy eyeballs:
+  /// ConnectOptions::happy_eyeballs_delay). Returns once connection_made has run (with
+  /// ConnectOptions::ssl, after the handshake).
+  template <detail::FactoryOf<BaseProtocol> F>
+  Coro<detail::FactoryPair<Transport, F>> create_connection(F factory, std::string host,
+                                                            std::uint16_t port,
+                                                            ConnectOptions options = {});
+  template <detail::FactoryOf<BaseProtocol> F>
+  Coro<detail::FactoryPair<Transport, F>> create_connection(F factory, std::string host,
+                                                            std::string port,
+                                                            ConnectOptions options = {});
   Coro<Server> create_server(ProtocolFactory factory, std::string host, std::uint16_t port,
                              ServerOptions options = {});
-  Coro<std::pair<std::shared_ptr<Transport>, std::shared_ptr<BaseProtocol>>> create_unix_connection(
-      ProtocolFactory factory, std::string path, ConnectOptions options = {});
+  template <detail::FactoryOf<BaseProtocol> F>
+  Coro<detail::FactoryPair<Transport, F>> create_unix_connection(F factory, std::string path,
+                                                                 ConnectOptions options = {});
   Coro<Server> create_unix_server(ProtocolFactory factory, std::string path,
                                   ServerOptions options = {});
-  Coro<std::pair<std::shared_ptr<DatagramTransport>, std::shared_ptr<DatagramProtocol>>>
-  create_datagram_endpoint(DatagramProtocolFactory factory, DatagramOptions options = {});
+  template <detail::FactoryOf<DatagramProtocol> F>
+  Coro<detail::FactoryPair<DatagramTransport, F>> create_datagram_endpoint(
+      F factory, DatagramOptions options = {});
   /// asyncio's connect_read_pipe / connect_write_pipe: `protocol` over one end of a pipe (also a
   /// socket or a terminal; anything else is std::invalid_argument). The transport takes `fd`
   /// and closes it when it closes. Returns once connection_made has run.
-  Coro<std::pair<std::shared_ptr<Transport>, std::shared_ptr<BaseProtocol>>> connect_read_pipe(
-      ProtocolFactory factory, int fd);
-  Coro<std::pair<std::shared_ptr<Transport>, std::shared_ptr<BaseProtocol>>> connect_write_pipe(
-      ProtocolFactory factory, int fd);
-  /// Wraps a connected socket (asyncio's connect_accepted_socket).
-  std::pair<std::shared_ptr<Transport>, std::shared_ptr<BaseProtocol>> connect_accepted_socket(
-      ProtocolFactory factory, Socket sock);
+  template <detail::FactoryOf<BaseProtocol> F>
+  Coro<detail::FactoryPair<Transport, F>> connect_read_pipe(F factory, int fd);
+  template <detail::FactoryOf<BaseProtocol> F>
+  Coro<detail::FactoryPair<Transport, F>> connect_write_pipe(F factory, int fd);
+  /// asyncio's connect_accepted_socket: the server's side of a connection accepted elsewhere
+  /// (a stream socket; std::invalid_argument otherwise), over TLS with `options.ssl` (a server
+  /// context). The transport owns the socket. Returns once connection_made has run (with TLS,
+  /// after the handshake, whose failure is thrown and closes the socket).
+  template <detail::FactoryOf<BaseProtocol> F>
+  Coro<detail::FactoryPair<Transport, F>> connect_accepted_socket(
+      F factory, Socket sock, AcceptedSocketOptions options = {});
   /// Upgrades a connection to TLS (asyncio's loop.start_tls): `protocol` (the transport's,
   /// already connected) is then served by the returned transport, once the handshake is done;
   /// `transport` must not be used any more. The handshake's error (SSLError,
@@ -295,6 +337,18 @@ class EventLoop {
 
  private:
   friend struct detail::LoopAccess;
+  using AnyConnection = std::pair<std::shared_ptr<Transport>, std::shared_ptr<BaseProtocol>>;
+
+  // The factories above, type-erased (the templates keep the protocol's type).
+  Coro<AnyConnection> open_connection_to(ProtocolFactory factory, std::string host,
+                                         std::string port, ConnectOptions options);
+  Coro<AnyConnection> open_unix_connection_to(ProtocolFactory factory, std::string path,
+                                              ConnectOptions options);
+  Coro<AnyConnection> open_pipe(ProtocolFactory factory, int fd, bool read);
+  Coro<AnyConnection> open_accepted_socket(ProtocolFactory factory, Socket sock,
+                                           AcceptedSocketOptions options);
+  Coro<std::pair<std::shared_ptr<DatagramTransport>, std::shared_ptr<DatagramProtocol>>>
+  open_datagram_endpoint(DatagramProtocolFactory factory, DatagramOptions options);
 
   void run_until_done(detail::FutureBase& future);
   void run_once();
@@ -420,119 +474,6 @@ struct LoopAccess {
 
 }  // namespace detail
 
-template <class A>
-auto EventLoop::run_until_complete(A&& aw) {
-  using D = std::remove_cvref_t<A>;
-  // A caller's own Future/Task keeps its value; anything else is ours to move out of.
-  constexpr bool shared = detail::IsFuture<D>::value && std::is_lvalue_reference_v<A>;
-  check_open();
-  auto future = detail::ensure_future_on(*this, std::forward<A>(aw));
-  run_until_done(*future.core());
-  if constexpr (shared) {
-    return std::remove_cvref_t<decltype(future.core()->get())>(future.core()->get());
-  } else {
-    return future.core()->take();
-  }
-}
-
-template <class F>
-auto EventLoop::run_in_executor(Executor* executor, F fn) {
-  using R = std::invoke_result_t<F&>;
-  check_open();
-  Executor& runner = executor ? *executor : default_executor();
-  Future<R> future = create_future<R>();
-  // The worker never touches the future (its reference count is this thread's): it hands the
-  // outcome back through call_soon_threadsafe, with the reference taken here.
-  detail::FutureCore<R>* core = future.core();
-  core->add_ref();
-  // A job whose future is cancelled before a worker takes it never runs (concurrent.futures'
-  // cancel() of a pending job, which asyncio chains to the future's cancellation).
-  auto start = std::make_shared<detail::JobStart>();
-  try {
-    runner.submit([this, core, start, fn = std::move(fn)]() mutable {
-      std::optional<Outcome<R>> outcome;
-      if (start->begin()) {
-        try {
-          if constexpr (std::is_void_v<R>) {
-            fn();
-            outcome.emplace();
-          } else {
-            outcome.emplace(fn());
-          }
-        } catch (...) {
-          outcome.emplace(std::current_exception());
-        }
-      }
-      try {
-        call_soon_threadsafe([core, outcome = std::move(outcome)]() mutable {
-          Future<R> f(Future<R>::adopt, core);
-          core->release();
-          if (f.done() || !outcome) return;  // cancelled meanwhile
-          if (!outcome->has_value()) {
-            f.set_exception(outcome->exception());
-          } else if constexpr (std::is_void_v<R>) {
-            f.set_result();
-          } else {
-            f.set_result(std::move(*outcome).value());
-          }
-        });
-      } catch (...) {
-        // The loop closed while fn ran: nobody can take the result (the reference is left).
-      }
-    });
-  } catch (...) {
-    core->release();
-    throw;
-  }
-  future.add_done_callback([start](Future<R>& f) {
-    if (f.cancelled()) start->cancel();
-  });
-  return future;
-}
-
-namespace detail {
-/// A handle of kind H for `fn`, which runs in `context` itself when one is given (asyncio's
-/// context= argument), else in a copy of the current context when that has a variable set
-/// (asyncio's Handle keeps a copy_context()).
-template <template <class> class H, class F>
-HandleState* new_handle(EventLoop& loop, F&& fn, const Context* context) {
-  if (context) {
-    using G = InContext<std::decay_t<F>>;
-    return new H<G>(loop, G{ContextAccess::state(*context), std::forward<F>(fn)});
-  }
-  return in_current_context(std::forward<F>(fn), [&](auto&& f) -> HandleState* {
-    return new H<std::decay_t<decltype(f)>>(loop, std::forward<decltype(f)>(f));
-  });
-}
-}  // namespace detail
-
-template <class F>
-Handle EventLoop::call_soon_in(F fn, const Context* context) {
-  check_open();
-  check_thread();
-  auto* h = detail::new_handle<detail::CallbackHandle>(*this, std::move(fn), context);
-  Handle handle(h);
-  ready_.push(h);
-  return handle;
-}
-
-template <class F>
-TimerHandle EventLoop::call_at_in(double when, F fn, const Context* context) {
-  check_open();
-  check_thread();
-  auto* h = detail::new_handle<detail::CallbackHandle>(*this, std::move(fn), context);
-  h->set_when(when);
-  TimerHandle handle(h);
-  timers_.push(h, when);
-  return handle;
-}
-
-template <class F>
-Handle EventLoop::call_soon_threadsafe_in(F fn, const Context* context) {
-  auto* h = detail::new_handle<detail::ForeignCallbackHandle>(*this, std::move(fn), context);
-  Handle handle(h);
-  schedule_threadsafe(h);
-  return handle;
-}
-
 }  // namespace aio
+
+#include "aio/detail/loop_templates.hpp"  // the member templates' definitions

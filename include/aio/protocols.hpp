@@ -5,9 +5,9 @@
 // EOF arrive, pause_writing/resume_writing as the write buffer crosses its high/low water marks
 // (64 KiB / 16 KiB by default), and connection_lost once, last. The loop's factories
 // (EventLoop::create_connection, create_server, create_unix_connection, create_unix_server,
-// create_datagram_endpoint) build them. With ConnectOptions::ssl / ServerOptions::ssl (asyncio's
-// ssl=) the transport a protocol is given speaks TLS (aio/ssl.hpp), and connection_made comes
-// once the handshake is done.
+// create_datagram_endpoint, connect_accepted_socket) build them. With ConnectOptions::ssl /
+// ServerOptions::ssl (asyncio's ssl=) the transport a protocol is given speaks TLS (aio/ssl.hpp),
+// and connection_made comes once the handshake is done.
 //
 // Ownership: transports and protocols are shared_ptrs. The loop keeps a transport alive while
 // it is open; the transport keeps its protocol until connection_lost has returned, then drops
@@ -149,6 +149,15 @@ struct ConnectOptions {
   /// How long the TLS handshake may take (nullopt: 60 s) and the closing one (nullopt: 30 s).
   std::optional<Duration> ssl_handshake_timeout;
   std::optional<Duration> ssl_shutdown_timeout;
+  /// Happy eyeballs (RFC 8305, asyncio's happy_eyeballs_delay): the next address's attempt
+  /// starts this long after the previous one did, or at once when it fails; the first to
+  /// connect wins and the others are cancelled. nullopt: one address at a time, each waited
+  /// for (0.25 s is RFC 8305's recommendation).
+  std::optional<Duration> happy_eyeballs_delay;
+  /// Reorders the resolved addresses so that families alternate, this many of the first family
+  /// first (asyncio's interleave); nullopt: 1 with happy_eyeballs_delay, else as resolved; 0:
+  /// as resolved.
+  std::optional<int> interleave;
 };
 
 /// Options of create_server / start_server.
@@ -156,6 +165,9 @@ struct ServerOptions {
   int backlog = 100;
   bool reuse_port = false;
   bool reuse_address = true;
+  /// SO_KEEPALIVE on the listening sockets, which the connections they accept inherit (asyncio
+  /// 3.13's keep_alive=True): the kernel probes idle peers and ends dead connections. TCP only.
+  bool keep_alive = false;
   std::int64_t limit = 64 * 1024;  ///< each connection's StreamReader limit (streams only)
   bool start_serving = true;
   AddressFamily family = AddressFamily::unspecified;
@@ -167,6 +179,15 @@ struct ServerOptions {
   /// create_unix_server / start_unix_server: close() removes the socket file, if it is still
   /// the one the server made (asyncio 3.13's cleanup_socket); false leaves it.
   bool cleanup_socket = true;
+};
+
+/// Options of connect_accepted_socket: asyncio's keywords, the server's side of TLS.
+struct AcceptedSocketOptions {
+  /// A server context (aio/ssl.hpp) to speak TLS as the server; nullptr for plain TCP.
+  std::shared_ptr<SSLContext> ssl;
+  /// As in ConnectOptions: nullopt means 60 s and 30 s; only meaningful with ssl.
+  std::optional<Duration> ssl_handshake_timeout;
+  std::optional<Duration> ssl_shutdown_timeout;
 };
 
 /// Options of create_datagram_endpoint.

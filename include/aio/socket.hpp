@@ -108,10 +108,17 @@ class Socket {
   int fd_ = -1;
 };
 
-/// Resolves `host` (a name or a numeric address; empty: the wildcard address when `passive`)
-/// and `port` on the running loop's default executor; std::system_error (category "getaddrinfo")
-/// when the name cannot be resolved. `family` unspecified gives both IPv4 and IPv6 results.
+/// Resolves `host` (a name or a numeric address; empty: the wildcard address when `passive`,
+/// the loopback ones otherwise) and `port` on the running loop's default executor;
+/// std::system_error (category "getaddrinfo") when the name cannot be resolved. `family`
+/// unspecified gives both IPv4 and IPv6 results.
 Coro<std::vector<AddressInfo>> getaddrinfo(std::string host, std::uint16_t port,
+                                           AddressFamily family = AddressFamily::unspecified,
+                                           SocketType type = SocketType::stream,
+                                           bool passive = false);
+/// The port as a string, as asyncio takes it: digits ("6379"), "" for 0, or a service name
+/// ("http", looked up in /etc/services).
+Coro<std::vector<AddressInfo>> getaddrinfo(std::string host, std::string port,
                                            AddressFamily family = AddressFamily::unspecified,
                                            SocketType type = SocketType::stream,
                                            bool passive = false);

@@ -178,9 +178,12 @@ class SSLObject {
   std::optional<CipherInfo> cipher() const;
   /// The protocol ALPN settled on, or nullopt if none was.
   std::optional<std::string> selected_alpn_protocol() const;
-  /// The peer's certificate, or nullopt when it sent none (a client without one).
+  /// The peer's certificate, or nullopt when it sent none (a client without one). A
+  /// certificate that was not verified (VerifyMode::none) gives an empty PeerCertificate, no
+  /// fields, as Python's {}: nothing in it was checked.
   std::optional<PeerCertificate> getpeercert() const;
-  /// The same certificate, DER-encoded ("" when none): getpeercert(binary_form=True).
+  /// The certificate DER-encoded, verified or not ("" when none):
+  /// getpeercert(binary_form=True).
   std::string getpeercert_der() const;
   const std::optional<std::string>& server_hostname() const noexcept { return server_hostname_; }
   bool server_side() const noexcept;

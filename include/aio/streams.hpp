@@ -126,8 +126,11 @@ using StreamPair = std::pair<StreamReader, StreamWriter>;
 /// A start_server handler: one task per connection runs it.
 using ClientConnected = std::function<Coro<void>(StreamReader, StreamWriter)>;
 
-/// Connects to host:port (resolving it; each address is tried in turn).
+/// Connects to host:port (resolving it; each address is tried in turn, or raced with
+/// ConnectOptions::happy_eyeballs_delay). The port may be a string, as in asyncio: digits or a
+/// service name ("http").
 Coro<StreamPair> open_connection(std::string host, std::uint16_t port, ConnectOptions options = {});
+Coro<StreamPair> open_connection(std::string host, std::string port, ConnectOptions options = {});
 /// Listens on host:port ("" or "0.0.0.0": every IPv4 address; port 0: a free one).
 Coro<Server> start_server(ClientConnected handler, std::string host, std::uint16_t port,
                           ServerOptions options = {});

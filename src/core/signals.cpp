@@ -46,7 +46,7 @@ void EventLoop::add_signal_handler(int sig, std::function<void()> callback) {
   sigemptyset(&action.sa_mask);
   action.sa_flags = SA_RESTART;
   if (::sigaction(sig, &action, nullptr) != 0) {
-    throw std::system_error(errno, std::generic_category(), "sigaction");
+    throw std::system_error(errno, std::system_category(), "sigaction");
   }
   signal_handlers_[sig] = std::move(callback);
 }

@@ -1,6 +1,7 @@
 // Chooses the I/O backend: the only file that names the implementations.
 #include "io/backend.hpp"
 
+#include <cerrno>
 #include <cstdlib>
 #include <string>
 #include <string_view>
@@ -58,6 +59,10 @@ std::unique_ptr<Backend> make_backend(aio::Backend kind, std::string* note) {
       try {
         return make_uring();
       } catch (const std::system_error& e) {
+        // Out of descriptors or memory is the process's state, not the kernel refusing
+        // io_uring: that stays an OS error, as it would be for epoll.
+        const int err = e.code().value();
+        if (err == EMFILE || err == ENFILE || err == ENOMEM) throw;
         throw RuntimeError(std::string("the io_uring backend cannot start here: ") + e.what());
       }
   }

@@ -37,7 +37,7 @@ namespace {
 constexpr std::uint64_t wake_tag = ~std::uint64_t{0};
 
 [[noreturn]] void throw_errno(const char* what) {
-  throw std::system_error(errno, std::generic_category(), what);
+  throw std::system_error(errno, std::system_category(), what);
 }
 
 }  // namespace
@@ -49,7 +49,7 @@ EpollBackend::EpollBackend() {
   if (wake_fd_ < 0) {
     const int err = errno;
     ::close(epoll_fd_);
-    throw std::system_error(err, std::generic_category(), "eventfd");
+    throw std::system_error(err, std::system_category(), "eventfd");
   }
   epoll_event ev{};
   ev.events = EPOLLIN;
@@ -58,7 +58,7 @@ EpollBackend::EpollBackend() {
     const int err = errno;
     ::close(wake_fd_);
     ::close(epoll_fd_);
-    throw std::system_error(err, std::generic_category(), "epoll_ctl(eventfd)");
+    throw std::system_error(err, std::system_category(), "epoll_ctl(eventfd)");
   }
 }
 
@@ -148,7 +148,7 @@ void EpollBackend::update_interest(int fd, FdEntry& e, bool may_drop) {
     // registered under a number reused since. Try the other way once.
     const bool retry = (e.added && errno == ENOENT) || (!e.added && errno == EEXIST);
     if (!retry || ::epoll_ctl(epoll_fd_, e.added ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev) < 0) {
-      throw std::system_error(errno, std::generic_category(), "epoll_ctl");
+      throw std::system_error(errno, std::system_category(), "epoll_ctl");
     }
   }
   e.added = true;

@@ -71,7 +71,7 @@ constexpr std::size_t max_held = 8;
         "an io_uring event loop runs in the thread that first ran it (use "
         "RunOptions::backend = Backend::epoll to run one loop from several threads in turn)");
   }
-  throw std::system_error(err, std::generic_category(), "io_uring_enter");
+  throw std::system_error(err, std::system_category(), "io_uring_enter");
 }
 
 // IORING_FEAT_MIN_TIMEOUT (Linux 6.12): io_uring_enter takes a minimum wait, in microseconds,
@@ -106,12 +106,12 @@ UringBackend::UringBackend() : ring_(std::make_unique<io_uring>()) {
     rc = ::io_uring_queue_init(1024, ring_.get(), 0);
     enabled_ = true;
   }
-  if (rc < 0) throw std::system_error(-rc, std::generic_category(), "io_uring_queue_init");
+  if (rc < 0) throw std::system_error(-rc, std::system_category(), "io_uring_queue_init");
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) {
     const int err = errno;
     ::io_uring_queue_exit(ring_.get());
-    throw std::system_error(err, std::generic_category(), "eventfd");
+    throw std::system_error(err, std::system_category(), "eventfd");
   }
   arm_wake();
   setup_buffers();
@@ -163,7 +163,7 @@ void UringBackend::enable() {
   // liburing 2.3 declares io_uring_enable_rings() but does not export it: the call itself.
   if (::syscall(__NR_io_uring_register, ring_->ring_fd, IORING_REGISTER_ENABLE_RINGS, nullptr, 0) <
       0) {
-    throw std::system_error(errno, std::generic_category(), "io_uring_register(ENABLE_RINGS)");
+    throw std::system_error(errno, std::system_category(), "io_uring_register(ENABLE_RINGS)");
   }
   enabled_ = true;
 }
@@ -176,7 +176,7 @@ io_uring_sqe* UringBackend::get_sqe() {
     if (rc < 0 && rc != -EBUSY && rc != -EAGAIN) throw_enter_error(-rc);
     sqe = ::io_uring_get_sqe(ring_.get());
   }
-  if (!sqe) throw std::system_error(EBUSY, std::generic_category(), "io_uring_get_sqe");
+  if (!sqe) throw std::system_error(EBUSY, std::system_category(), "io_uring_get_sqe");
   return sqe;
 }
 

@@ -1,10 +1,13 @@
-// The loop's client-side factories: create_connection, create_unix_connection,
-// connect_accepted_socket.
+// The loop's client-side factories, type-erased (aio/detail/loop_templates.hpp types them):
+// create_connection, create_unix_connection, connect_accepted_socket.
+#include <sys/socket.h>
+
 #include <cerrno>
 #include <string>
 
 #include "aio/errors.hpp"
 #include "aio/future.hpp"
+#include "net/happy_eyeballs.hpp"
 #include "net/os_error.hpp"
 #include "net/socket_util.hpp"
 #include "net/ssl_protocol.hpp"
@@ -49,8 +52,8 @@ Coro<ConnectionPair> make_transport(EventLoop& loop, ProtocolFactory& factory, S
 
 }  // namespace
 
-Coro<ConnectionPair> EventLoop::create_connection(ProtocolFactory factory, std::string host,
-                                                  std::uint16_t port, ConnectOptions options) {
+Coro<ConnectionPair> EventLoop::open_connection_to(ProtocolFactory factory, std::string host,
+                                                   std::string port, ConnectOptions options) {
   check_open();
   if (!factory) throw std::invalid_argument("create_connection(): no protocol factory");
   if (options.ssl && host.empty() && !options.server_hostname) {
@@ -60,44 +63,22 @@ Coro<ConnectionPair> EventLoop::create_connection(ProtocolFactory factory, std::
   std::vector<AddressInfo> infos =
       co_await getaddrinfo(host, port, options.family, SocketType::stream, false);
   if (infos.empty()) {
-    throw std::system_error(std::make_error_code(std::errc::address_not_available),
-                            "getaddrinfo(" + host + ") returned no addresses");
+    throw detail::os_error(EADDRNOTAVAIL, "getaddrinfo(" + host + ") returned no addresses");
   }
-  // Each address in turn, as asyncio does; all failing with the same error gives that error.
-  std::vector<std::system_error> errors;
-  for (const AddressInfo& info : infos) {
-    Socket sock(info.family, SocketType::stream);
-    std::exception_ptr failed;
-    try {
-      if (options.local_addr) {
-        sock.set_reuse_address();
-        sock.bind(*options.local_addr);
-      }
-      co_await sock_connect(sock, info.address);
-    } catch (const std::system_error& e) {
-      errors.push_back(e);
-      continue;
-    }
-    sock.set_nodelay();
-    ConnectionPair made = co_await make_transport(*this, factory, std::move(sock), tls);
-    co_return made;
-  }
-  if (errors.size() == 1) throw errors.front();
-  bool same = true;
-  for (const auto& e : errors) same = same && e.code() == errors.front().code();
-  if (same) {
-    throw std::system_error(errors.front().code(),
-                            "connect to " + host + ":" + std::to_string(port) + " (every address)");
-  }
-  std::string all = "Multiple exceptions: ";
-  for (std::size_t i = 0; i < errors.size(); ++i) {
-    all += (i ? ", " : "") + std::string(errors[i].what());
-  }
-  throw std::system_error(errors.front().code(), all);
+  const std::optional<int> interleave =
+      options.interleave ? options.interleave
+                         : (options.happy_eyeballs_delay ? std::optional<int>(1) : std::nullopt);
+  if (interleave && *interleave != 0) infos = detail::interleave_addresses(infos, *interleave);
+  std::optional<double> delay;
+  if (options.happy_eyeballs_delay) delay = options.happy_eyeballs_delay->seconds();
+  Socket sock = co_await detail::connect_first(*this, std::move(infos), options.local_addr, delay);
+  sock.set_nodelay();
+  ConnectionPair made = co_await make_transport(*this, factory, std::move(sock), tls);
+  co_return made;
 }
 
-Coro<ConnectionPair> EventLoop::create_unix_connection(ProtocolFactory factory, std::string path,
-                                                       ConnectOptions options) {
+Coro<ConnectionPair> EventLoop::open_unix_connection_to(ProtocolFactory factory, std::string path,
+                                                        ConnectOptions options) {
   check_open();
   if (!factory) throw std::invalid_argument("create_unix_connection(): no protocol factory");
   if (options.ssl && !options.server_hostname && options.ssl->check_hostname()) {
@@ -111,15 +92,25 @@ Coro<ConnectionPair> EventLoop::create_unix_connection(ProtocolFactory factory, 
   co_return made;
 }
 
-ConnectionPair EventLoop::connect_accepted_socket(ProtocolFactory factory, Socket sock) {
+Coro<ConnectionPair> EventLoop::open_accepted_socket(ProtocolFactory factory, Socket sock,
+                                                     AcceptedSocketOptions options) {
   check_open();
+  if (!factory) throw std::invalid_argument("connect_accepted_socket(): no protocol factory");
   if (!sock) throw std::invalid_argument("connect_accepted_socket(): the socket is closed");
-  std::shared_ptr<BaseProtocol> protocol = factory();
-  auto transport = std::make_shared<detail::StreamTransport>(
-      *this, sock.fileno(), detail::StreamTransport::Kind::socket, protocol);
-  sock.detach();
-  transport->start();
-  return {std::move(transport), std::move(protocol)};
+  int type = 0;
+  socklen_t len = sizeof type;
+  if (::getsockopt(sock.fileno(), SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM) {
+    throw std::invalid_argument("A Stream Socket was expected, got fd " +
+                                std::to_string(sock.fileno()));
+  }
+  const std::optional<detail::TLSSettings> tls =
+      detail::server_tls_settings(options.ssl, options.ssl_handshake_timeout,
+                                  options.ssl_shutdown_timeout, "connect_accepted_socket");
+  // asyncio's socket transports turn Nagle off for TCP, whoever made the socket.
+  const AddressFamily family = sock.family();
+  if (family == AddressFamily::ipv4 || family == AddressFamily::ipv6) sock.set_nodelay();
+  ConnectionPair made = co_await make_transport(*this, factory, std::move(sock), tls);
+  co_return made;
 }
 
 }  // namespace aio

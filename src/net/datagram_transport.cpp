@@ -246,7 +246,7 @@ class UdpTransport final : public DatagramTransport,
 }  // namespace detail
 
 Coro<std::pair<std::shared_ptr<DatagramTransport>, std::shared_ptr<DatagramProtocol>>>
-EventLoop::create_datagram_endpoint(DatagramProtocolFactory factory, DatagramOptions options) {
+EventLoop::open_datagram_endpoint(DatagramProtocolFactory factory, DatagramOptions options) {
   check_open();
   if (!factory) throw std::invalid_argument("create_datagram_endpoint(): no protocol factory");
   AddressFamily family = options.family;

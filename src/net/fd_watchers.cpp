@@ -24,9 +24,8 @@ FdWatchers::~FdWatchers() {
 void FdWatchers::add(int fd, bool write, std::function<void()> fn) {
   if (fd < 0) throw std::invalid_argument("invalid file descriptor: " + std::to_string(fd));
   auto& map = write ? writers_ : readers_;
-  auto& slot = map[fd];
-  if (slot) {
-    slot->fn = std::move(fn);
+  if (auto it = map.find(fd); it != map.end()) {
+    it->second->fn = std::move(fn);
     return;
   }
   auto w = std::make_unique<Watcher>();
@@ -34,8 +33,8 @@ void FdWatchers::add(int fd, bool write, std::function<void()> fn) {
   w->fd = fd;
   w->kind = write ? IoKind::writable : IoKind::readable;
   w->fn = std::move(fn);
-  w->arm();
-  slot = std::move(w);
+  w->arm();  // first: a descriptor the backend refuses (epoll: a regular file) leaves no entry
+  map.emplace(fd, std::move(w));
 }
 
 bool FdWatchers::remove(int fd, bool write) {

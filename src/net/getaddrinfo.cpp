@@ -5,7 +5,9 @@
 
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <stdexcept>
+#include <string>
 #include <system_error>
 
 #include "aio/loop.hpp"
@@ -27,14 +29,14 @@ const std::error_category& gai_category() {
   return category;
 }
 
-std::vector<AddressInfo> resolve(const std::string& host, std::uint16_t port, AddressFamily family,
-                                 SocketType type, bool passive) {
+// `service` is a port number, or a name from /etc/services ("http") when not `numeric`.
+std::vector<AddressInfo> resolve(const std::string& host, const std::string& service, bool numeric,
+                                 AddressFamily family, SocketType type, bool passive) {
   addrinfo hints{};
   hints.ai_family = detail::native_family(family);
   hints.ai_socktype = type == SocketType::stream ? SOCK_STREAM : SOCK_DGRAM;
-  hints.ai_flags = (passive ? AI_PASSIVE : 0) | AI_NUMERICSERV;
+  hints.ai_flags = (passive ? AI_PASSIVE : 0) | (numeric ? AI_NUMERICSERV : 0);
   addrinfo* list = nullptr;
-  const std::string service = std::to_string(port);
   const int rc =
       ::getaddrinfo(host.empty() ? nullptr : host.c_str(), service.c_str(), &hints, &list);
   if (rc != 0) {
@@ -54,6 +56,18 @@ std::vector<AddressInfo> resolve(const std::string& host, std::uint16_t port, Ad
   return out;
 }
 
+// asyncio's _ipaddr_info: "" is port 0 and digits are a number; anything else is a service name
+// for the resolver.
+std::optional<std::uint16_t> numeric_port(const std::string& port) {
+  if (port.empty()) return 0;
+  if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) {
+    return std::nullopt;
+  }
+  const unsigned long n = std::stoul(port);
+  if (n > 65535) return std::nullopt;
+  return static_cast<std::uint16_t>(n);
+}
+
 // asyncio's _ipaddr_info: a literal address resolves to itself.
 std::optional<SocketAddress> numeric(const std::string& host, std::uint16_t port,
                                      AddressFamily family) {
@@ -69,26 +83,42 @@ std::optional<SocketAddress> numeric(const std::string& host, std::uint16_t port
 
 }  // namespace
 
-Coro<std::vector<AddressInfo>> EventLoop::getaddrinfo(std::string host, std::uint16_t port,
+Coro<std::vector<AddressInfo>> EventLoop::getaddrinfo(std::string host, std::string port,
                                                       AddressFamily family, SocketType type,
                                                       bool passive) {
-  if (auto a = numeric(host, port, family)) {
-    std::vector<AddressInfo> out;
-    out.push_back({a->family(), type, *a});
-    co_return out;
+  const std::optional<std::uint16_t> number = numeric_port(port);
+  if (number) {
+    if (auto a = numeric(host, *number, family)) {
+      std::vector<AddressInfo> out;
+      out.push_back({a->family(), type, *a});
+      co_return out;
+    }
+    port = std::to_string(*number);
   }
   // The Future is made in its own statement: GCC 12 mishandles temporaries (here, the lambda)
   // that live across a co_await in the same full-expression.
-  auto resolved = run_in_executor(nullptr, [host = std::move(host), port, family, type, passive] {
-    return resolve(host, port, family, type, passive);
+  auto resolved = run_in_executor(nullptr, [host = std::move(host), port = std::move(port),
+                                            by_number = number.has_value(), family, type, passive] {
+    return resolve(host, port, by_number, family, type, passive);
   });
   std::vector<AddressInfo> infos = co_await resolved;
   co_return infos;
 }
 
+Coro<std::vector<AddressInfo>> EventLoop::getaddrinfo(std::string host, std::uint16_t port,
+                                                      AddressFamily family, SocketType type,
+                                                      bool passive) {
+  return getaddrinfo(std::move(host), std::to_string(port), family, type, passive);
+}
+
 Coro<std::vector<AddressInfo>> getaddrinfo(std::string host, std::uint16_t port,
                                            AddressFamily family, SocketType type, bool passive) {
   return get_running_loop().getaddrinfo(std::move(host), port, family, type, passive);
+}
+
+Coro<std::vector<AddressInfo>> getaddrinfo(std::string host, std::string port, AddressFamily family,
+                                           SocketType type, bool passive) {
+  return get_running_loop().getaddrinfo(std::move(host), std::move(port), family, type, passive);
 }
 
 }  // namespace aio

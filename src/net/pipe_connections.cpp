@@ -53,16 +53,12 @@ Coro<ConnectionPair> connect_pipe(EventLoop& loop, ProtocolFactory factory, int 
 
 }  // namespace
 
-Coro<ConnectionPair> EventLoop::connect_read_pipe(ProtocolFactory factory, int fd) {
+Coro<ConnectionPair> EventLoop::open_pipe(ProtocolFactory factory, int fd, bool read) {
   check_open();
-  return connect_pipe(*this, std::move(factory), fd, detail::StreamTransport::Kind::read_pipe,
-                      "connect_read_pipe");
-}
-
-Coro<ConnectionPair> EventLoop::connect_write_pipe(ProtocolFactory factory, int fd) {
-  check_open();
-  return connect_pipe(*this, std::move(factory), fd, detail::StreamTransport::Kind::write_pipe,
-                      "connect_write_pipe");
+  return connect_pipe(
+      *this, std::move(factory), fd,
+      read ? detail::StreamTransport::Kind::read_pipe : detail::StreamTransport::Kind::write_pipe,
+      read ? "connect_read_pipe" : "connect_write_pipe");
 }
 
 }  // namespace aio

@@ -269,8 +269,7 @@ Coro<Server> EventLoop::create_server(ProtocolFactory factory, std::string host,
   std::vector<AddressInfo> infos =
       co_await getaddrinfo(host, port, options.family, SocketType::stream, true);
   if (infos.empty())
-    throw std::system_error(std::make_error_code(std::errc::address_not_available),
-                            "getaddrinfo(" + host + ") returned nothing");
+    throw detail::os_error(EADDRNOTAVAIL, "getaddrinfo(" + host + ") returned nothing");
   auto state = std::make_shared<detail::ServerState>(*this, std::move(factory), options.backlog);
   std::vector<SocketAddress> seen;
   for (const AddressInfo& info : infos) {
@@ -281,6 +280,10 @@ Coro<Server> EventLoop::create_server(ProtocolFactory factory, std::string host,
     Socket sock(info.family, SocketType::stream);
     if (options.reuse_address) sock.set_reuse_address();
     if (options.reuse_port) sock.set_reuse_port();
+    if (options.keep_alive) {
+      int one = 1;
+      ::setsockopt(sock.fileno(), SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+    }
     if (info.family == AddressFamily::ipv6) {
       // With both families listening on the same port, the v6 socket must not claim v4 too.
       int one = 1;

@@ -55,8 +55,7 @@ std::exception_ptr ssl_failure(ssl_st* ssl, int ret, int ssl_error, const std::s
 }
 
 std::exception_ptr connection_reset_error(const std::string& what) {
-  return std::make_exception_ptr(
-      std::system_error(std::make_error_code(std::errc::connection_reset), what));
+  return std::make_exception_ptr(std::system_error(ECONNRESET, std::system_category(), what));
 }
 
 }  // namespace detail

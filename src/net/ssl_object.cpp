@@ -159,6 +159,13 @@ std::optional<PeerCertificate> SSLObject::getpeercert() const {
   X509* cert = ssl_ ? SSL_get1_peer_certificate(ssl_) : nullptr;
   if (!cert) return std::nullopt;
   PeerCertificate pc;
+  // Fields nobody checked are not to be trusted: Python gives an empty dict for them.
+  const bool verified = (SSL_get_verify_mode(ssl_) & SSL_VERIFY_PEER) != 0 &&
+                        SSL_get_verify_result(ssl_) == X509_V_OK;
+  if (!verified) {
+    X509_free(cert);
+    return pc;
+  }
   pc.subject = name_pairs(X509_get_subject_name(cert));
   pc.issuer = name_pairs(X509_get_issuer_name(cert));
   pc.version = static_cast<int>(X509_get_version(cert)) + 1;

@@ -42,6 +42,13 @@ struct TLSSettings {
 /// option is set anyway, as asyncio refuses it). Checked before connecting.
 std::optional<TLSSettings> client_tls_settings(const ConnectOptions& options,
                                                const std::string& host);
+/// The server side's settings (create_server, connect_accepted_socket), or nullopt without
+/// `ssl` (std::invalid_argument then if a timeout is set anyway, or for a client context;
+/// `method` names the caller).
+std::optional<TLSSettings> server_tls_settings(const std::shared_ptr<SSLContext>& ssl,
+                                               const std::optional<Duration>& handshake_timeout,
+                                               const std::optional<Duration>& shutdown_timeout,
+                                               const char* method);
 /// Wraps a server's protocol factory so that each connection speaks TLS (the factory as it is
 /// without `ssl`; std::invalid_argument then if a TLS option is set anyway).
 ProtocolFactory tls_server_factory(EventLoop& loop, ProtocolFactory factory,
@@ -78,6 +85,7 @@ class SSLProtocol final : public Protocol,
   void app_pause_reading();
   void app_resume_reading();
   bool app_reading() const noexcept { return !app_reading_paused_ && !app_closed_; }
+  bool app_writing_paused() const noexcept { return app_writing_paused_; }
   std::size_t app_write_buffer_size() const noexcept;
   void set_app_write_buffer_limits(std::optional<std::int64_t> high,
                                    std::optional<std::int64_t> low);

@@ -4,6 +4,7 @@
 #include <openssl/ssl.h>
 
 #include "aio/errors.hpp"
+#include "net/sendfile.hpp"
 #include "net/ssl_protocol.hpp"
 #include "net/water_marks.hpp"
 
@@ -12,9 +13,16 @@ namespace aio::detail {
 namespace {
 
 /// A face over the SSLProtocol, which holds the state.
-class SSLAppTransport final : public Transport {
+class SSLAppTransport final : public Transport,
+                              public SendfileTransport,
+                              public std::enable_shared_from_this<SSLAppTransport> {
  public:
   explicit SSLAppTransport(std::shared_ptr<SSLProtocol> ssl) : ssl_(std::move(ssl)) {}
+
+  // loop.sendfile reads and writes through TLS (asyncio's _SendfileMode.FALLBACK).
+  Mode sendfile_mode() const noexcept override { return Mode::fallback; }
+  bool protocol_paused() const noexcept override { return ssl_->app_writing_paused(); }
+  std::shared_ptr<Transport> keep_alive() override { return shared_from_this(); }
 
   void write(std::string_view data) override { ssl_->app_write(data); }
   void write_eof() override { throw RuntimeError("write_eof(): TLS does not support half-closes"); }
@@ -138,24 +146,34 @@ std::optional<TLSSettings> client_tls_settings(const ConnectOptions& options,
   return s;
 }
 
-ProtocolFactory tls_server_factory(EventLoop& loop, ProtocolFactory factory,
-                                   const ServerOptions& options) {
-  if (!options.ssl) {
-    if (options.ssl_handshake_timeout || options.ssl_shutdown_timeout) {
+std::optional<TLSSettings> server_tls_settings(const std::shared_ptr<SSLContext>& ssl,
+                                               const std::optional<Duration>& handshake_timeout,
+                                               const std::optional<Duration>& shutdown_timeout,
+                                               const char* method) {
+  if (!ssl) {
+    if (handshake_timeout || shutdown_timeout) {
       throw std::invalid_argument("ssl_handshake_timeout is only meaningful with ssl");
     }
-    return factory;
+    return std::nullopt;
   }
   TLSSettings s;
-  s.context = options.ssl;
+  s.context = ssl;
   s.server_side = true;
-  s.handshake_timeout = seconds_or(options.ssl_handshake_timeout, 60.0);
-  s.shutdown_timeout = seconds_or(options.ssl_shutdown_timeout, 30.0);
+  s.handshake_timeout = seconds_or(handshake_timeout, 60.0);
+  s.shutdown_timeout = seconds_or(shutdown_timeout, 30.0);
   if (!s.context->server_side()) {
-    throw std::invalid_argument(
-        "create_server(): ssl needs a server context (TLSProtocol::tls_server)");
+    throw std::invalid_argument(std::string(method) +
+                                "(): ssl needs a server context (TLSProtocol::tls_server)");
   }
-  return [&loop, factory = std::move(factory), s]() -> std::shared_ptr<BaseProtocol> {
+  return s;
+}
+
+ProtocolFactory tls_server_factory(EventLoop& loop, ProtocolFactory factory,
+                                   const ServerOptions& options) {
+  std::optional<TLSSettings> s = server_tls_settings(options.ssl, options.ssl_handshake_timeout,
+                                                     options.ssl_shutdown_timeout, "create_server");
+  if (!s) return factory;
+  return [&loop, factory = std::move(factory), s = *s]() -> std::shared_ptr<BaseProtocol> {
     return std::make_shared<SSLProtocol>(loop, factory(), s);
   };
 }

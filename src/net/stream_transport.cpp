@@ -232,6 +232,7 @@ void StreamTransport::reader_gone() {
 
 void StreamTransport::write(std::string_view data) {
   if (eof_pending_ || eof_written_) throw RuntimeError("Cannot call write() after write_eof()");
+  if (sending_file_) throw RuntimeError("unable to write; sendfile is in progress");
   if (kind_ == Kind::read_pipe) throw RuntimeError("write() on a read-only pipe transport");
   if (data.empty()) return;
   // A pipe being closed (close() or write_eof()) takes no more, as asyncio's.
@@ -261,6 +262,10 @@ void StreamTransport::write(std::string_view data) {
 }
 
 void StreamTransport::on_writable() {
+  if (file_waiter_ && wbuf_.size() == woff_) {  // send_file() waited for writability
+    wake_file_waiter(nullptr);
+    return;
+  }
   if (fd_ < 0 || wbuf_.size() == woff_) return;
   auto keep = self_;
   io_.kind = IoKind::send;
@@ -289,6 +294,7 @@ void StreamTransport::on_writable() {
 
 // The write buffer is empty: tell the protocol, then finish a pending close or write_eof.
 void StreamTransport::flush_done() {
+  wake_file_waiter(nullptr);  // send_file() waited for the buffer
   maybe_resume_protocol();
   if (closing_) {
     call_connection_lost(nullptr);
@@ -418,6 +424,10 @@ void StreamTransport::force_close(std::exception_ptr error) {
 void StreamTransport::call_connection_lost(std::exception_ptr error) {
   lost_ = true;
   auto keep = shared_from_this();
+  if (file_waiter_) {  // send_file() waits: it ends with the connection
+    wake_file_waiter(error ? error
+                           : std::make_exception_ptr(os_error(ECONNRESET, "Connection is closed")));
+  }
   std::shared_ptr<BaseProtocol> protocol = std::move(protocol_);
   stream_protocol_ = nullptr;
   buffered_protocol_ = nullptr;

@@ -10,6 +10,8 @@
 // resume_writing() tell the protocol when the buffer crosses the water marks. A write pipe (or
 // socket) waits for its own end to become readable instead: that, or an error or a hang-up,
 // means the reader went away, and the transport closes (asyncio's _UnixWritePipeTransport).
+// loop.sendfile's zero-copy path (sendfile.cpp) takes the write side over once the buffer has
+// drained.
 #pragma once
 
 #include <cstdint>
@@ -17,9 +19,11 @@
 #include <memory>
 #include <string>
 
+#include "aio/future.hpp"
 #include "aio/loop.hpp"
 #include "aio/protocols.hpp"
 #include "io/io_op.hpp"
+#include "net/sendfile.hpp"
 
 namespace aio::detail {
 
@@ -27,6 +31,7 @@ class ServerState;
 
 class StreamTransport final : public Transport,
                               public LoopResource,
+                              public SendfileTransport,
                               public std::enable_shared_from_this<StreamTransport> {
  public:
   enum class Kind : std::uint8_t { socket, read_pipe, write_pipe };
@@ -67,6 +72,17 @@ class StreamTransport final : public Transport,
   std::string transport_repr() const override;
   int fd() const noexcept { return fd_; }
 
+  // ---- loop.sendfile (sendfile.cpp) ----
+  Mode sendfile_mode() const noexcept override {
+    return kind_ == Kind::socket ? Mode::try_native : Mode::unsupported;
+  }
+  bool protocol_paused() const noexcept override { return writing_paused_; }
+  std::shared_ptr<Transport> keep_alive() override { return shared_from_this(); }
+  /// asyncio's _sendfile_native: once the write buffer has drained, sendfile(2) straight from
+  /// `file`, reading paused and write() refused meanwhile. SendfileNotAvailableError when the
+  /// file is not a regular one or the first call fails (the caller falls back).
+  Coro<std::int64_t> send_file(int file, std::int64_t offset, std::optional<std::int64_t> count);
+
  private:
   struct ReadReady final : IoOp {
     StreamTransport* owner = nullptr;
@@ -94,6 +110,8 @@ class StreamTransport final : public Transport,
   std::string describe(const char* operation) const;
   void io_failed(int err, const char* operation);
   void cache_addresses();
+  Future<void> file_turn();
+  void wake_file_waiter(std::exception_ptr error);
 
   EventLoop& loop_;
   int fd_;
@@ -116,9 +134,12 @@ class StreamTransport final : public Transport,
   bool reading_ = false;      // reads wanted (not paused)
   bool eof_pending_ = false;  // write_eof() called: shut down after the buffer drains
   bool eof_written_ = false;
-  bool writing_paused_ = false;  // the protocol was told pause_writing()
-  bool watches_reader_ = false;  // a write pipe or socket: read_op_ tells when the reader goes
-  bool lost_ = false;            // connection_lost scheduled or done
+  bool writing_paused_ = false;              // the protocol was told pause_writing()
+  bool watches_reader_ = false;              // a write pipe or socket: read_op_ tells when the
+                                             // reader goes
+  bool lost_ = false;                        // connection_lost scheduled or done
+  bool sending_file_ = false;                // send_file() runs: write() refuses
+  std::optional<Future<void>> file_waiter_;  // send_file() waits: the buffer drained, writable
   std::uint32_t writes_after_close_ = 0;
   std::optional<SocketAddress> peername_;
   std::optional<SocketAddress> sockname_;

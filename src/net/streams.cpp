@@ -15,8 +15,7 @@ namespace detail {
 namespace {
 
 std::exception_ptr connection_reset(const char* what) {
-  return std::make_exception_ptr(
-      std::system_error(std::make_error_code(std::errc::connection_reset), what));
+  return std::make_exception_ptr(std::system_error(ECONNRESET, std::system_category(), what));
 }
 
 }  // namespace
@@ -227,6 +226,10 @@ Coro<StreamPair> finish_open(std::shared_ptr<detail::StreamProtocol> protocol,
 }  // namespace
 
 Coro<StreamPair> open_connection(std::string host, std::uint16_t port, ConnectOptions options) {
+  return open_connection(std::move(host), std::to_string(port), std::move(options));
+}
+
+Coro<StreamPair> open_connection(std::string host, std::string port, ConnectOptions options) {
   EventLoop& loop = get_running_loop();
   StreamReader reader(options.limit);
   auto protocol = std::make_shared<detail::StreamProtocol>(loop, reader);

@@ -108,8 +108,7 @@ class ProcessState final : public LoopResource, public std::enable_shared_from_t
 
   void send_signal(int sig) {
     if (returncode_ || pidfd_ < 0) {
-      throw std::system_error(std::make_error_code(std::errc::no_such_process),
-                              "send_signal to process " + std::to_string(pid_));
+      throw os_error(ESRCH, "send_signal to process " + std::to_string(pid_));
     }
     // Through the pidfd: never a recycled pid.
     if (::syscall(SYS_pidfd_send_signal, pidfd_, sig, nullptr, 0) < 0) {

@@ -5,15 +5,19 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstddef>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <thread>
+#include <vector>
 
 #include <aio/aio.hpp>
 
@@ -101,6 +105,95 @@ TEST(Backend, AutomaticFallsBackToEpollWhereIoUringIsForbidden) {
         std::_Exit(0);
       },
       testing::ExitedWithCode(0), "aio: Using backend: epoll");
+}
+
+// From here on no descriptor can be opened: the soft limit is the lowest free number.
+void exhaust_descriptors() {
+  const int lowest_free = ::dup(0);
+  ::close(lowest_free);
+  rlimit limit{};
+  ::getrlimit(RLIMIT_NOFILE, &limit);
+  limit.rlim_cur = static_cast<rlim_t>(lowest_free);
+  if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) std::_Exit(3);
+}
+
+std::vector<aio::Backend> available_backends() {
+  std::vector<aio::Backend> kinds{aio::Backend::epoll};
+#ifdef AIO_HAVE_URING
+  if (kernel_allows_io_uring()) kinds.push_back(aio::Backend::io_uring);
+#endif
+  return kinds;
+}
+
+// OS errors have one category everywhere, the system's (API.md), whichever backend raised them,
+// and compare equal to the std::errc values.
+// Whether `e` is EMFILE in the system's category; says so on stderr.
+bool is_emfile_in_the_system_category(const std::system_error& e) {
+  std::fprintf(stderr, "%s: %s\n", e.code().category().name(), e.what());
+  return e.code() == std::errc::too_many_files_open &&
+         e.code().category() == std::system_category();
+}
+
+TEST(Backend, AnOsErrorOfEitherBackendIsInTheSystemCategory) {
+  for (aio::Backend kind : available_backends()) {
+    EXPECT_EXIT(
+        {
+          // Everything once with descriptors to spare: UBSan's vptr check opens a pipe the
+          // first time it meets a type.
+          { aio::EventLoop warm(aio::RunOptions{.backend = kind}); }
+          try {
+            throw std::system_error(EMFILE, std::system_category(), "warm");
+          } catch (const std::system_error& e) {
+            if (!is_emfile_in_the_system_category(e)) std::_Exit(5);
+          }
+          exhaust_descriptors();
+          try {
+            aio::EventLoop loop(aio::RunOptions{.backend = kind});
+          } catch (const std::system_error& e) {
+            std::_Exit(is_emfile_in_the_system_category(e) ? 0 : 1);
+          } catch (const std::exception& e) {
+            std::fprintf(stderr, "not a system_error: %s\n", e.what());
+            std::_Exit(2);
+          }
+          std::_Exit(4);
+        },
+        testing::ExitedWithCode(0), "system: ");
+  }
+}
+
+TEST(Backend, AnOperationsErrorIsInTheSystemCategoryOnEitherBackend) {
+  for (aio::Backend kind : available_backends()) {
+    auto body = []() -> Coro<void> {
+      aio::Socket probe(aio::AddressFamily::ipv4, aio::SocketType::stream);
+      probe.bind(aio::SocketAddress::ip("127.0.0.1", 0));
+      const aio::SocketAddress closed = probe.sockname();  // bound, not listening: refused
+      aio::Socket sock(aio::AddressFamily::ipv4, aio::SocketType::stream);
+      try {
+        co_await aio::get_running_loop().sock_connect(sock, closed);
+        ADD_FAILURE() << "connected to a port nobody listens on";
+      } catch (const std::system_error& e) {
+        EXPECT_EQ(e.code(), std::errc::connection_refused) << e.what();
+        EXPECT_EQ(e.code().category(), std::system_category());
+      }
+    };
+    aio::run(body(), aio::RunOptions{.backend = kind});
+  }
+}
+
+TEST(Backend, EpollsOwnRefusalIsInTheSystemCategory) {
+  // asyncio's selector loop: add_reader on a regular file is epoll's PermissionError.
+  aio::EventLoop loop(aio::RunOptions{.backend = aio::Backend::epoll});
+  std::FILE* file = std::tmpfile();
+  ASSERT_NE(file, nullptr);
+  try {
+    loop.add_reader(::fileno(file), [] {});
+    ADD_FAILURE() << "epoll watched a regular file";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code(), std::errc::operation_not_permitted) << e.what();
+    EXPECT_EQ(e.code().category(), std::system_category());
+  }
+  std::fclose(file);
+  loop.close();
 }
 
 #ifndef AIO_HAVE_URING

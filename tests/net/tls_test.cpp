@@ -17,6 +17,7 @@
 
 #include "support/descriptors.hpp"
 #include "support/protocols.hpp"
+#include "support/tls.hpp"
 #include "support/tls_certs.hpp"
 #include "support/virtual_loop.hpp"
 
@@ -27,10 +28,15 @@ using aio::StreamReader;
 using aio::StreamWriter;
 using aio::testing::TlsCerts;
 
+using aio::testing::client_context;
 using aio::testing::Echo;
+using aio::testing::extra;
 using aio::testing::open_descriptors;
 using aio::testing::Recorder;
+using aio::testing::server_context;
 using aio::testing::share;
+using aio::testing::tls_client;
+using aio::testing::tls_server;
 
 // TLS handshakes take a few more loop trips than plain connects.
 aio::Coro<void> wait_until(const std::function<bool()>& done) {
@@ -49,37 +55,6 @@ class Tls : public testing::Test {
  private:
   int before_ = 0;
 };
-
-std::shared_ptr<aio::SSLContext> server_context(const std::string& cert = TlsCerts::get().cert(),
-                                                const std::string& key = TlsCerts::get().key()) {
-  auto ctx = std::make_shared<aio::SSLContext>(aio::TLSProtocol::tls_server);
-  ctx->load_cert_chain(cert, key);
-  return ctx;
-}
-
-std::shared_ptr<aio::SSLContext> client_context() {
-  return aio::create_default_context(aio::Purpose::server_auth, TlsCerts::get().ca());
-}
-
-aio::ServerOptions tls_server(std::shared_ptr<aio::SSLContext> ctx) {
-  aio::ServerOptions o;
-  o.ssl = std::move(ctx);
-  return o;
-}
-
-aio::ConnectOptions tls_client(std::shared_ptr<aio::SSLContext> ctx = client_context()) {
-  aio::ConnectOptions o;
-  o.ssl = std::move(ctx);
-  return o;
-}
-
-template <class T>
-T extra(const StreamWriter& w, std::string_view key) {
-  std::any a = w.get_extra_info(key);
-  const T* p = std::any_cast<T>(&a);
-  EXPECT_NE(p, nullptr) << key;
-  return p ? *p : T{};
-}
 
 bool has_pair(const aio::PeerCertificate::Pairs& pairs, const std::string& k,
               const std::string& v) {
