@@ -326,8 +326,7 @@ TEST(Sockets, AddReaderOnASocketATransportOwnsIsRefused) {
     auto sockets = socket_pair();
     const int fd = sockets.first.fileno();
     aio::ProtocolFactory factory = [] { return std::make_shared<aio::Protocol>(); };
-    auto pair = loop.connect_accepted_socket(std::move(factory), std::move(sockets.first));
-    co_await aio::sleep(0);
+    auto pair = co_await loop.connect_accepted_socket(std::move(factory), std::move(sockets.first));
     auto cb = [] {};
     const std::string used = "File descriptor " + std::to_string(fd) + " is used by transport <";
     for (int call = 0; call < 4; ++call) {
