@@ -23,17 +23,10 @@ using aio::testing::Recorder;
 using aio::testing::tell;
 using aio::testing::TempFile;
 
-// test_sendfile's DATA (256 KiB and one byte, here a pattern so that order shows) and BUF_SIZE:
-// small socket buffers, so that sending takes many rounds.
 const std::string& data() {
-  static const std::string d = [] {
-    std::string s(256 * 1024 + 1, '\0');
-    for (std::size_t i = 0; i < s.size(); ++i) s[i] = static_cast<char>('a' + i * 7 % 26);
-    return s;
-  }();
-  return d;
+  return aio::testing::sendfile_data();
 }
-constexpr int buf_size = 4 * 1024;
+constexpr int buf_size = aio::testing::sendfile_buf_size;
 const auto size = static_cast<std::int64_t>(data().size());
 
 void shrink_buffer(int fd, int option) {

@@ -1,5 +1,6 @@
 // Test support: a temporary file with given contents, open for reading (the file descriptor a
-// sendfile test sends), removed when it goes; and where a descriptor's position is.
+// sendfile test sends), removed when it goes; where a descriptor's position is; what the
+// sendfile tests send.
 #pragma once
 
 #include <unistd.h>
@@ -35,6 +36,18 @@ class TempFile {
  private:
   int fd_ = -1;
 };
+
+/// test_sendfile's DATA (256 KiB and one byte, here a pattern so that order shows).
+inline const std::string& sendfile_data() {
+  static const std::string d = [] {
+    std::string s(256 * 1024 + 1, '\0');
+    for (std::size_t i = 0; i < s.size(); ++i) s[i] = static_cast<char>('a' + i * 7 % 26);
+    return s;
+  }();
+  return d;
+}
+/// test_sendfile's BUF_SIZE: small socket buffers, so that sending takes many rounds.
+inline constexpr int sendfile_buf_size = 4 * 1024;
 
 /// The descriptor's file position (file.tell()).
 inline long tell(int fd) {
