@@ -16,6 +16,7 @@
 #include "aio/detail/value_repr.hpp"
 #include "aio/errors.hpp"
 #include "aio/streams.hpp"
+#include "net/buffer_memory.hpp"
 #include "net/stream_reader_state.hpp"
 
 namespace aio {
@@ -33,7 +34,7 @@ std::string StreamReaderState::take(std::size_t n) {
 void StreamReaderState::discard(std::size_t n) noexcept {
   start_ += n;
   if (start_ == buffer_.size()) {
-    buffer_.clear();
+    empty_buffer(buffer_);
     start_ = 0;
   } else if (start_ > buffer_.size() / 2) {
     buffer_.erase(0, start_);

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <vector>
 
+#include "net/buffer_memory.hpp"
 #include "net/os_error.hpp"
 #include "net/server_state.hpp"
 #include "net/socket_util.hpp"
@@ -278,7 +279,7 @@ void StreamTransport::on_writable() {
   }
   if (r > 0) woff_ += static_cast<std::size_t>(r);
   if (woff_ == wbuf_.size()) {
-    wbuf_.clear();
+    empty_buffer(wbuf_);
     woff_ = 0;
     flush_done();
     return;
@@ -411,7 +412,7 @@ void StreamTransport::fatal_error(std::exception_ptr error, const char* message)
 
 void StreamTransport::force_close(std::exception_ptr error) {
   if (lost_) return;
-  wbuf_.clear();
+  empty_buffer(wbuf_);
   woff_ = 0;
   LoopAccess::backend(loop_).cancel(write_op_);
   closing_ = true;

@@ -13,17 +13,34 @@
 #include <cstdint>
 #include <cstdlib>
 #include <new>
+#include <optional>
+#include <string>
+
+#include <malloc.h>
 
 #include "support/virtual_loop.hpp"
 
 namespace {
 
 std::atomic<std::uint64_t> allocations{0};
+std::atomic<std::int64_t> live_bytes{0};  // what operator new handed out and is not freed yet
 
 void* counted_allocate(std::size_t size) {
   allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size ? size : 1)) return p;
+  if (void* p = std::malloc(size ? size : 1)) {
+    live_bytes.fetch_add(static_cast<std::int64_t>(::malloc_usable_size(p)),
+                         std::memory_order_relaxed);
+    return p;
+  }
   throw std::bad_alloc();
+}
+
+void counted_free(void* p) noexcept {
+  if (p) {
+    live_bytes.fetch_sub(static_cast<std::int64_t>(::malloc_usable_size(p)),
+                         std::memory_order_relaxed);
+  }
+  std::free(p);
 }
 
 }  // namespace
@@ -37,16 +54,16 @@ void* operator new[](std::size_t size) {
   return counted_allocate(size);
 }
 void operator delete(void* p) noexcept {
-  std::free(p);
+  counted_free(p);
 }
 void operator delete[](void* p) noexcept {
-  std::free(p);
+  counted_free(p);
 }
 void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
+  counted_free(p);
 }
 void operator delete[](void* p, std::size_t) noexcept {
-  std::free(p);
+  counted_free(p);
 }
 
 namespace {
@@ -184,6 +201,51 @@ TEST(Allocations, CallSoonAllocatesNothing) {
             }),
             0u);
   EXPECT_EQ(ran, warm_up + rounds);
+}
+
+// Memory given back: a connection that once carried a burst does not keep what the burst grew
+// its buffers to. 8 MiB are written to a client that reads nothing at first (the server's
+// write buffer grows), then reads them whole (its StreamReader's buffer grows); once both are
+// drained, what is allocated is back near where it was.
+aio::Coro<void> write_burst(aio::StreamWriter writer, std::string* burst, aio::Event* done) {
+  writer.write(*burst);
+  co_await writer.drain();
+  done->set();
+  co_await aio::sleep(3600);  // stays open, idle
+}
+
+TEST(Memory, ABurstsBuffersAreGivenBackOnceDrained) {
+  if (skip_counts()) GTEST_SKIP() << "sanitizer build";
+  std::string burst(8 << 20, 'x');
+  aio::Event drained;
+  auto body = [&]() -> aio::Coro<void> {
+    std::optional<aio::StreamWriter> server_side;
+    aio::ClientConnected handler = [&](aio::StreamReader, aio::StreamWriter w) -> aio::Coro<void> {
+      server_side = w;
+      co_return;
+    };
+    aio::Server server = co_await aio::start_server(handler, "127.0.0.1", 0);
+    auto [reader, writer] =
+        co_await aio::open_connection("127.0.0.1", server.sockets().at(0).port());
+    while (!server_side) co_await aio::sleep(0.001);
+    const std::int64_t before = live_bytes.load();
+    auto writing = aio::create_task(write_burst(*server_side, &burst, &drained));
+    co_await aio::sleep(0.05);  // the kernel's buffers are full: the rest waits in the transport
+    EXPECT_GT(live_bytes.load() - before, 1 << 20);
+    {
+      std::string got = co_await reader.readexactly(static_cast<std::int64_t>(burst.size()));
+      EXPECT_EQ(got.size(), burst.size());
+    }
+    co_await drained.wait();
+    const std::int64_t kept = live_bytes.load() - before;
+    EXPECT_LT(kept, 512 << 10) << "bytes still held after the burst: " << kept;
+    writing.cancel();
+    writer.close();
+    server_side->close();
+    server.close();
+    co_await server.wait_closed();
+  };
+  aio::run(body());
 }
 
 }  // namespace
