@@ -28,6 +28,7 @@
 
 #include "commands.hpp"
 #include "resp.hpp"
+#include "serve_until_cancelled.hpp"
 #include "store.hpp"
 
 namespace {
@@ -128,7 +129,7 @@ aio::Coro<void> main_(std::string host, std::uint16_t port, TlsFiles tls) {
   std::printf("mini_redis listening on %s:%u%s\n", shown.c_str(), unsigned{server.port()},
               tls.on ? " (TLS)" : "");
   std::fflush(stdout);
-  co_await server.serve_forever();
+  co_await serve_until_cancelled(server);  // Ctrl+C: stops even with clients connected
 }
 
 [[noreturn]] void usage(const char* prog, const std::string& error) {

@@ -13,6 +13,8 @@
 #include <memory>
 #include <string>
 
+#include "serve_until_cancelled.hpp"
+
 namespace {
 
 struct Client {
@@ -85,7 +87,7 @@ aio::Coro<void> main_(std::uint16_t port) {
   aio::Server server = co_await aio::start_server(handle_client, "127.0.0.1", port);
   std::printf("Chat server on %s\n", server.sockets().front().to_string().c_str());
   std::fflush(stdout);
-  co_await server.serve_forever();
+  co_await serve_until_cancelled(server);  // Ctrl+C: stops even with clients connected
 }
 
 }  // namespace

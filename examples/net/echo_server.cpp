@@ -8,6 +8,8 @@
 #include <cstring>
 #include <string>
 
+#include "serve_until_cancelled.hpp"
+
 aio::Coro<void> handle_echo(aio::StreamReader reader, aio::StreamWriter writer) {
   std::string message = co_await reader.read(100);
   std::string addr = writer.peername().to_string();
@@ -30,7 +32,7 @@ aio::Coro<void> main_(std::uint16_t port) {
 
   std::printf("Serving on %s\n", server.sockets().front().to_string().c_str());
   std::fflush(stdout);
-  co_await server.serve_forever();
+  co_await serve_until_cancelled(server);  // Ctrl+C: stops even with clients connected
 }
 
 int main(int argc, char** argv) {

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <string>
 
+#include "serve_until_cancelled.hpp"
 #include "tls_cert.hpp"
 
 aio::Coro<void> handle_echo(aio::StreamReader reader, aio::StreamWriter writer) {
@@ -46,7 +47,7 @@ aio::Coro<void> main_(std::uint16_t port, aio_examples::CertFiles files) {
   std::printf("Serving TLS on %s (certificate %s)\n", server.sockets().front().to_string().c_str(),
               files.cert.c_str());
   std::fflush(stdout);
-  co_await server.serve_forever();
+  co_await serve_until_cancelled(server);  // Ctrl+C: stops even with clients connected
 }
 
 int main(int argc, char** argv) {

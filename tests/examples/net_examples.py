@@ -3,6 +3,7 @@
 server with three raw socket clients, and the TLS echo pair. Usage: net_examples.py BIN_DIR TEST"""
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -131,6 +132,30 @@ def tls_echo(bin_dir):
     print("tls_echo: ok")
 
 
+def stop_with_a_client(bin_dir):
+    """Every server example stops promptly on Ctrl+C (mini_redis on SIGTERM too) while a client
+    is connected and idle: it closes its clients instead of waiting for them to leave."""
+    cases = [("echo_server", signal.SIGINT, 130), ("chat_server", signal.SIGINT, 130),
+             ("tls_echo_server", signal.SIGINT, 130), ("mini_redis", signal.SIGINT, 0),
+             ("mini_redis", signal.SIGTERM, 0)]
+    for name, sig, code in cases:
+        server, port = start_server(os.path.join(bin_dir, name))
+        client = socket.create_connection(("127.0.0.1", port))
+        try:
+            time.sleep(0.2)  # the server has accepted it
+            server.send_signal(sig)
+            try:
+                server.communicate(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                sys.exit(f"FAILED: {name} did not stop on {sig.name} with a client connected")
+            check(server.returncode == code, f"{name} on {sig.name} exited {server.returncode}")
+        finally:
+            client.close()
+    print("stop_with_a_client: ok")
+
+
 if __name__ == "__main__":
     bin_dir, test = sys.argv[1], sys.argv[2]
-    {"echo": echo, "chat": chat, "tls_echo": tls_echo}[test](bin_dir)
+    {"echo": echo, "chat": chat, "tls_echo": tls_echo,
+     "stop_with_a_client": stop_with_a_client}[test](bin_dir)
