@@ -142,24 +142,33 @@ Coro<std::int64_t> sock_native(EventLoop& loop, int sock, int file, std::int64_t
   co_return sent;
 }
 
+// The fallback's copy: reads the file from its position in blocks of at most `chunk` bytes
+// and awaits send(data) for each, up to `count` bytes; `sent` counts what went, also when a
+// read or a send fails (the caller then leaves the file's position after it).
+template <class Send>
+Coro<void> copy_in_blocks(EventLoop& loop, int file, std::int64_t chunk,
+                          std::optional<std::int64_t> count, std::int64_t& sent, Send& send) {
+  const std::int64_t block = count ? std::min(*count, chunk) : chunk;
+  auto buffer = std::make_shared<std::vector<char>>(static_cast<std::size_t>(block));
+  for (;;) {
+    const std::int64_t want = count ? std::min(*count - sent, block) : block;
+    if (want <= 0) break;
+    const std::size_t got = co_await read_chunk(loop, file, buffer, static_cast<std::size_t>(want));
+    if (got == 0) break;
+    co_await send(std::string_view(buffer->data(), got));
+    sent += static_cast<std::int64_t>(got);
+  }
+}
+
 Coro<std::int64_t> sock_fallback(EventLoop& loop, Socket& sock, int file, std::int64_t offset,
                                  std::optional<std::int64_t> count) {
   seek_to(file, offset);
   constexpr std::int64_t chunk = 256 * 1024;  // asyncio's SENDFILE_FALLBACK_READBUFFER_SIZE
-  const std::int64_t block = count ? std::min(*count, chunk) : chunk;
-  auto buffer = std::make_shared<std::vector<char>>(static_cast<std::size_t>(block));
+  auto send = [&](std::string_view data) { return loop.sock_sendall(sock, data); };
   std::int64_t sent = 0;
   std::exception_ptr failed;
   try {
-    for (;;) {
-      const std::int64_t want = count ? std::min(*count - sent, block) : block;
-      if (want <= 0) break;
-      const std::size_t got =
-          co_await read_chunk(loop, file, buffer, static_cast<std::size_t>(want));
-      if (got == 0) break;
-      co_await loop.sock_sendall(sock, std::string_view(buffer->data(), got));
-      sent += static_cast<std::int64_t>(got);
-    }
+    co_await copy_in_blocks(loop, file, chunk, count, sent, send);
   } catch (...) {
     failed = std::current_exception();
   }
@@ -235,22 +244,15 @@ Coro<std::int64_t> transport_fallback(EventLoop& loop, Transport& transport, boo
   auto proto = std::make_shared<FallbackProtocol>(loop, transport, paused);
   transport.set_protocol(proto);
   constexpr std::int64_t chunk = 16 * 1024;  // asyncio's
-  const std::int64_t block = count ? std::min(*count, chunk) : chunk;
-  auto buffer = std::make_shared<std::vector<char>>(static_cast<std::size_t>(block));
+  auto send = [&](std::string_view data) {
+    transport.write(data);
+    return proto->drain();
+  };
   std::int64_t sent = 0;
   std::exception_ptr failed;
   try {
     seek_to(file, offset);
-    for (;;) {
-      const std::int64_t want = count ? std::min(*count - sent, block) : block;
-      if (want <= 0) break;
-      const std::size_t got =
-          co_await read_chunk(loop, file, buffer, static_cast<std::size_t>(want));
-      if (got == 0) break;
-      transport.write(std::string_view(buffer->data(), got));
-      co_await proto->drain();
-      sent += static_cast<std::int64_t>(got);
-    }
+    co_await copy_in_blocks(loop, file, chunk, count, sent, send);
   } catch (...) {
     failed = std::current_exception();
   }
