@@ -6,7 +6,9 @@
 // - A stream's reads are one multishot receive (IORING_OP_RECV with IORING_RECV_MULTISHOT)
 //   into provided buffers: the kernel picks a buffer from the backend's ring for each arrival
 //   and posts a completion, with no system call of ours and no re-arming. The buffer is the
-//   reader's until the next poll(), then goes back to the ring.
+//   reader's until its callback has run: it goes back to the ring at the next poll(), or at
+//   the one after for a completion that start() hands over from what was held (that
+//   operation is scheduled, and runs only after the next poll).
 // - A listening socket's accepts are one multishot accept.
 // - A multishot request keeps producing completions whether or not its operation is waiting;
 //   those that arrive while it is not (the callback still running, or reading paused) are
@@ -155,6 +157,7 @@ void UringBackend::setup_buffers() {
   }
   ::io_uring_buf_ring_advance(buffer_ring_, buffer_count);
   handed_out_.reserve(buffer_count);
+  handed_early_.reserve(buffer_count);
 }
 
 // Binds the ring to the calling thread (the loop's) on first use.
@@ -181,15 +184,17 @@ io_uring_sqe* UringBackend::get_sqe() {
 }
 
 void UringBackend::recycle_buffers() noexcept {
-  if (handed_out_.empty()) return;
-  const int mask = ::io_uring_buf_ring_mask(buffer_count);
-  int offset = 0;
-  for (std::uint16_t bid : handed_out_) {
-    ::io_uring_buf_ring_add(buffer_ring_, buffers_ + bid * buffer_size, buffer_size, bid, mask,
-                            offset++);
+  if (!handed_out_.empty()) {
+    const int mask = ::io_uring_buf_ring_mask(buffer_count);
+    int offset = 0;
+    for (std::uint16_t bid : handed_out_) {
+      ::io_uring_buf_ring_add(buffer_ring_, buffers_ + bid * buffer_size, buffer_size, bid, mask,
+                              offset++);
+    }
+    ::io_uring_buf_ring_advance(buffer_ring_, offset);
+    handed_out_.clear();
   }
-  ::io_uring_buf_ring_advance(buffer_ring_, offset);
-  handed_out_.clear();
+  handed_out_.swap(handed_early_);  // their operations run in the coming iteration
 }
 
 void UringBackend::arm_wake() {
@@ -261,14 +266,14 @@ void UringBackend::submit_cancel(Slot* slot) noexcept {
 }
 
 // A completion for an operation: what it hands over (see IoKind::receive).
-void UringBackend::hand_over(IoOp& op, Held held) {
+void UringBackend::hand_over(IoOp& op, Held held, bool in_poll) {
   op.buf = nullptr;
   op.result = held.res;
   if (op.kind != IoKind::receive) return;
   if (held.flags & IORING_CQE_F_BUFFER) {
     const auto bid = static_cast<std::uint16_t>(held.flags >> IORING_CQE_BUFFER_SHIFT);
     op.buf = buffers_ + bid * buffer_size;
-    handed_out_.push_back(bid);
+    (in_poll ? handed_out_ : handed_early_).push_back(bid);
   } else if (held.res == 0) {
     op.buf = buffers_;  // end of stream: no bytes, but an answer
   } else if (held.res == -ENOBUFS) {
@@ -306,7 +311,7 @@ bool UringBackend::start(IoOp& op) {
         slot->held.clear();
         slot->held_next = 0;
       }
-      hand_over(op, held);
+      hand_over(op, held, false);
       return true;
     }
     const bool fresh = slot == nullptr;
@@ -458,7 +463,7 @@ void UringBackend::complete(Slot* slot, std::int32_t res, std::uint32_t flags, R
   if (op->pending) {
     op->pending = false;
     --pending_;
-    hand_over(*op, {res, flags});
+    hand_over(*op, {res, flags}, true);
     ready.push(op);
   } else {
     slot->held.push_back({res, flags});

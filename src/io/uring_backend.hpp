@@ -77,7 +77,9 @@ class UringBackend final : public Backend {
   void arm_wake();
   void setup_buffers();
   void complete(Slot* slot, std::int32_t res, std::uint32_t flags, ReadyQueue& ready);
-  void hand_over(IoOp& op, Held held);
+  /// `in_poll`: called for a completion poll() delivers, whose operation runs in this
+  /// iteration; else by start(), for one held, whose operation runs after the next poll.
+  void hand_over(IoOp& op, Held held, bool in_poll);
   void release(const Slot& slot, Held held) noexcept;
   void recycle_buffers() noexcept;
   int wait(double timeout);
@@ -94,6 +96,10 @@ class UringBackend final : public Backend {
   io_uring_buf_ring* buffer_ring_ = nullptr;
   char* buffers_ = nullptr;
   std::vector<std::uint16_t> handed_out_;  // given to operations this iteration: back next poll
+  // Given by start() from what a receive held: its operation is scheduled and runs after the
+  // next poll, so the buffer goes back one poll later (the kernel would otherwise fill it with
+  // another connection's bytes before they were read).
+  std::vector<std::uint16_t> handed_early_;
   // RunOptions::coalesce: a blocking poll waits for this many completions, or for the window
   // to pass with one (0: wake at the first).
   unsigned coalesce_events_ = 0;
