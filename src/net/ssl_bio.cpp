@@ -6,12 +6,14 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "net/buffer_memory.hpp"
+
 namespace aio::detail {
 
 void SSLBuffers::keep_fresh() {
   if (fresh.empty()) return;
   if (held_offset == held.size()) {
-    held.clear();
+    empty_buffer(held);
     held_offset = 0;
   }
   held.append(fresh);
@@ -21,7 +23,7 @@ void SSLBuffers::keep_fresh() {
 void SSLBuffers::consumed_out(std::size_t n) {
   out_offset += n;
   if (out_offset == out.size()) {
-    out.clear();
+    empty_buffer(out);  // a burst's records do not stay allocated
     out_offset = 0;
   } else if (out_offset > 64 * 1024 && out_offset * 2 > out.size()) {
     out.erase(0, out_offset);  // keep the front from growing without bound
@@ -54,7 +56,7 @@ int bio_read(BIO* b, char* data, int len) {
     std::memcpy(data, io.held.data() + io.held_offset, n);
     io.held_offset += n;
     if (io.held_offset == io.held.size()) {
-      io.held.clear();
+      empty_buffer(io.held);
       io.held_offset = 0;
     }
   }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "aio/errors.hpp"
+#include "net/buffer_memory.hpp"
 #include "net/ssl_error.hpp"
 
 namespace aio::detail {
@@ -352,7 +353,7 @@ void SSLProtocol::connection_lost(std::exception_ptr error) {
     }
   }
   finished_ = true;
-  backlog_.clear();
+  empty_buffer(backlog_);
   backlog_offset_ = 0;
   std::shared_ptr<Transport> face = std::move(app_transport_);  // after the call below
   std::shared_ptr<BaseProtocol> app = std::move(app_protocol_);
@@ -411,7 +412,7 @@ void SSLProtocol::do_write() {
     return;
   }
   if (backlog_offset_ == backlog_.size()) {
-    backlog_.clear();
+    empty_buffer(backlog_);
     backlog_offset_ = 0;
   }
   process_outgoing();

@@ -18,6 +18,7 @@
 
 #include <malloc.h>
 
+#include "support/tls.hpp"
 #include "support/virtual_loop.hpp"
 
 namespace {
@@ -214,19 +215,21 @@ aio::Coro<void> write_burst(aio::StreamWriter writer, std::string* burst, aio::E
   co_await aio::sleep(3600);  // stays open, idle
 }
 
-TEST(Memory, ABurstsBuffersAreGivenBackOnceDrained) {
-  if (skip_counts()) GTEST_SKIP() << "sanitizer build";
+/// What stays allocated once an 8 MiB burst over a fresh connection has drained.
+std::int64_t bytes_kept_after_a_burst(const aio::ServerOptions& server_options,
+                                      const aio::ConnectOptions& connect_options) {
   std::string burst(8 << 20, 'x');
   aio::Event drained;
+  std::int64_t kept = -1;
   auto body = [&]() -> aio::Coro<void> {
     std::optional<aio::StreamWriter> server_side;
     aio::ClientConnected handler = [&](aio::StreamReader, aio::StreamWriter w) -> aio::Coro<void> {
       server_side = w;
       co_return;
     };
-    aio::Server server = co_await aio::start_server(handler, "127.0.0.1", 0);
+    aio::Server server = co_await aio::start_server(handler, "127.0.0.1", 0, server_options);
     auto [reader, writer] =
-        co_await aio::open_connection("127.0.0.1", server.sockets().at(0).port());
+        co_await aio::open_connection("127.0.0.1", server.sockets().at(0).port(), connect_options);
     while (!server_side) co_await aio::sleep(0.001);
     const std::int64_t before = live_bytes.load();
     auto writing = aio::create_task(write_burst(*server_side, &burst, &drained));
@@ -237,8 +240,7 @@ TEST(Memory, ABurstsBuffersAreGivenBackOnceDrained) {
       EXPECT_EQ(got.size(), burst.size());
     }
     co_await drained.wait();
-    const std::int64_t kept = live_bytes.load() - before;
-    EXPECT_LT(kept, 512 << 10) << "bytes still held after the burst: " << kept;
+    kept = live_bytes.load() - before;
     writing.cancel();
     writer.close();
     server_side->close();
@@ -246,6 +248,24 @@ TEST(Memory, ABurstsBuffersAreGivenBackOnceDrained) {
     co_await server.wait_closed();
   };
   aio::run(body());
+  return kept;
+}
+
+TEST(Memory, ABurstsBuffersAreGivenBackOnceDrained) {
+  if (skip_counts()) GTEST_SKIP() << "sanitizer build";
+  const std::int64_t kept = bytes_kept_after_a_burst({}, {});
+  EXPECT_GE(kept, 0);
+  EXPECT_LT(kept, 512 << 10) << "bytes still held after the burst: " << kept;
+}
+
+// The same over TLS: the records OpenSSL wrote and read pass through buffers of their own
+// (8.4 MB stayed allocated before they followed the rule).
+TEST(Memory, ABurstsBuffersAreGivenBackOnceDrainedOverTls) {
+  if (skip_counts()) GTEST_SKIP() << "sanitizer build";
+  const std::int64_t kept = bytes_kept_after_a_burst(
+      aio::testing::tls_server(aio::testing::server_context()), aio::testing::tls_client());
+  EXPECT_GE(kept, 0);
+  EXPECT_LT(kept, 512 << 10) << "bytes still held after the burst: " << kept;
 }
 
 }  // namespace
