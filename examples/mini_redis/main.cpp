@@ -12,6 +12,8 @@
 // reads what has arrived (up to 64 KiB), runs every complete command in it and sends all their
 // replies in one write: a pipelining client gets its replies in batches, as from Redis. A
 // protocol error gets "-ERR Protocol error: ..." and the connection is closed, as in Redis.
+// Between commands a connection keeps at most 64 KiB of buffers (buffers.hpp): one large SET
+// or GET does not leave the connection holding a copy of the value.
 // Ctrl+C or SIGTERM stops it.
 #include <aio/aio.hpp>
 #include <chrono>
@@ -26,6 +28,9 @@
 #include <system_error>
 #include <utility>
 
+#include <malloc.h>
+
+#include "buffers.hpp"
 #include "commands.hpp"
 #include "resp.hpp"
 #include "serve_until_cancelled.hpp"
@@ -51,6 +56,7 @@ aio::Coro<void> serve(mini_redis::Store& store, std::int64_t id, aio::StreamRead
     const double now = loop.time();  // one time for the batch, as Redis caches it per command
     while (!session.quit && parser.next(command) == mini_redis::Parser::Status::command) {
       mini_redis::execute(store, session, command, now, replies);
+      mini_redis::empty_buffer(command);  // a large argument is not kept until the next command
     }
     if (parser.failed() && !session.quit) {
       mini_redis::resp::error(replies, "ERR " + parser.error());
@@ -58,7 +64,7 @@ aio::Coro<void> serve(mini_redis::Store& store, std::int64_t id, aio::StreamRead
     }
     if (!replies.empty()) {
       writer.write(replies);
-      replies.clear();
+      mini_redis::empty_buffer(replies);  // nor a large reply
       co_await writer.drain();
     }
   }
@@ -197,6 +203,12 @@ int main(int argc, char** argv) {
   if (!tls.on && (!tls.cert.empty() || !tls.key.empty() || !tls.cafile.empty())) {
     usage(argv[0], "--cert, --key and --cafile go with --tls");
   }
+  // glibc's malloc raises its mmap threshold each time a large block mmap gave is freed (up to
+  // 32 MiB), so the next large values come from the heap, where freed memory mostly stays
+  // mapped. A fixed threshold keeps every block over 128 KiB (a large value, a burst's buffer)
+  // in mappings of its own that go back to the system when freed: after 200 connections have
+  // each sent 1 MiB, the idle server holds about 45 MB instead of 150-170 MB.
+  mallopt(M_MMAP_THRESHOLD, 128 * 1024);
   try {
     aio::run(main_(host, static_cast<std::uint16_t>(port), tls), run_options);
   } catch (const aio::KeyboardInterrupt&) {

@@ -14,6 +14,8 @@
 #include <string_view>
 #include <utility>
 
+#include "buffers.hpp"
+
 namespace mini_redis {
 
 namespace {
@@ -67,10 +69,26 @@ void Parser::feed(std::string_view data) {
   buffer_.append(data);
 }
 
+Parser::Status Parser::incomplete() {
+  // A burst (a large argument, a long pipeline) may have grown the buffer far past what is
+  // still unparsed: keep only that, so a connection idle between commands holds at most
+  // kept_capacity beyond its unparsed bytes. (While a large argument arrives, the unparsed
+  // bytes fill most of the buffer and nothing is copied.)
+  if (buffer_.capacity() > kept_capacity && buffered() <= buffer_.capacity() / 4) {
+    if (pos_ == buffer_.size()) {
+      empty_buffer(buffer_);
+    } else {
+      std::string(buffer_, pos_).swap(buffer_);  // (assigning a short string would keep the memory)
+    }
+    pos_ = 0;
+  }
+  return Status::incomplete;
+}
+
 Parser::Status Parser::next(Command& command) {
   while (!failed()) {
     if (kind_ == Kind::unknown) {
-      if (pos_ == buffer_.size()) return Status::incomplete;
+      if (pos_ == buffer_.size()) return incomplete();
       kind_ = buffer_[pos_] == '*' ? Kind::multibulk : Kind::inline_command;
     }
     const Status status = kind_ == Kind::multibulk ? next_multibulk(command) : next_inline(command);
@@ -105,8 +123,8 @@ Parser::Status Parser::next_multibulk(Command& command) {
     if (cr == std::string::npos ? buffered() > max_inline_length : cr > max_inline_length) {
       return fail("Protocol error: too big mbulk count string");
     }
-    if (cr == std::string::npos) return Status::incomplete;
-    if (cr + 2 > buffered()) return Status::incomplete;  // the '\n' is yet to come
+    if (cr == std::string::npos) return incomplete();
+    if (cr + 2 > buffered()) return incomplete();  // the '\n' is yet to come
     std::int64_t count = 0;
     if (!parse_int64(std::string_view(buffer_).substr(pos_ + 1, cr - 1), count) ||
         count > max_arguments) {
@@ -130,8 +148,8 @@ Parser::Status Parser::next_multibulk(Command& command) {
       if (cr == std::string::npos ? buffered() > max_inline_length : cr > max_inline_length) {
         return fail("Protocol error: too big bulk count string");
       }
-      if (cr == std::string::npos) return Status::incomplete;
-      if (cr + 2 > buffered()) return Status::incomplete;
+      if (cr == std::string::npos) return incomplete();
+      if (cr + 2 > buffered()) return incomplete();
       if (buffer_[pos_] != '$') {
         return fail(std::string("Protocol error: expected '$', got '") + buffer_[pos_] + "'");
       }
@@ -147,7 +165,7 @@ Parser::Status Parser::next_multibulk(Command& command) {
     const auto length = static_cast<std::size_t>(bulk_length_);
     // Nothing is reserved for the declared length: a client that promises 512 MiB gets
     // buffer space only as it sends them.
-    if (buffered() < length + 2) return Status::incomplete;
+    if (buffered() < length + 2) return incomplete();
     partial_.emplace_back(buffer_, pos_, length);
     pos_ += length + 2;
     bulk_length_ = -1;
@@ -163,7 +181,7 @@ Parser::Status Parser::next_inline(Command& command) {
   if (lf == std::string::npos ? buffered() > max_inline_length : lf > max_inline_length) {
     return fail("Protocol error: too big inline request");
   }
-  if (lf == std::string::npos) return Status::incomplete;
+  if (lf == std::string::npos) return incomplete();
   std::size_t length = lf;
   if (length > 0 && buffer_[pos_ + length - 1] == '\r') --length;
   if (!split_inline(std::string_view(buffer_).substr(pos_, length), command)) {

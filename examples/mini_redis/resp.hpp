@@ -44,11 +44,17 @@ class Parser {
   const std::string& error() const noexcept { return error_; }
   /// Bytes received and not yet part of a returned command.
   std::size_t buffered() const noexcept { return buffer_.size() - pos_; }
+  /// The memory the buffer holds: whenever next() waits for more bytes, at most the larger of
+  /// kept_capacity (buffers.hpp) and four times what is buffered, however large the commands
+  /// before were.
+  std::size_t capacity() const noexcept { return buffer_.capacity(); }
 
  private:
   Status next_multibulk(Command& command);
   Status next_inline(Command& command);
   Status fail(std::string message);
+  /// Status::incomplete, after giving back buffer memory a burst left unused.
+  Status incomplete();
   /// The offset of the next `what` in the buffer from pos_, resuming the search where the
   /// last one stopped (so byte-by-byte input is not rescanned); npos if absent.
   std::size_t find_from_pos(char what);

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "buffers.hpp"
 #include "commands.hpp"
 #include "resp.hpp"
 #include "store.hpp"
@@ -133,6 +134,34 @@ TEST(MiniRedisParser, GivesTheSameCommandsForAnyChunking) {
     got.push_back(incomplete);
     EXPECT_EQ(got, expected) << "round " << round;
     EXPECT_EQ(parser.buffered(), 0u);
+  }
+}
+
+// A connection that once sent a large value does not keep a buffer that size while it idles
+// (nor while it goes on with small commands, or leaves a partial one buffered).
+TEST(MiniRedisParser, GivesBackWhatALargeCommandGrewItsBufferTo) {
+  const std::string value(4 << 20, 'v');
+  const std::string set =
+      "*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$" + std::to_string(value.size()) + "\r\n" + value + "\r\n";
+  for (const std::string tail : {"", "*1\r\n$4\r\nPI", "PING\r\n"}) {
+    Parser parser;
+    const std::string input = set + tail;
+    for (std::size_t at = 0; at < input.size(); at += 65536) {
+      parser.feed(std::string_view(input).substr(at, 65536));
+    }
+    EXPECT_GE(parser.capacity(), value.size());
+    Command command;
+    ASSERT_EQ(parser.next(command), Status::command);
+    EXPECT_EQ(command.at(2).size(), value.size());
+    if (tail == "PING\r\n") {
+      ASSERT_EQ(parser.next(command), Status::command);
+      EXPECT_EQ(command, Command{"PING"});
+    }
+    ASSERT_EQ(parser.next(command), Status::incomplete);
+    EXPECT_LE(parser.capacity(), mini_redis::kept_capacity) << "after " << tail.size();
+    EXPECT_EQ(parser.buffered(), tail == "*1\r\n$4\r\nPI" ? 2u : 0u);  // "PI"
+    parser.feed("NG\r\n");
+    EXPECT_EQ(drain(parser).front(), tail == "*1\r\n$4\r\nPI" ? Command{"PING"} : Command{"NG"});
   }
 }
 
