@@ -1,7 +1,9 @@
 // A chat server on streams: every line a client sends reaches all the other clients, prefixed
 // with the sender's name; joins and leaves are announced. A slow client cannot hold up the
 // others: each one has its own queue of lines and its own writer task, and a client whose
-// queue overflows is disconnected.
+// queue overflows is disconnected at once (its writer may be stuck waiting for it to read, so
+// the connection is aborted, not just its queue shut down) and nothing more it sent is relayed.
+// A client that resets the connection simply leaves.
 //
 //   chat_server [--port N]      (default 8888; 0 picks a free port)
 //   then: nc 127.0.0.1 8888     (several of them)
@@ -19,7 +21,9 @@ namespace {
 
 struct Client {
   std::string name;
+  aio::StreamWriter writer;
   aio::Queue<std::string> outbox{256};  // lines waiting to be written to this client
+  bool dropped = false;                 // too slow: cut off, its lines no longer relayed
 };
 
 std::list<std::shared_ptr<Client>> clients;
@@ -36,7 +40,13 @@ void broadcast(const Client* from, const std::string& line) {
       c->outbox.put_nowait(line);
       ++it;
     } catch (const aio::QueueFull&) {
-      c->outbox.shutdown(true);  // too slow: its writer ends, and so does the connection
+      // Too slow. Its writer task may be stuck in drain(), so ending its queue would not reach
+      // it: abort the connection, which wakes the writer and the reader with the loss.
+      std::printf("%s is too slow: dropped\n", c->name.c_str());
+      std::fflush(stdout);
+      c->dropped = true;
+      c->outbox.shutdown(true);
+      c->writer.transport().abort();
       it = clients.erase(it);
     }
   }
@@ -58,6 +68,7 @@ aio::Coro<void> write_lines(std::shared_ptr<Client> client, aio::StreamWriter wr
 aio::Coro<void> handle_client(aio::StreamReader reader, aio::StreamWriter writer) {
   auto client = std::make_shared<Client>();
   client->name = "user" + std::to_string(next_id++);
+  client->writer = writer;
   clients.push_back(client);
   std::printf("%s joined from %s\n", client->name.c_str(), writer.peername().to_string().c_str());
   std::fflush(stdout);
@@ -67,13 +78,14 @@ aio::Coro<void> handle_client(aio::StreamReader reader, aio::StreamWriter writer
   try {
     for (;;) {
       std::string line = co_await reader.readline();
-      if (line.empty()) break;  // EOF
+      if (line.empty() || client->dropped) break;  // EOF, or cut off
       if (line.back() != '\n') line += '\n';
       broadcast(client.get(), client->name + ": " + line);
     }
   } catch (const std::invalid_argument&) {
     // A line over the reader's limit: drop the client.
   } catch (const std::system_error&) {
+    // The connection was reset, or aborted because the client was too slow: it has left.
   }
   clients.remove(client);
   broadcast(client.get(), "* " + client->name + " left\n");

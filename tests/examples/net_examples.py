@@ -5,14 +5,17 @@ import os
 import re
 import signal
 import socket
+import struct
 import subprocess
 import sys
+import threading
 import time
 
 
-def start_server(path, want_line=False):
+def start_server(path, want_line=False, stderr=None):
     """Starts a server example on a free port; returns (process, port) once it listens."""
-    proc = subprocess.Popen([path, "--port", "0"], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([path, "--port", "0"], stdout=subprocess.PIPE, stderr=stderr,
+                            text=True)
     line = proc.stdout.readline()
     m = re.search(r"127\.0\.0\.1:(\d+)", line)
     if not m:
@@ -155,7 +158,108 @@ def stop_with_a_client(bin_dir):
     print("stop_with_a_client: ok")
 
 
+def reset(sock):
+    """Closes with a RST instead of a FIN, as a client that crashes or is killed does."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+def resets(bin_dir):
+    """A client that resets its connection is a routine disconnect: every server example goes
+    on serving and logs nothing about it (no "Unhandled exception in client_connected_cb")."""
+    for name in ["echo_server", "chat_server", "tls_echo_server", "mini_redis"]:
+        server, port = start_server(os.path.join(bin_dir, name), stderr=subprocess.PIPE)
+        try:
+            for k in range(20):
+                client = socket.create_connection(("127.0.0.1", port))
+                if k % 2:
+                    client.sendall(b"partial")  # reset in the middle of a message
+                time.sleep(0.01)
+                reset(client)
+            time.sleep(0.2)
+            if name == "mini_redis":  # still serving
+                client = socket.create_connection(("127.0.0.1", port))
+                client.sendall(b"PING\r\n")
+                check(recv_until(client, "PONG").startswith("+PONG"), f"{name} after resets")
+                client.close()
+        finally:
+            server.send_signal(signal.SIGINT)
+            try:
+                err = server.communicate(timeout=10)[1]
+            except subprocess.TimeoutExpired:
+                server.kill()
+                sys.exit(f"FAILED: {name} did not stop")
+        check(err == "", f"{name} logged resets: {err[:500]!r}")
+    print("resets: ok")
+
+
+def chat_slow_client(bin_dir):
+    """A client that does not read is dropped once its queue overflows: its connection is cut at
+    once (its writer is stuck waiting for it), the others hear it left, and nothing it sends
+    afterwards is relayed."""
+    server, port = start_server(os.path.join(bin_dir, "chat_server"))
+    lines = []
+
+    def collect():
+        for text in server.stdout:
+            lines.append(text)
+
+    reader = threading.Thread(target=collect, daemon=True)
+    reader.start()
+    try:
+        slow = socket.socket()
+        slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        slow.connect(("127.0.0.1", port))
+        check("Welcome, user1!" in recv_until(slow, "Welcome"), "user1 welcome")
+        talker = socket.create_connection(("127.0.0.1", port))
+        recv_until(talker, "Welcome")
+        line = b"x" * 32 * 1024 + b"\n"
+        # Enough to fill the kernel's buffers, the writer's 64 KiB and the 256-line queue.
+        for _ in range(1000):
+            talker.sendall(line)
+            if any("dropped" in text for text in lines):
+                break
+        # Without reading a byte from it: the server cuts it off and the others hear it left.
+        check("* user1 left" in recv_until(talker, "user1 left"), "user2 hears user1 left")
+        slow.settimeout(10)
+        try:
+            while slow.recv(1 << 20):
+                pass  # what the kernel had delivered before the cut, if it was not reset
+        except ConnectionResetError:
+            pass
+        try:
+            slow.sendall(b"after the drop\n")
+        except OSError:
+            pass  # reset: nothing goes through
+        talker.sendall(b"still here\n")
+        talker.settimeout(0.5)
+        heard = b""
+        try:
+            while True:
+                chunk = talker.recv(65536)
+                if not chunk:
+                    break
+                heard += chunk
+        except socket.timeout:
+            pass
+        check(b"after the drop" not in heard, "a dropped client's line was relayed")
+        talker.close()
+        slow.close()
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            sys.exit("FAILED: chat_server did not stop on SIGTERM")
+        reader.join(timeout=10)
+    log = "".join(lines)
+    check("user1 is too slow: dropped" in log and "user1 left" in log, f"server log {log!r}")
+    print("chat_slow_client: ok")
+
+
 if __name__ == "__main__":
     bin_dir, test = sys.argv[1], sys.argv[2]
     {"echo": echo, "chat": chat, "tls_echo": tls_echo,
-     "stop_with_a_client": stop_with_a_client}[test](bin_dir)
+     "stop_with_a_client": stop_with_a_client, "resets": resets,
+     "chat_slow_client": chat_slow_client}[test](bin_dir)
