@@ -17,15 +17,13 @@ settle) and compared with its RSS before the first connection: it passes when th
 most G MiB. The server command prints its port in its first line, as for soak.py.
 """
 import argparse
-import re
 import selectors
 import signal
 import socket
 import subprocess
-import sys
 import time
 
-from soak import fail, raise_fd_limit, rss_kib
+from soak import fail, parse_args, rss_kib, start_server
 
 MIB = 1024 * 1024
 
@@ -163,16 +161,7 @@ def measure(args, server, port):
 
 
 def run(args, server_cmd):
-    raise_fd_limit()
-    server = subprocess.Popen(server_cmd, stdout=subprocess.PIPE, text=True,
-                              preexec_fn=raise_fd_limit)
-    line = server.stdout.readline()
-    m = re.search(r"(?::|port\D{0,3})(\d{2,5})\b", line)
-    if not m:
-        server.kill()
-        fail(f"no port in the server's first line: {line!r}")
-    port = int(m.group(1))
-    time.sleep(0.2)
+    server, port = start_server(server_cmd, stderr=None)
     try:
         growth_mib = measure(args, server, port)
     finally:
@@ -190,13 +179,8 @@ def main():
     p.add_argument("--mib", type=float, default=64, help="the message each connection moves")
     p.add_argument("--max-growth-mib", type=float, default=float("inf"))
     p.add_argument("--settle", type=float, default=0.5, help="seconds idle before measuring")
-    args, server_cmd = p.parse_known_args()
-    if server_cmd and server_cmd[0] == "--":
-        server_cmd = server_cmd[1:]
-    if not server_cmd:
-        p.error("no server command")
-    run(args, server_cmd)
+    run(*parse_args(p))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

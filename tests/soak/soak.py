@@ -132,18 +132,34 @@ def connect_all(port, count, sel):
     return conns
 
 
-def run(args, server_cmd):
-    proto = Echo() if args.protocol == "echo" else Redis()
+def start_server(server_cmd, stderr=subprocess.PIPE):
+    """Starts the server with the descriptor limit raised; returns (process, port) once it
+    has printed its port (in its first line: "...:PORT" or "port PORT")."""
     raise_fd_limit()
-    server = subprocess.Popen(server_cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True, preexec_fn=raise_fd_limit)
+    server = subprocess.Popen(server_cmd, stdout=subprocess.PIPE, stderr=stderr, text=True,
+                              preexec_fn=raise_fd_limit)
     line = server.stdout.readline()
     m = re.search(r"(?::|port\D{0,3})(\d{2,5})\b", line)
     if not m:
         server.kill()
         fail(f"no port in the server's first line: {line!r}")
-    port = int(m.group(1))
     time.sleep(0.2)
+    return server, int(m.group(1))
+
+
+def parse_args(p):
+    """The parser's options, and the server command after them (after a "--" if given)."""
+    args, server_cmd = p.parse_known_args()
+    if server_cmd and server_cmd[0] == "--":
+        server_cmd = server_cmd[1:]
+    if not server_cmd:
+        p.error("no server command")
+    return args, server_cmd
+
+
+def run(args, server_cmd):
+    proto = Echo() if args.protocol == "echo" else Redis()
+    server, port = start_server(server_cmd)
     pid = server.pid
     fds_before = open_fds(pid)
     rss_start = rss_kib(pid)
@@ -269,12 +285,7 @@ def main():
     p.add_argument("--no-rss-check", action="store_true",
                    help="for sanitizer builds: ASan holds freed memory in quarantine, so RSS "
                         "grows; its leak checker and the exit status judge memory instead")
-    args, server_cmd = p.parse_known_args()
-    if server_cmd and server_cmd[0] == "--":
-        server_cmd = server_cmd[1:]
-    if not server_cmd:
-        p.error("no server command")
-    run(args, server_cmd)
+    run(*parse_args(p))
 
 
 if __name__ == "__main__":
