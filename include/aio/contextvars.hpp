@@ -28,7 +28,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "aio/detail/task_core.hpp"
+#include "aio/detail/thread_state.hpp"
 #include "aio/errors.hpp"
 
 namespace aio {

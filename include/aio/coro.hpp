@@ -6,8 +6,8 @@
 // again is a RuntimeError, as in asyncio. In debug mode a Coro destroyed without ever running
 // is reported: "coroutine 'name' was never awaited".
 //
-// The promise doubles as the Task state (aio/detail/task_core.hpp), so create_task() allocates
-// nothing beyond the coroutine frame.
+// The promise doubles as the Task state (a FutureBase, aio/detail/future_base.hpp), so
+// create_task() allocates nothing beyond the coroutine frame.
 #pragma once
 
 #include <coroutine>
@@ -16,7 +16,7 @@
 #include <utility>
 
 #include "aio/detail/frame_allocator.hpp"
-#include "aio/detail/task_core.hpp"
+#include "aio/detail/thread_state.hpp"
 #include "aio/errors.hpp"
 #include "aio/future.hpp"
 
@@ -84,7 +84,7 @@ class Promise final : public PromiseReturn<T> {
 
   Coro<T> get_return_object() noexcept;
 
-  // Lazy. (A task cancelled before its first step never resumes here: see TaskCore::run.)
+  // Lazy. (A task cancelled before its first step never resumes here: see FutureBase::run.)
   std::suspend_always initial_suspend() noexcept {
     return {};
   }

@@ -22,7 +22,7 @@
 #include "aio/contextvars.hpp"
 #include "aio/detail/frame_allocator.hpp"
 #include "aio/detail/future_base.hpp"
-#include "aio/detail/task_core.hpp"
+#include "aio/detail/thread_state.hpp"
 #include "aio/detail/value_repr.hpp"
 #include "aio/errors.hpp"
 
@@ -137,7 +137,7 @@ class FutureAwaiter final : public CancelHook {
 
   bool await_ready() const noexcept { return core_->done(); }
   void await_suspend(std::coroutine_handle<> h) {
-    TaskCore& task = TaskCore::current();
+    FutureBase& task = FutureBase::current();
     check_can_wait(task, *core_);
     task_ = &task;
     task.suspend(h, this);
@@ -156,11 +156,11 @@ class FutureAwaiter final : public CancelHook {
 
  private:
   FutureCore<T>* core_;
-  TaskCore* task_ = nullptr;
+  FutureBase* task_ = nullptr;
 };
 
 /// RuntimeError for a task awaiting itself or a future of another loop.
-void check_can_wait(TaskCore& task, FutureBase& awaited);
+void check_can_wait(FutureBase& task, FutureBase& awaited);
 
 /// Waits until a future is done without reading it. Cancelling the waiting task cancels the
 /// future (what shutdown waits with), or, with `forward_cancel` false, only the wait: the task
@@ -180,7 +180,7 @@ class DoneAwaiter final : public CancelHook {
   }
   bool await_ready() const noexcept { return future_->done(); }
   void await_suspend(std::coroutine_handle<> h) {
-    TaskCore& task = TaskCore::current();
+    FutureBase& task = FutureBase::current();
     check_can_wait(task, *future_);
     task_ = &task;
     task.suspend(h, this);
@@ -204,7 +204,7 @@ class DoneAwaiter final : public CancelHook {
 
  private:
   FutureBase* future_;
-  TaskCore* task_ = nullptr;
+  FutureBase* task_ = nullptr;
   bool forward_cancel_;
   bool cancelled_ = false;
 };

@@ -44,34 +44,11 @@ namespace aio {
 namespace detail {
 class Backend;
 struct LoopAccess;
+struct LoopInternals;
 class FdWatchers;
 
-/// Something the loop must shut down when it closes (an open transport, a listening server).
-/// A resource touches its loop only while registered(): once the loop has closed, the loop may
-/// be gone (a handle kept past run()), and loop_closing() has released everything already.
-class LoopResource {
- public:
-  /// The loop is closing (registered() is false already): release descriptors and drop
-  /// self-references; no callback may run, and the loop is not to be touched again.
-  virtual void loop_closing() noexcept = 0;
-  /// In its loop's list: from LoopAccess::add_resource() to remove_resource() or the loop's
-  /// closing.
-  bool registered() const noexcept { return registered_; }
-  /// The socket an open (not closing) socket transport serves, which add_reader() and friends
-  /// then refuse (asyncio's loop._transports); -1 for anything else.
-  virtual int transport_fd() const noexcept { return -1; }
-  /// The transport as asyncio's repr() shows it, for that refusal.
-  virtual std::string transport_repr() const { return {}; }
-
- protected:
-  ~LoopResource() = default;
-
- private:
-  friend struct LoopAccess;
-  LoopResource* prev_resource_ = nullptr;
-  LoopResource* next_resource_ = nullptr;
-  bool registered_ = false;
-};
+/// Something the loop must shut down when it closes (src/core/loop_resource.hpp).
+class LoopResource;
 
 /// What a loop knows of a live async generator: enough to close it at shutdown.
 class GeneratorBase {
@@ -337,6 +314,7 @@ class EventLoop {
 
  private:
   friend struct detail::LoopAccess;
+  friend struct detail::LoopInternals;
   using AnyConnection = std::pair<std::shared_ptr<Transport>, std::shared_ptr<BaseProtocol>>;
 
   // The factories above, type-erased (the templates keep the protocol's type).
@@ -379,7 +357,7 @@ class EventLoop {
   detail::ReadyQueue ready_;
   detail::TimerHeap timers_;
   std::unique_ptr<detail::Backend> backend_;
-  detail::TaskCore* tasks_ = nullptr;  // unfinished tasks, newest first
+  detail::FutureBase* tasks_ = nullptr;  // unfinished tasks, newest first
   ExceptionHandler handler_;
   std::exception_ptr interrupt_;  // a KeyboardInterrupt on its way out of the loop
   double virtual_now_ = 0;
@@ -420,56 +398,14 @@ std::unique_ptr<EventLoop> new_event_loop(RunOptions options = {});
 
 namespace detail {
 
-/// The loop internals the library's awaitables use.
+/// What the public templates need of the loop (sleep(): its timer and its wake-up); the rest
+/// of the loop's internals are src/core/loop_internals.hpp's.
 struct LoopAccess {
   static void schedule(EventLoop& loop, Runnable* r) { loop.ready_.push(r); }
   static void add_timer(EventLoop& loop, TimerNode* node, double when) {
     loop.timers_.push(node, when);
   }
   static void remove_timer(EventLoop& loop, TimerNode* node) { loop.timers_.remove(node); }
-  static void link_task(EventLoop& loop, TaskCore* task) noexcept {
-    task->prev_task_ = nullptr;
-    task->next_task_ = loop.tasks_;
-    if (loop.tasks_) loop.tasks_->prev_task_ = task;
-    loop.tasks_ = task;
-  }
-  /// A task created now takes its first step at once (eager_start, or else the eager factory,
-  /// on a running loop).
-  static bool starts_tasks_eagerly(const EventLoop& loop, EagerStart eager) noexcept {
-    return (eager == EagerStart::factory ? loop.eager_tasks_ : eager == EagerStart::yes) &&
-           loop.running_;
-  }
-  static void unlink_task(EventLoop& loop, TaskCore* task) noexcept {
-    (task->prev_task_ ? task->prev_task_->next_task_ : loop.tasks_) = task->next_task_;
-    if (task->next_task_) task->next_task_->prev_task_ = task->prev_task_;
-    task->prev_task_ = task->next_task_ = nullptr;
-  }
-  static void set_interrupt(EventLoop& loop, std::exception_ptr e) noexcept {
-    loop.interrupt_ = std::move(e);
-  }
-  static TaskCore* tasks(EventLoop& loop) noexcept { return loop.tasks_; }
-  static Backend& backend(EventLoop& loop) noexcept { return *loop.backend_; }
-  static void add_resource(EventLoop& loop, LoopResource* r) noexcept {
-    if (r->registered_) return;
-    r->registered_ = true;
-    r->prev_resource_ = nullptr;
-    r->next_resource_ = loop.resources_;
-    if (loop.resources_) loop.resources_->prev_resource_ = r;
-    loop.resources_ = r;
-  }
-  static void remove_resource(EventLoop& loop, LoopResource* r) noexcept {
-    if (!r->registered_) return;
-    r->registered_ = false;
-    (r->prev_resource_ ? r->prev_resource_->next_resource_ : loop.resources_) = r->next_resource_;
-    if (r->next_resource_) r->next_resource_->prev_resource_ = r->prev_resource_;
-    r->prev_resource_ = r->next_resource_ = nullptr;
-  }
-  /// The open transports and servers, newest first (walk with next_resource()).
-  static LoopResource* resources(EventLoop& loop) noexcept { return loop.resources_; }
-  static LoopResource* next_resource(const LoopResource* r) noexcept { return r->next_resource_; }
-  static std::unordered_set<GeneratorBase*>& generators(EventLoop& loop) noexcept {
-    return loop.generators_;
-  }
 };
 
 }  // namespace detail

@@ -16,7 +16,7 @@
 #include <utility>
 
 #include "aio/coro.hpp"
-#include "aio/detail/task_core.hpp"
+#include "aio/detail/thread_state.hpp"
 #include "aio/detail/timer_heap.hpp"
 #include "aio/duration.hpp"
 #include "aio/loop.hpp"
@@ -40,7 +40,7 @@ class SleepWait : public TimerNode {
   void await_suspend(std::coroutine_handle<> h) {
     if (sequence == awaited) [[unlikely]]  // the union holds a task now, not a delay
       throw RuntimeError("cannot reuse already awaited coroutine");
-    TaskCore& task = TaskCore::current();
+    FutureBase& task = FutureBase::current();
     const double delay = delay_;
     task_ = reinterpret_cast<std::uintptr_t>(&task);  // from here on the union holds the task
     if (delay > 0) {
@@ -87,9 +87,9 @@ class SleepWait : public TimerNode {
   // A second co_await is asyncio's reused coroutine: marked in the TimerNode's sequence, which
   // a sleep that has not been awaited yet holds at 0 (push() sets it only once awaited).
   static constexpr std::uint32_t awaited = ~std::uint32_t{0};
-  static_assert(alignof(TaskCore) > (woken | cancelled));
-  TaskCore& task() const noexcept {
-    return *reinterpret_cast<TaskCore*>(task_ & ~(woken | cancelled));
+  static_assert(alignof(FutureBase) > (woken | cancelled));
+  FutureBase& task() const noexcept {
+    return *reinterpret_cast<FutureBase*>(task_ & ~(woken | cancelled));
   }
   union {
     double delay_;         // until awaited

@@ -105,13 +105,15 @@ class Task : public Future<T> {
   operator TaskRef() const noexcept;  // NOLINT(google-explicit-constructor): a Task is a TaskRef
 
  private:
-  detail::TaskCore& task() const noexcept { return *static_cast<detail::Promise<T>*>(this->core_); }
+  detail::FutureBase& task() const noexcept {
+    return *static_cast<detail::Promise<T>*>(this->core_);
+  }
 };
 
 /// A type-erased Task handle: every Task<T> converts to it; == compares identity.
 class TaskRef {
  public:
-  explicit TaskRef(detail::TaskCore* task) noexcept : task_(task) { task_->add_ref(); }
+  explicit TaskRef(detail::FutureBase* task) noexcept : task_(task) { task_->add_ref(); }
   TaskRef(const TaskRef& other) noexcept : TaskRef(other.task_) {}
   TaskRef(TaskRef&& other) noexcept : task_(std::exchange(other.task_, nullptr)) {}
   TaskRef& operator=(TaskRef other) noexcept {
@@ -143,10 +145,10 @@ class TaskRef {
     return a == static_cast<TaskRef>(b);
   }
 
-  detail::TaskCore* core() const noexcept { return task_; }
+  detail::FutureBase* core() const noexcept { return task_; }
 
  private:
-  detail::TaskCore* task_;
+  detail::FutureBase* task_;
 };
 
 template <class T>

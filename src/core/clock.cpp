@@ -4,10 +4,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 
 #include "core/virtual_clock.hpp"
+#include "posix/environment.hpp"
 
 namespace aio {
 
@@ -19,8 +18,7 @@ std::atomic<double> skipped_seconds{0.0};
 // clocks skipped: how tests learn the virtual duration of a whole example program.
 struct VirtualTimeReport {
   ~VirtualTimeReport() {
-    const char* v = std::getenv("AIO_REPORT_VIRTUAL_TIME");
-    if (v && std::strcmp(v, "1") == 0) {
+    if (environment::report_virtual_time()) {
       std::fprintf(stderr, "aio: virtual time skipped: %.3f s\n", skipped_seconds.load());
     }
   }

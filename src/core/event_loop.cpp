@@ -5,41 +5,25 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <string>
 #include <utility>
 
 #include "aio/loop.hpp"
+#include "core/fd_watchers.hpp"
+#include "core/loop_internals.hpp"
 #include "core/loop_registry.hpp"
 #include "core/virtual_clock.hpp"
 #include "io/backend.hpp"
-#include "net/fd_watchers.hpp"
+#include "posix/environment.hpp"
 
 namespace aio {
 
 namespace {
 
-bool env_flag(const char* name) {
-  const char* v = std::getenv(name);
-  return v && *v && std::strcmp(v, "0") != 0;
-}
-
-// A number of microseconds from the environment, in seconds; `fallback` when unset.
-double env_microseconds(const char* name, double fallback) {
-  const char* env = std::getenv(name);
-  if (!env || !*env) return fallback;
-  char* end = nullptr;
-  const double us = std::strtod(env, &end);
-  if (*end != '\0' || !(us >= 0)) {
-    throw RuntimeError(std::string(name) + "='" + env + "' is not a number of microseconds");
-  }
-  return us * 1e-6;
-}
-
 // RunOptions::busy_poll, or AIO_BUSY_POLL_US when set; none under virtual time, whose clock
 // does not move while the loop polls.
 std::chrono::nanoseconds busy_poll_from(Duration option) {
-  const double seconds = env_microseconds("AIO_BUSY_POLL_US", option.seconds());
+  const double seconds = detail::environment::busy_poll_seconds().value_or(option.seconds());
   if (!(seconds > 0)) return std::chrono::nanoseconds(0);
   constexpr double longest = 1e6;  // seconds: longer would overflow nanoseconds; it means "always"
   return std::chrono::nanoseconds(static_cast<std::int64_t>(std::min(seconds, longest) * 1e9));
@@ -47,24 +31,11 @@ std::chrono::nanoseconds busy_poll_from(Duration option) {
 
 // RunOptions::coalesce (or AIO_COALESCE_US) in whole microseconds, the kernel's unit; 0 when off.
 std::chrono::microseconds coalesce_window_from(Duration option) {
-  const double seconds = env_microseconds("AIO_COALESCE_US", option.seconds());
+  const double seconds = detail::environment::coalesce_seconds().value_or(option.seconds());
   if (!(seconds > 0)) return std::chrono::microseconds(0);
   constexpr double longest = 4000;  // seconds: the kernel takes 32 bits of microseconds
   return std::chrono::microseconds(
       static_cast<std::int64_t>(std::ceil(std::min(seconds, longest) * 1e6)));
-}
-
-// RunOptions::coalesce_events, or AIO_COALESCE_EVENTS when set.
-unsigned coalesce_events_from(unsigned option) {
-  const char* env = std::getenv("AIO_COALESCE_EVENTS");
-  if (!env || !*env) return option;
-  char* end = nullptr;
-  const unsigned long long n = std::strtoull(env, &end, 10);
-  if (*end != '\0' || *env == '-' || n < 1 || n > 1u << 20) {
-    throw RuntimeError(std::string("AIO_COALESCE_EVENTS='") + env +
-                       "' is not a number of completions (1 to 1048576)");
-  }
-  return static_cast<unsigned>(n);
 }
 
 // Stops the loop when the future run_until_complete() waits for is done.
@@ -82,12 +53,13 @@ struct StopWhenDone final : detail::CallbackNode {
 }  // namespace
 
 EventLoop::EventLoop(RunOptions options)
-    : virtual_time_(options.virtual_time || env_flag("AIO_VIRTUAL_TIME")),
-      debug_(options.debug || env_flag("AIO_DEBUG")) {
+    : virtual_time_(options.virtual_time || detail::environment::virtual_time()),
+      debug_(options.debug || detail::environment::debug()) {
   if (!virtual_time_) busy_poll_ = busy_poll_from(options.busy_poll);
   // Read before the backend is made, so that a bad setting leaves nothing to undo.
   const std::chrono::microseconds coalesce_window = coalesce_window_from(options.coalesce);
-  const unsigned coalesce_events = coalesce_events_from(options.coalesce_events);
+  const unsigned coalesce_events =
+      detail::environment::coalesce_events().value_or(options.coalesce_events);
   std::string note;
   backend_ = detail::make_backend(options.backend, &note);
   // asyncio's debug mode says which selector it uses; this says which backend, and why not
@@ -245,7 +217,7 @@ void EventLoop::move_due_timers() {
 // Debug mode: run `r` and log it when it took longer than slow_callback_duration.
 void EventLoop::run_timed(detail::Runnable* r) {
   // Described before it runs: running may free it.
-  auto* task = dynamic_cast<detail::TaskCore*>(r);
+  auto* task = dynamic_cast<detail::FutureBase*>(r);
   const std::string what = task ? "<Task name='" + task->name() + "'>" : "<Handle>";
   const auto start = std::chrono::steady_clock::now();
   struct Report {
@@ -341,15 +313,15 @@ void EventLoop::close() {
   // Tasks still pending are abandoned: whoever waits on them is dropped, and the loop's own
   // reference goes (a task nobody else holds is destroyed here, running its destructors).
   while (tasks_) {
-    detail::TaskCore* task = tasks_;
-    detail::LoopAccess::unlink_task(*this, task);
+    detail::FutureBase* task = tasks_;
+    detail::LoopInternals::unlink_task(*this, task);
     task->discard_callbacks();
     task->release();
   }
   // Open transports and servers close their descriptors (no callback runs any more).
   while (resources_) {
     detail::LoopResource* r = resources_;
-    detail::LoopAccess::remove_resource(*this, r);
+    detail::LoopInternals::remove_resource(*this, r);
     r->loop_closing();
   }
   watchers_.reset();

@@ -1,5 +1,6 @@
 // Runner: a loop for several run() calls, and asyncio.run()'s orderly shutdown.
 #include "aio/runners.hpp"
+#include "core/loop_internals.hpp"
 
 namespace aio {
 
@@ -42,7 +43,7 @@ Runner::Interrupts::Interrupts(EventLoop& loop, TaskRef main) : loop_(loop) {
       return;
     }
     if (*count > 0) {  // the second: out of the loop at once, whatever the task is doing
-      detail::LoopAccess::set_interrupt(loop, std::make_exception_ptr(KeyboardInterrupt()));
+      detail::LoopInternals::set_interrupt(loop, std::make_exception_ptr(KeyboardInterrupt()));
     }
   });
   installed_ = true;

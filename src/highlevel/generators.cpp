@@ -1,10 +1,10 @@
 // The loop's registry of live async generators, and shutdown_asyncgens().
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <vector>
 
 #include "aio/generator.hpp"
+#include "core/loop_internals.hpp"
+#include "posix/environment.hpp"
 
 namespace aio {
 
@@ -12,19 +12,18 @@ namespace detail {
 
 void register_generator(GeneratorBase* g) {
   EventLoop& loop = running_loop();
-  LoopAccess::generators(loop).insert(g);
+  LoopInternals::generators(loop).insert(g);
   g->loop = &loop;
 }
 
 void unregister_generator(GeneratorBase* g) noexcept {
-  if (g->loop) LoopAccess::generators(*g->loop).erase(g);
+  if (g->loop) LoopInternals::generators(*g->loop).erase(g);
   g->loop = nullptr;
 }
 
 void report_generator_destroyed(const char* function) noexcept {
   const EventLoop* loop = this_thread.running_loop;
-  const char* env = std::getenv("AIO_DEBUG");
-  const bool debug = (loop && loop->get_debug()) || (env && *env && std::strcmp(env, "0") != 0);
+  const bool debug = (loop && loop->get_debug()) || environment::debug();
   if (debug) {
     std::fprintf(stderr,
                  "aio: async generator '%s' was destroyed while suspended: its asynchronous "

@@ -2,13 +2,13 @@
 #include "io/backend.hpp"
 
 #include <cerrno>
-#include <cstdlib>
 #include <string>
 #include <string_view>
 #include <system_error>
 
 #include "aio/errors.hpp"
 #include "io/epoll_backend.hpp"
+#include "posix/environment.hpp"
 #ifdef AIO_HAVE_URING
 #include "io/uring_backend.hpp"
 #endif
@@ -31,8 +31,7 @@ std::unique_ptr<Backend> make_uring() {
 std::unique_ptr<Backend> make_backend(aio::Backend kind, std::string* note) {
   if (kind == aio::Backend::automatic) {
     // AIO_BACKEND=epoll|io_uring picks one for a whole run (the test suite runs on both).
-    const char* env = std::getenv("AIO_BACKEND");
-    const std::string_view wanted = env ? env : "";
+    const std::string_view wanted = environment::backend();
     if (wanted == "epoll") {
       kind = aio::Backend::epoll;
     } else if (wanted == "io_uring" || wanted == "uring") {

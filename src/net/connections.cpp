@@ -8,10 +8,10 @@
 #include "aio/errors.hpp"
 #include "aio/future.hpp"
 #include "net/happy_eyeballs.hpp"
-#include "net/os_error.hpp"
 #include "net/socket_util.hpp"
 #include "net/ssl_protocol.hpp"
 #include "net/stream_transport.hpp"
+#include "posix/os_error.hpp"
 
 namespace aio {
 

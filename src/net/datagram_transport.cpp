@@ -16,8 +16,9 @@
 
 #include "aio/errors.hpp"
 #include "aio/future.hpp"
-#include "net/os_error.hpp"
+#include "core/loop_internals.hpp"
 #include "net/socket_util.hpp"
+#include "posix/os_error.hpp"
 
 namespace aio {
 
@@ -51,7 +52,7 @@ class UdpTransport final : public DatagramTransport,
 
   void start(std::function<void()> ready) {
     self_ = shared_from_this();
-    LoopAccess::add_resource(loop_, this);
+    LoopInternals::add_resource(loop_, this);
     loop_.call_soon([self = self_, ready = std::move(ready)] {
       if (self->protocol_ && !self->closing_) {
         try {
@@ -60,7 +61,7 @@ class UdpTransport final : public DatagramTransport,
           self->loop_.call_exception_handler(
               {"protocol.connection_made() failed", std::current_exception(), std::nullopt});
         }
-        if (!self->closing_) LoopAccess::backend(self->loop_).start(self->read_op_);
+        if (!self->closing_) LoopInternals::backend(self->loop_).start(self->read_op_);
       }
       ready();
     });
@@ -83,21 +84,21 @@ class UdpTransport final : public DatagramTransport,
     }
     queued_bytes_ += data.size();
     queue_.emplace_back(std::string(data), dest);
-    if (!write_op_.pending) LoopAccess::backend(loop_).start(write_op_);
+    if (!write_op_.pending) LoopInternals::backend(loop_).start(write_op_);
   }
 
   void close() override {
     if (closing_) return;
     closing_ = true;
-    LoopAccess::backend(loop_).cancel(read_op_);
+    LoopInternals::backend(loop_).cancel(read_op_);
     if (queue_.empty()) schedule_lost(nullptr);
   }
   void abort() override {
     queue_.clear();
     queued_bytes_ = 0;
     closing_ = true;
-    LoopAccess::backend(loop_).cancel(read_op_);
-    LoopAccess::backend(loop_).cancel(write_op_);
+    LoopInternals::backend(loop_).cancel(read_op_);
+    LoopInternals::backend(loop_).cancel(write_op_);
     schedule_lost(nullptr);
   }
   bool is_closing() const noexcept override { return closing_; }
@@ -138,7 +139,7 @@ class UdpTransport final : public DatagramTransport,
     io_.len = data.size();
     io_.addr = to ? const_cast<void*>(to->data()) : nullptr;
     io_.addr_len = to ? to->size() : 0;
-    return LoopAccess::backend(loop_).try_now(io_);
+    return LoopInternals::backend(loop_).try_now(io_);
   }
 
   void report(int err, const char* what) {
@@ -161,7 +162,7 @@ class UdpTransport final : public DatagramTransport,
     io_.len = buffer.size();
     io_.addr = from.data();
     io_.addr_len = SocketAddress::capacity();
-    const std::int64_t r = LoopAccess::backend(loop_).try_now(io_);
+    const std::int64_t r = LoopInternals::backend(loop_).try_now(io_);
     if (r >= 0) {
       from.set_size(io_.addr_len);
       try {
@@ -176,7 +177,7 @@ class UdpTransport final : public DatagramTransport,
     } else if (r != -EAGAIN) {
       report(static_cast<int>(-r), "recvfrom");
     }
-    if (!closing_) LoopAccess::backend(loop_).start(read_op_);
+    if (!closing_) LoopInternals::backend(loop_).start(read_op_);
   }
 
   void on_writable() {
@@ -185,7 +186,7 @@ class UdpTransport final : public DatagramTransport,
       auto& [data, to] = queue_.front();
       const std::int64_t r = send_one(data, to);
       if (r == -EAGAIN) {
-        LoopAccess::backend(loop_).start(write_op_);
+        LoopInternals::backend(loop_).start(write_op_);
         return;
       }
       if (r < 0) report(static_cast<int>(-r), "sendto");
@@ -212,7 +213,7 @@ class UdpTransport final : public DatagramTransport,
       }
     }
     release();
-    LoopAccess::remove_resource(loop_, this);
+    LoopInternals::remove_resource(loop_, this);
     self_.reset();
   }
 
@@ -220,9 +221,9 @@ class UdpTransport final : public DatagramTransport,
   // the loop may be gone.
   void release() noexcept {
     if (!sock_) return;
-    LoopAccess::backend(loop_).cancel(read_op_);
-    LoopAccess::backend(loop_).cancel(write_op_);
-    LoopAccess::backend(loop_).forget(sock_.fileno());
+    LoopInternals::backend(loop_).cancel(read_op_);
+    LoopInternals::backend(loop_).cancel(write_op_);
+    LoopInternals::backend(loop_).forget(sock_.fileno());
     ::close(sock_.detach());
   }
 

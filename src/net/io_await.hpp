@@ -8,8 +8,9 @@
 #include <cstdint>
 #include <string_view>
 
-#include "aio/detail/task_core.hpp"
+#include "aio/detail/thread_state.hpp"
 #include "aio/loop.hpp"
+#include "core/loop_internals.hpp"
 #include "io/backend.hpp"
 #include "io/io_op.hpp"
 
@@ -17,7 +18,7 @@ namespace aio::detail {
 
 class IoAwait final : public IoOp {
  public:
-  explicit IoAwait(EventLoop& loop) noexcept : backend_(&LoopAccess::backend(loop)) {}
+  explicit IoAwait(EventLoop& loop) noexcept : backend_(&LoopInternals::backend(loop)) {}
   IoAwait(const IoAwait&) = delete;
   IoAwait& operator=(const IoAwait&) = delete;
   ~IoAwait() {
@@ -26,7 +27,7 @@ class IoAwait final : public IoOp {
 
   bool await_ready() { return backend_->start(*this); }
   void await_suspend(std::coroutine_handle<> h) {
-    task_ = &TaskCore::current();
+    task_ = &FutureBase::current();
     task_->suspend(h, this);
     task_->after_suspend();
   }
@@ -51,7 +52,7 @@ class IoAwait final : public IoOp {
 
  private:
   Backend* backend_;
-  TaskCore* task_ = nullptr;
+  FutureBase* task_ = nullptr;
   bool cancelled_ = false;
 };
 

@@ -8,9 +8,9 @@
 
 #include "aio/errors.hpp"
 #include "aio/future.hpp"
-#include "net/os_error.hpp"
 #include "net/socket_util.hpp"
 #include "net/stream_transport.hpp"
+#include "posix/os_error.hpp"
 
 namespace aio {
 

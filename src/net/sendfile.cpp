@@ -25,10 +25,11 @@
 #include <vector>
 
 #include "aio/errors.hpp"
+#include "core/loop_internals.hpp"
 #include "net/io_await.hpp"
-#include "net/os_error.hpp"
 #include "net/socket_util.hpp"
 #include "net/stream_transport.hpp"
+#include "posix/os_error.hpp"
 
 namespace aio {
 
@@ -347,7 +348,7 @@ Coro<std::int64_t> StreamTransport::send_file(int file, std::int64_t offset,
   sending_file_ = false;
   file_waiter_.reset();
   // The writability wait is ours only while nothing is buffered (else it is the flush's).
-  if (wbuf_.size() == woff_) LoopAccess::backend(loop_).cancel(write_op_);
+  if (wbuf_.size() == woff_) LoopInternals::backend(loop_).cancel(write_op_);
   leave_position(file, start, sent);
   if (was_reading && !closing_) resume_reading();
   if (failed) std::rethrow_exception(failed);
@@ -360,7 +361,7 @@ Future<void> StreamTransport::file_turn() {
   Future<void> turn = loop_.create_future<void>();
   file_waiter_ = turn;
   if (wbuf_.size() == woff_ && !write_op_.pending) {
-    if (LoopAccess::backend(loop_).start(write_op_)) wake_file_waiter(nullptr);
+    if (LoopInternals::backend(loop_).start(write_op_)) wake_file_waiter(nullptr);
   }
   return turn;
 }

@@ -14,11 +14,12 @@
 #include <cerrno>
 
 #include "aio/errors.hpp"
-#include "net/os_error.hpp"
+#include "core/loop_internals.hpp"
 #include "net/server_state.hpp"
 #include "net/socket_util.hpp"
 #include "net/ssl_protocol.hpp"
 #include "net/stream_transport.hpp"
+#include "posix/os_error.hpp"
 
 namespace aio {
 
@@ -47,13 +48,13 @@ struct ServerState::Listener final : IoOp {
 
 ServerState::ServerState(EventLoop& loop, ProtocolFactory factory, int backlog)
     : loop_(loop), factory_(std::move(factory)), backlog_(backlog > 0 ? backlog : 1) {
-  LoopAccess::add_resource(loop_, this);
+  LoopInternals::add_resource(loop_, this);
 }
 
 ServerState::~ServerState() {
   if (!registered()) return;  // the loop closed: loop_closing() released everything
-  LoopAccess::remove_resource(loop_, this);
-  for (auto& l : listeners_) LoopAccess::backend(loop_).cancel(*l);
+  LoopInternals::remove_resource(loop_, this);
+  for (auto& l : listeners_) LoopInternals::backend(loop_).cancel(*l);
 }
 
 void ServerState::add_listener(Socket sock, std::optional<SocketFile> file) {
@@ -71,7 +72,7 @@ void ServerState::start_serving() {
   serving_ = true;
   for (auto& l : listeners_) {
     l->try_first = false;
-    if (!l->pending) LoopAccess::backend(loop_).start(*l);
+    if (!l->pending) LoopInternals::backend(loop_).start(*l);
   }
 }
 
@@ -79,7 +80,7 @@ void ServerState::start_serving() {
 void ServerState::accepted(Listener& l) {
   if (closed_) return;
   auto keep = shared_from_this();
-  Backend& backend = LoopAccess::backend(loop_);
+  Backend& backend = LoopInternals::backend(loop_);
   std::int64_t r = l.result;
   for (int n = 1;; ++n) {
     if (r >= 0) {
@@ -94,7 +95,7 @@ void ServerState::accepted(Listener& l) {
         auto self = weak.lock();
         if (self && self->serving_ && !listener->pending) {
           listener->try_first = false;
-          if (LoopAccess::backend(self->loop_).start(*listener)) {
+          if (LoopInternals::backend(self->loop_).start(*listener)) {
             LoopAccess::schedule(self->loop_, listener);
           }
         }
@@ -139,7 +140,7 @@ void ServerState::close() {
   closed_ = true;
   serving_ = false;
   for (auto& l : listeners_) {
-    LoopAccess::backend(loop_).cancel(*l);
+    LoopInternals::backend(loop_).cancel(*l);
     if (l->retry) l->retry->cancel();
     l->sock.close();
     if (l->file) remove_if_ours(*l->file);
@@ -212,7 +213,7 @@ void ServerState::loop_closing() noexcept {
   closed_ = true;
   serving_ = false;
   for (auto& l : listeners_) {
-    LoopAccess::backend(loop_).cancel(*l);
+    LoopInternals::backend(loop_).cancel(*l);
     l->sock.close();
   }
   waiters_.clear();

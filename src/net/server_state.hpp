@@ -13,6 +13,7 @@
 #include "aio/loop.hpp"
 #include "aio/protocols.hpp"
 #include "aio/socket.hpp"
+#include "core/loop_resource.hpp"
 #include "io/io_op.hpp"
 
 namespace aio::detail {

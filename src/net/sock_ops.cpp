@@ -8,8 +8,8 @@
 
 #include "aio/loop.hpp"
 #include "net/io_await.hpp"
-#include "net/os_error.hpp"
 #include "net/socket_util.hpp"
+#include "posix/os_error.hpp"
 
 namespace aio {
 

@@ -8,8 +8,8 @@
 #include <cerrno>
 
 #include "aio/socket.hpp"
-#include "net/os_error.hpp"
 #include "net/socket_util.hpp"
+#include "posix/os_error.hpp"
 
 namespace aio {
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "aio/errors.hpp"
+#include "core/loop_internals.hpp"
 #include "net/buffer_memory.hpp"
 #include "net/ssl_error.hpp"
 
@@ -106,7 +107,7 @@ SSLProtocol::~SSLProtocol() {
 }
 
 void SSLProtocol::unregister() noexcept {
-  LoopAccess::remove_resource(loop_, this);
+  LoopInternals::remove_resource(loop_, this);
 }
 
 void SSLProtocol::loop_closing() noexcept {
@@ -138,7 +139,7 @@ void SSLProtocol::set_app_protocol(std::shared_ptr<BaseProtocol> protocol) {
 
 void SSLProtocol::connection_made(std::shared_ptr<Transport> transport) {
   transport_ = std::move(transport);
-  LoopAccess::add_resource(loop_, this);
+  LoopInternals::add_resource(loop_, this);
   state_ = State::handshaking;
   std::weak_ptr<SSLProtocol> weak = weak_from_this();
   timer_ = loop_.call_later(settings_.handshake_timeout, [weak] {

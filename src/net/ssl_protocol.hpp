@@ -25,6 +25,7 @@
 #include "aio/loop.hpp"
 #include "aio/protocols.hpp"
 #include "aio/ssl.hpp"
+#include "core/loop_resource.hpp"
 #include "net/ssl_bio.hpp"
 
 namespace aio::detail {

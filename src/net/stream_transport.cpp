@@ -9,11 +9,12 @@
 #include <cstring>
 #include <vector>
 
+#include "core/loop_internals.hpp"
 #include "net/buffer_memory.hpp"
-#include "net/os_error.hpp"
 #include "net/server_state.hpp"
 #include "net/socket_util.hpp"
 #include "net/water_marks.hpp"
+#include "posix/os_error.hpp"
 
 namespace aio::detail {
 
@@ -42,7 +43,7 @@ StreamTransport::StreamTransport(EventLoop& loop, int fd, Kind kind,
   read_op_.fd = fd;
   // Sockets take data in the backend's buffers where it has them (io_uring), else read
   // after a readiness wait.
-  read_op_.kind = kind == Kind::socket && LoopAccess::backend(loop).selects_buffers()
+  read_op_.kind = kind == Kind::socket && LoopInternals::backend(loop).selects_buffers()
                       ? IoKind::receive
                       : IoKind::readable;
   read_op_.try_first = false;
@@ -66,7 +67,7 @@ StreamTransport::~StreamTransport() {
 
 void StreamTransport::start(std::function<void()> ready) {
   self_ = shared_from_this();
-  LoopAccess::add_resource(loop_, this);
+  LoopInternals::add_resource(loop_, this);
   if (server_) server_->attach(this);
   reading_ = kind_ != Kind::write_pipe;
   // connection_made, then the first read, then the waiter: asyncio's call_soon order.
@@ -95,7 +96,7 @@ void StreamTransport::set_protocol(std::shared_ptr<BaseProtocol> protocol) {
 void StreamTransport::arm_read() {
   if (read_op_.pending) return;
   // Completed at once (data the backend already held): run it as a completion, in turn.
-  if (LoopAccess::backend(loop_).start(read_op_)) LoopAccess::schedule(loop_, &read_op_);
+  if (LoopInternals::backend(loop_).start(read_op_)) LoopAccess::schedule(loop_, &read_op_);
 }
 
 void StreamTransport::on_readable() {
@@ -131,7 +132,7 @@ void StreamTransport::on_readable() {
   io_.kind = IoKind::recv;
   io_.buf = buffer.data();
   io_.len = buffer.size();
-  const std::int64_t r = LoopAccess::backend(loop_).try_now(io_);
+  const std::int64_t r = LoopInternals::backend(loop_).try_now(io_);
   if (r == -EAGAIN) {
     arm_read();
     return;
@@ -245,7 +246,7 @@ void StreamTransport::write(std::string_view data) {
     io_.kind = IoKind::send;
     io_.buf = const_cast<char*>(data.data());
     io_.len = data.size();
-    const std::int64_t r = LoopAccess::backend(loop_).try_now(io_);
+    const std::int64_t r = LoopInternals::backend(loop_).try_now(io_);
     if (r == static_cast<std::int64_t>(data.size())) return;
     if (r < 0 && r != -EAGAIN) {
       io_failed(static_cast<int>(-r), "send");
@@ -255,7 +256,7 @@ void StreamTransport::write(std::string_view data) {
     wbuf_.clear();
     woff_ = 0;
     wbuf_.append(data);
-    LoopAccess::backend(loop_).start(write_op_);
+    LoopInternals::backend(loop_).start(write_op_);
   } else {
     wbuf_.append(data);
   }
@@ -272,7 +273,7 @@ void StreamTransport::on_writable() {
   io_.kind = IoKind::send;
   io_.buf = wbuf_.data() + woff_;
   io_.len = wbuf_.size() - woff_;
-  const std::int64_t r = LoopAccess::backend(loop_).try_now(io_);
+  const std::int64_t r = LoopInternals::backend(loop_).try_now(io_);
   if (r < 0 && r != -EAGAIN) {
     io_failed(static_cast<int>(-r), "send");
     return;
@@ -290,7 +291,7 @@ void StreamTransport::on_writable() {
     woff_ = 0;
   }
   maybe_resume_protocol();
-  LoopAccess::backend(loop_).start(write_op_);
+  LoopInternals::backend(loop_).start(write_op_);
 }
 
 // The write buffer is empty: tell the protocol, then finish a pending close or write_eof.
@@ -356,7 +357,7 @@ void StreamTransport::pause_reading() {
   reading_ = false;
   // A readiness wait can simply stop; a receive into the backend's buffers runs on (what it
   // brings is held) and the backend stops it when too much is held.
-  if (read_op_.kind != IoKind::receive) LoopAccess::backend(loop_).cancel(read_op_);
+  if (read_op_.kind != IoKind::receive) LoopInternals::backend(loop_).cancel(read_op_);
 }
 
 void StreamTransport::resume_reading() {
@@ -385,7 +386,7 @@ void StreamTransport::close() {
   if (closing_) return;
   closing_ = true;
   reading_ = false;
-  LoopAccess::backend(loop_).cancel(read_op_);
+  LoopInternals::backend(loop_).cancel(read_op_);
   if (wbuf_.size() == woff_) {
     lost_ = true;
     loop_.call_soon([self = self_] { self->call_connection_lost(nullptr); });
@@ -414,10 +415,10 @@ void StreamTransport::force_close(std::exception_ptr error) {
   if (lost_) return;
   empty_buffer(wbuf_);
   woff_ = 0;
-  LoopAccess::backend(loop_).cancel(write_op_);
+  LoopInternals::backend(loop_).cancel(write_op_);
   closing_ = true;
   reading_ = false;
-  LoopAccess::backend(loop_).cancel(read_op_);
+  LoopInternals::backend(loop_).cancel(read_op_);
   lost_ = true;
   loop_.call_soon([self = self_, error] { self->call_connection_lost(error); });
 }
@@ -441,7 +442,7 @@ void StreamTransport::call_connection_lost(std::exception_ptr error) {
     }
   }
   release_descriptor();
-  LoopAccess::remove_resource(loop_, this);
+  LoopInternals::remove_resource(loop_, this);
   if (server_) {
     std::shared_ptr<ServerState> server = std::move(server_);
     server->detach(this);
@@ -475,9 +476,9 @@ std::string StreamTransport::describe(const char* operation) const {
 
 void StreamTransport::release_descriptor() noexcept {
   if (fd_ < 0) return;
-  LoopAccess::backend(loop_).cancel(read_op_);
-  LoopAccess::backend(loop_).cancel(write_op_);
-  LoopAccess::backend(loop_).forget(fd_);
+  LoopInternals::backend(loop_).cancel(read_op_);
+  LoopInternals::backend(loop_).cancel(write_op_);
+  LoopInternals::backend(loop_).forget(fd_);
   ::close(fd_);
   fd_ = -1;
 }

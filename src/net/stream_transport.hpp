@@ -22,6 +22,7 @@
 #include "aio/future.hpp"
 #include "aio/loop.hpp"
 #include "aio/protocols.hpp"
+#include "core/loop_resource.hpp"
 #include "io/io_op.hpp"
 #include "net/sendfile.hpp"
 

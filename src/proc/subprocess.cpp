@@ -30,11 +30,12 @@
 #include "aio/loop.hpp"
 #include "aio/sleep.hpp"
 #include "aio/subprocess.hpp"
+#include "core/loop_internals.hpp"
 #include "io/backend.hpp"
-#include "net/os_error.hpp"
-#include "net/socket_util.hpp"
 #include "net/stream_protocol.hpp"
 #include "net/stream_transport.hpp"
+#include "posix/descriptors.hpp"
+#include "posix/os_error.hpp"
 
 extern char** environ;
 
@@ -52,22 +53,22 @@ class ProcessState final : public LoopResource, public std::enable_shared_from_t
   }
   // Reaped, or the loop closed, the pidfd is closed already (the loop may be gone).
   ~ProcessState() {
-    LoopAccess::remove_resource(loop_, this);
+    LoopInternals::remove_resource(loop_, this);
     close_pidfd();
   }
 
   // Starts watching for the exit; the state lives until the child is reaped.
   void watch() {
     self_ = shared_from_this();
-    LoopAccess::add_resource(loop_, this);
-    LoopAccess::backend(loop_).start(exit_);
+    LoopInternals::add_resource(loop_, this);
+    LoopInternals::backend(loop_).start(exit_);
   }
 
   void exited() {
     int status = 0;
     const pid_t r = ::waitpid(pid_, &status, WNOHANG);
     if (r == 0) {  // not yet (a spurious wake-up): wait again
-      LoopAccess::backend(loop_).start(exit_);
+      LoopInternals::backend(loop_).start(exit_);
       return;
     }
     if (r == pid_) {
@@ -80,14 +81,14 @@ class ProcessState final : public LoopResource, public std::enable_shared_from_t
       if (!w.done()) w.set_result(*returncode_);
     }
     waiters_.clear();
-    LoopAccess::remove_resource(loop_, this);
+    LoopInternals::remove_resource(loop_, this);
     auto last = std::move(self_);
   }
 
   void loop_closing() noexcept override {
     // The loop goes with the child still running: reap it if it is already gone; otherwise it
     // is left running, as asyncio leaves it (its pidfd is closed).
-    LoopAccess::backend(loop_).cancel(exit_);
+    LoopInternals::backend(loop_).cancel(exit_);
     int status = 0;
     if (!returncode_ && ::waitpid(pid_, &status, WNOHANG) == pid_) {
       returncode_ = WIFSIGNALED(status) ? -WTERMSIG(status) : WEXITSTATUS(status);
@@ -131,8 +132,8 @@ class ProcessState final : public LoopResource, public std::enable_shared_from_t
 
   void close_pidfd() noexcept {
     if (pidfd_ < 0) return;
-    LoopAccess::backend(loop_).cancel(exit_);
-    LoopAccess::backend(loop_).forget(pidfd_);
+    LoopInternals::backend(loop_).cancel(exit_);
+    LoopInternals::backend(loop_).forget(pidfd_);
     ::close(pidfd_);
     pidfd_ = -1;
   }
@@ -150,43 +151,99 @@ class ProcessState final : public LoopResource, public std::enable_shared_from_t
 
 namespace {
 
-// Descriptors to close on every exit path until they are handed over.
-struct Fds {
-  int fd[6] = {-1, -1, -1, -1, -1, -1};  // stdin r/w, stdout r/w, stderr r/w
-  ~Fds() {
-    for (int f : fd) {
+// One of the child's standard streams as a pipe: the end the child gets (dup2'd onto its 0, 1
+// or 2) and ours. Both are closed on every exit path until handed over.
+struct Pipe {
+  int child = -1;
+  int ours = -1;
+  Pipe() = default;
+  Pipe(const Pipe&) = delete;
+  Pipe& operator=(const Pipe&) = delete;
+  ~Pipe() {
+    for (int f : {child, ours}) {
       if (f >= 0) ::close(f);
     }
   }
-  int take(int i) { return std::exchange(fd[i], -1); }
+  /// Opens the pipe if `how` asks for one; the child reads from it if `child_reads` (stdin).
+  void open_if(Redirect how, bool child_reads, const char* which) {
+    if (how != Redirect::pipe) return;
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) < 0) throw detail::os_error(errno, std::string("pipe for ") + which);
+    child = child_reads ? p[0] : p[1];
+    ours = child_reads ? p[1] : p[0];
+  }
+  /// The child has its end now: ours only stays.
+  void close_child_end() {
+    if (child >= 0) ::close(std::exchange(child, -1));
+  }
 };
 
-// posix_spawn's attributes and file actions, destroyed on every path.
-struct SpawnSetup {
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
-  SpawnSetup() {
-    posix_spawn_file_actions_init(&actions);
-    posix_spawnattr_init(&attr);
-  }
-  ~SpawnSetup() {
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-  }
-  SpawnSetup(const SpawnSetup&) = delete;
-  SpawnSetup& operator=(const SpawnSetup&) = delete;
+struct StdPipes {
+  Pipe in, out, err;
 };
-
-void make_pipe(Fds& fds, int first, const char* which) {
-  int p[2];
-  if (::pipe2(p, O_CLOEXEC) < 0) throw detail::os_error(errno, std::string("pipe for ") + which);
-  fds.fd[first] = p[0];
-  fds.fd[first + 1] = p[1];
-}
 
 void check(int rc, const char* what) {
   if (rc != 0) throw detail::os_error(rc, what);
 }
+
+// posix_spawn's attributes and file actions (destroyed on every path), and the copies of the
+// caller's descriptors they use.
+struct SpawnSetup {
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  std::vector<int> copies;
+
+  SpawnSetup() {
+    posix_spawn_file_actions_init(&actions);
+    posix_spawnattr_init(&attr);
+    // The child starts with default signal handling and an empty mask, whatever ours are.
+    sigset_t all;
+    sigset_t none;
+    sigfillset(&all);
+    sigemptyset(&none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  }
+  ~SpawnSetup() {
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+    for (int f : copies) ::close(f);
+  }
+  SpawnSetup(const SpawnSetup&) = delete;
+  SpawnSetup& operator=(const SpawnSetup&) = delete;
+
+  /// The child's descriptor `target` (0, 1 or 2) as `how` says; `pipe` is its pipe, if any.
+  void redirect(Redirect how, int target, const Pipe& pipe) {
+    if (how == Redirect::pipe) {
+      check(posix_spawn_file_actions_adddup2(&actions, pipe.child, target), "spawn: dup2");
+    } else if (how == Redirect::devnull) {
+      check(posix_spawn_file_actions_addopen(&actions, target, "/dev/null",
+                                             target == 0 ? O_RDONLY : O_WRONLY, 0),
+            "spawn: open /dev/null");
+    } else if (how == Redirect::to_output) {
+      check(posix_spawn_file_actions_adddup2(&actions, 1, 2), "spawn: dup2");
+    } else if (how.descriptor() >= 0) {
+      check(posix_spawn_file_actions_adddup2(&actions, above_standard(how.descriptor()), target),
+            "spawn: dup2");
+    }
+  }
+
+  void change_directory(const std::optional<std::string>& cwd) {
+    if (cwd) check(posix_spawn_file_actions_addchdir_np(&actions, cwd->c_str()), "spawn: chdir");
+  }
+
+ private:
+  // A descriptor given as one of 0-2 is copied above them first, so that the dup2s onto the
+  // child's 0-2 can neither clobber it nor dup it onto itself (which keeps close-on-exec).
+  int above_standard(int fd) {
+    if (fd > 2) return fd;
+    const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    if (copy < 0) throw detail::os_error(errno, "spawn: Redirect::fd(" + std::to_string(fd) + ")");
+    copies.push_back(copy);
+    return copy;
+  }
+};
 
 // Python's os.get_exec_path(env) search: the first executable regular file named `program`
 // in env's PATH (or /bin:/usr/bin); execvp's errors (EACCES if only unusable ones were found).
@@ -209,6 +266,40 @@ std::string find_in_path(const std::string& program,
     dirs.remove_prefix(colon + 1);
   }
   throw detail::os_error(err, "spawn '" + program + "'");
+}
+
+// Starts the child (posix_spawnp) with `argv` and the options' environment and directory;
+// returns its pid and a pidfd for it. A failure is thrown naming the program.
+std::pair<pid_t, int> start_child(const std::string& program, std::vector<std::string>& argv,
+                                  const SubprocessOptions& options, const SpawnSetup& setup,
+                                  bool shell) {
+  std::vector<char*> args;
+  for (std::string& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  std::vector<std::string> env_strings;
+  std::vector<char*> env;
+  char** envp = environ;
+  if (options.env) {
+    for (const auto& [k, v] : *options.env) env_strings.push_back(k + "=" + v);
+    for (std::string& e : env_strings) env.push_back(e.data());
+    env.push_back(nullptr);
+    envp = env.data();
+  }
+  const std::string path = options.env ? find_in_path(program, *options.env) : program;
+  pid_t pid = -1;
+  const int rc = ::posix_spawnp(&pid, path.c_str(), &setup.actions, &setup.attr, args.data(), envp);
+  if (rc != 0) {
+    throw detail::os_error(rc, (shell ? "spawn /bin/sh for '" : "spawn '") + program + "'" +
+                                   (options.cwd ? " in " + *options.cwd : std::string()));
+  }
+  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) {
+    const int err = errno;
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    throw detail::os_error(err, "pidfd_open");
+  }
+  return {pid, pidfd};
 }
 
 // Until create_subprocess_* returns the Process, a failure or a cancel kills the child and
@@ -236,127 +327,62 @@ struct Abandon {
   }
 };
 
-// A stream transport over our pipe end fds.fd[i] (taken); the StreamReader it feeds, or for
-// stdin the protocol whose connection_made makes the writer.
-std::shared_ptr<detail::StreamProtocol> attach(EventLoop& loop, Fds& fds, int i,
+// A stream transport over our end of `pipe` (taken); the StreamReader it feeds, or for stdin
+// the protocol whose connection_made makes the writer.
+std::shared_ptr<detail::StreamProtocol> attach(EventLoop& loop, Pipe& pipe,
                                                detail::StreamTransport::Kind kind,
                                                StreamReader reader, Abandon& abandon) {
-  detail::set_nonblocking(fds.fd[i]);
+  detail::set_nonblocking(pipe.ours);
   auto protocol = kind == detail::StreamTransport::Kind::read_pipe
                       ? detail::StreamProtocol::reader_only(loop, std::move(reader))
                       : std::make_shared<detail::StreamProtocol>(loop, std::move(reader));
-  auto transport = std::make_shared<detail::StreamTransport>(loop, fds.fd[i], kind, protocol);
-  fds.take(i);
+  auto transport = std::make_shared<detail::StreamTransport>(loop, pipe.ours, kind, protocol);
+  pipe.ours = -1;
   transport->start();
   abandon.transports.push_back(std::move(transport));
   return protocol;
 }
 
-Coro<Process> spawn(std::string program, std::vector<std::string> argv, SubprocessOptions options,
-                    bool shell) {
-  EventLoop& loop = get_running_loop();
+void check_options(const SubprocessOptions& options) {
   if (options.input == Redirect::to_output || options.output == Redirect::to_output) {
     throw std::invalid_argument("Redirect::to_output is only for the error stream");
   }
   if (options.limit <= 0) throw std::invalid_argument("Limit cannot be <= 0");
+}
+
+Coro<Process> spawn(std::string program, std::vector<std::string> argv, SubprocessOptions options,
+                    bool shell) {
+  EventLoop& loop = get_running_loop();
+  check_options(options);
   detail::ignore_sigpipe();
-  Fds fds;
-  if (options.input == Redirect::pipe) make_pipe(fds, 0, "stdin");
-  if (options.output == Redirect::pipe) make_pipe(fds, 2, "stdout");
-  if (options.error == Redirect::pipe) make_pipe(fds, 4, "stderr");
-
+  StdPipes pipes;
+  pipes.in.open_if(options.input, true, "stdin");
+  pipes.out.open_if(options.output, false, "stdout");
+  pipes.err.open_if(options.error, false, "stderr");
   SpawnSetup setup;
-  // A descriptor given as one of 0-2 is copied above them first, so that the dup2s onto the
-  // child's 0-2 can neither clobber it nor dup it onto itself (which keeps close-on-exec).
-  struct Copies {
-    std::vector<int> fds;
-    ~Copies() {
-      for (int f : fds) ::close(f);
-    }
-  } copies;
-  auto parent_copy = [&](int fd) {
-    if (fd > 2) return fd;
-    const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
-    if (copy < 0) throw detail::os_error(errno, "spawn: Redirect::fd(" + std::to_string(fd) + ")");
-    copies.fds.push_back(copy);
-    return copy;
-  };
-  auto redirect = [&](Redirect how, int target, int child_end) {
-    if (how == Redirect::pipe) {
-      check(posix_spawn_file_actions_adddup2(&setup.actions, child_end, target), "spawn: dup2");
-    } else if (how == Redirect::devnull) {
-      check(posix_spawn_file_actions_addopen(&setup.actions, target, "/dev/null",
-                                             target == 0 ? O_RDONLY : O_WRONLY, 0),
-            "spawn: open /dev/null");
-    } else if (how == Redirect::to_output) {
-      check(posix_spawn_file_actions_adddup2(&setup.actions, 1, 2), "spawn: dup2");
-    } else if (how.descriptor() >= 0) {
-      check(posix_spawn_file_actions_adddup2(&setup.actions, parent_copy(how.descriptor()), target),
-            "spawn: dup2");
-    }
-  };
-  redirect(options.input, 0, fds.fd[0]);
-  redirect(options.output, 1, fds.fd[3]);
-  redirect(options.error, 2, fds.fd[5]);
-  if (options.cwd) {
-    check(posix_spawn_file_actions_addchdir_np(&setup.actions, options.cwd->c_str()),
-          "spawn: chdir");
-  }
-  // The child starts with default signal handling and an empty mask, whatever ours are.
-  sigset_t all;
-  sigset_t none;
-  sigfillset(&all);
-  sigemptyset(&none);
-  posix_spawnattr_setsigdefault(&setup.attr, &all);
-  posix_spawnattr_setsigmask(&setup.attr, &none);
-  posix_spawnattr_setflags(&setup.attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  setup.redirect(options.input, 0, pipes.in);
+  setup.redirect(options.output, 1, pipes.out);
+  setup.redirect(options.error, 2, pipes.err);
+  setup.change_directory(options.cwd);
+  const std::pair<pid_t, int> child = start_child(program, argv, options, setup, shell);
 
-  std::vector<char*> args;
-  for (std::string& a : argv) args.push_back(a.data());
-  args.push_back(nullptr);
-  std::vector<std::string> env_strings;
-  std::vector<char*> env;
-  char** envp = environ;
-  if (options.env) {
-    for (const auto& [k, v] : *options.env) env_strings.push_back(k + "=" + v);
-    for (std::string& e : env_strings) env.push_back(e.data());
-    env.push_back(nullptr);
-    envp = env.data();
-  }
-  const std::string path = options.env ? find_in_path(program, *options.env) : program;
-  pid_t pid = -1;
-  const int rc = ::posix_spawnp(&pid, path.c_str(), &setup.actions, &setup.attr, args.data(), envp);
-  if (rc != 0) {
-    throw detail::os_error(rc, (shell ? "spawn /bin/sh for '" : "spawn '") + program + "'" +
-                                   (options.cwd ? " in " + *options.cwd : std::string()));
-  }
-  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  if (pidfd < 0) {
-    const int err = errno;
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
-    throw detail::os_error(err, "pidfd_open");
-  }
-  auto state = std::make_shared<detail::ProcessState>(loop, pid, pidfd);
+  auto state = std::make_shared<detail::ProcessState>(loop, child.first, child.second);
   state->watch();
   Abandon abandon;
   abandon.state = state;
-  // The child's ends are the child's now.
-  for (int i : {0, 3, 5}) {
-    if (fds.fd[i] >= 0) ::close(fds.take(i));
-  }
+  for (Pipe* pipe : {&pipes.in, &pipes.out, &pipes.err}) pipe->close_child_end();
   std::shared_ptr<detail::StreamProtocol> input;
   if (options.input == Redirect::pipe) {
-    input = attach(loop, fds, 1, detail::StreamTransport::Kind::write_pipe,
+    input = attach(loop, pipes.in, detail::StreamTransport::Kind::write_pipe,
                    StreamReader(options.limit), abandon);
   }
   if (options.output == Redirect::pipe) {
     state->output.emplace(options.limit);
-    attach(loop, fds, 2, detail::StreamTransport::Kind::read_pipe, *state->output, abandon);
+    attach(loop, pipes.out, detail::StreamTransport::Kind::read_pipe, *state->output, abandon);
   }
   if (options.error == Redirect::pipe) {
     state->error.emplace(options.limit);
-    attach(loop, fds, 4, detail::StreamTransport::Kind::read_pipe, *state->error, abandon);
+    attach(loop, pipes.err, detail::StreamTransport::Kind::read_pipe, *state->error, abandon);
   }
   // connection_made runs one turn later (asyncio's order): then the stdin writer exists. The
   // turn is taken without pipes too, as asyncio's always is: a cancellation that came with

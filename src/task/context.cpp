@@ -9,7 +9,8 @@
 #include <utility>
 
 #include "aio/contextvars.hpp"
-#include "aio/detail/task_core.hpp"
+#include "aio/detail/thread_state.hpp"
+#include "task/future_extras.hpp"
 
 namespace aio::detail {
 
@@ -27,7 +28,7 @@ namespace {
 ContextState* existing_context() {
   ThreadState& ts = this_thread;
   if (ts.context) return ts.context;
-  TaskCore* task = ts.current_task;
+  FutureBase* task = ts.current_task;
   if (!task) return ts.running_loop ? nullptr : ts.thread_context;  // a callback's: empty
   if (task->has_context()) ts.context = task->own_context().get();
   return ts.context;
@@ -37,7 +38,7 @@ ContextState* existing_context() {
 ContextState& current_context() {
   if (ContextState* context = existing_context()) return *context;
   ThreadState& ts = this_thread;
-  if (TaskCore* task = ts.current_task) return *(ts.context = task->own_context().get());
+  if (FutureBase* task = ts.current_task) return *(ts.context = task->own_context().get());
   if (ts.running_loop) {
     callback_context = std::make_unique<ContextState>();
     return *(ts.context = callback_context.get());

@@ -1,6 +1,7 @@
 // The future state machine shared by Future and Task.
 #include "aio/detail/future_base.hpp"
 
+#include <cstdint>
 #include <cstdio>
 #include <mutex>
 #include <unordered_map>
@@ -8,9 +9,18 @@
 
 #include "aio/detail/value_repr.hpp"
 #include "aio/loop.hpp"
+#include "aio/sleep.hpp"
 #include "core/loop_registry.hpp"
+#include "task/future_extras.hpp"
 
 namespace aio::detail {
+
+// The sizes docs/design.md quotes ("A task is its coroutine's promise", "Frames live in a
+// per-thread arena"): a change that grows them is a change to the costs the docs state.
+static_assert(sizeof(FutureBase) == 88, "docs/design.md: a FutureBase is 88 bytes");
+static_assert(sizeof(Promise<std::int64_t>) == 104,
+              "docs/design.md: the promise of a Coro<int64_t> is 104 bytes");
+static_assert(sizeof(Sleep<>) == 24, "docs/design.md: a pending sleep takes 24 bytes of a frame");
 
 CallbackNode* FutureBase::take_callbacks() noexcept {
   if (!callbacks_ || watcher()) {  // a watcher holds no reference: it is simply forgotten

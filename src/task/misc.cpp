@@ -2,13 +2,14 @@
 #include <cxxabi.h>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <memory>
 #include <system_error>
 #include <typeinfo>
 
 #include "aio/detail/value_repr.hpp"
 #include "aio/loop.hpp"
+#include "core/loop_internals.hpp"
+#include "posix/environment.hpp"
 
 namespace aio {
 
@@ -64,7 +65,7 @@ std::string exception_repr(const std::exception_ptr& e) {
 
 std::optional<TaskRef> current_task() {
   detail::running_loop();  // RuntimeError when no loop runs
-  if (detail::TaskCore* task = detail::this_thread.current_task) return TaskRef(task);
+  if (detail::FutureBase* task = detail::this_thread.current_task) return TaskRef(task);
   return std::nullopt;
 }
 
@@ -76,7 +77,7 @@ namespace detail {
 
 std::vector<TaskRef> tasks_of(EventLoop& loop) {
   std::vector<TaskRef> tasks;
-  for (TaskCore* t = LoopAccess::tasks(loop); t; t = t->next_task()) tasks.emplace_back(t);
+  for (FutureBase* t = LoopInternals::tasks(loop); t; t = t->next_task()) tasks.emplace_back(t);
   return tasks;
 }
 
@@ -85,7 +86,7 @@ std::uint64_t next_callback_id() noexcept {
   return ++counter;
 }
 
-void check_can_wait(TaskCore& task, FutureBase& awaited) {
+void check_can_wait(FutureBase& task, FutureBase& awaited) {
   if (&task == &awaited) throw RuntimeError("Task cannot await on itself");
   if (&task.loop() != &awaited.loop()) {
     throw RuntimeError("Task got Future attached to a different loop");
@@ -106,8 +107,7 @@ void report_misplaced_frame(const char* function) noexcept {
 
 void report_never_awaited(const char* function) noexcept {
   const EventLoop* loop = this_thread.running_loop;
-  const char* env = std::getenv("AIO_DEBUG");
-  const bool debug = (loop && loop->get_debug()) || (env && *env && std::strcmp(env, "0") != 0);
+  const bool debug = (loop && loop->get_debug()) || environment::debug();
   if (debug) std::fprintf(stderr, "RuntimeWarning: coroutine '%s' was never awaited\n", function);
 }
 

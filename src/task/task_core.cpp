@@ -2,8 +2,10 @@
 #include <atomic>
 #include <utility>
 
-#include "aio/detail/task_core.hpp"
+#include "aio/detail/thread_state.hpp"
 #include "aio/loop.hpp"
+#include "core/loop_internals.hpp"
+#include "task/future_extras.hpp"
 
 namespace aio::detail {
 
@@ -36,8 +38,8 @@ bool FutureBase::start(EventLoop& loop, EagerStart eager) {
   id_ = new_task_id();
   refs_ = 1;  // the loop's reference, until the task finishes
   // Linked first: an eager step already counts among all_tasks(), as in asyncio.
-  LoopAccess::link_task(loop, this);
-  if (LoopAccess::starts_tasks_eagerly(loop, eager)) [[unlikely]]
+  LoopInternals::link_task(loop, this);
+  if (LoopInternals::starts_tasks_eagerly(loop, eager)) [[unlikely]]
     return true;
   LoopAccess::schedule(loop, this);
   return false;
@@ -114,7 +116,7 @@ void FutureBase::finish() noexcept {
   } else {
     state_ = State::finished;
   }
-  LoopAccess::unlink_task(*loop_, this);
+  LoopInternals::unlink_task(*loop_, this);
   if (callbacks_) schedule_callbacks();  // the loop is running, so this cannot fail
   release();                             // the loop's reference: may free this frame
 }
@@ -129,14 +131,14 @@ void FutureBase::settle_unusual() noexcept {
   } else {
     state_ = State::finished;
     if (ended_by_interrupt_) {
-      LoopAccess::set_interrupt(*loop_, exception_);  // reported by leaving the loop
+      LoopInternals::set_interrupt(*loop_, exception_);  // reported by leaving the loop
     } else {
       log_unretrieved_ = true;
     }
   }
 }
 
-std::string task_repr(const TaskCore& task, const char* function) {
+std::string task_repr(const FutureBase& task, const char* function) {
   const char* state = task.cancelled()    ? "cancelled"
                       : task.done()       ? "finished"
                       : task.cancelling() ? "cancelling"  // cancel requested (and not withdrawn)

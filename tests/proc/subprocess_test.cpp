@@ -17,12 +17,15 @@
 
 #include <aio/aio.hpp>
 
+#include "support/descriptors.hpp"
+
 namespace {
 
 using aio::Coro;
 using aio::Process;
 using aio::Redirect;
 using aio::SubprocessOptions;
+using aio::testing::open_descriptors;
 
 SubprocessOptions pipes(bool in, bool out, bool err = false) {
   SubprocessOptions o;
@@ -37,12 +40,6 @@ SubprocessOptions pipes(bool in, bool out, bool err = false) {
 template <class... Args>
 std::vector<std::string> argv(Args... args) {
   return {std::string(args)...};
-}
-
-std::size_t open_descriptors() {
-  std::size_t n = 0;
-  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
-  return n;
 }
 
 // A zombie keeps its /proc entry until it is reaped. (Not waitpid(): that would reap it here,
@@ -284,7 +281,7 @@ TEST(Subprocess, CancellingWaitLeavesNoZombie) {
 TEST(Subprocess, CancellingCreationKillsTheChildAndClosesItsPipes) {
   const std::set<int> before = children();
   auto body = [&]() -> Coro<void> {
-    const std::size_t fds = open_descriptors();  // the loop's own included
+    const int fds = open_descriptors();  // the loop's own included
     // cat would wait on its stdin forever: only the kill ends it.
     auto creating =
         aio::create_task(aio::create_subprocess_exec("cat", argv(), pipes(true, true, true)));
@@ -424,7 +421,7 @@ TEST(Subprocess, AChildThatDiesMidPipe) {
 }
 
 TEST(Subprocess, NoDescriptorLeaksAcrossManyChildren) {
-  const std::size_t before = open_descriptors();
+  const int before = open_descriptors();
   auto body = []() -> Coro<void> {
     for (int i = 0; i < 20; ++i) {
       Process p = co_await aio::create_subprocess_exec("cat", argv(), pipes(true, true, true));

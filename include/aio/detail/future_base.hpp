@@ -1,5 +1,11 @@
 // aio/detail/future_base.hpp — the state machine every Future and Task shares.
 //
+// One class holds the state of both: a Task is a future whose value a coroutine produces, and
+// its FutureBase is that coroutine's promise (aio/coro.hpp), so a task costs one allocation,
+// its frame. is_task() tells them apart; the task half (its step, the cancellation protocol,
+// its name and context) is defined in src/task/task_core.cpp, the future half in
+// src/task/future_base.cpp.
+//
 // pending → finished (a result, or an exception) | cancelled. Done callbacks are CallbackNodes in
 // an intrusive FIFO list; completing the future moves them to the ready queue in registration
 // order, so none ever runs inside set_result()/cancel() (asyncio's rule). The value itself lives
@@ -47,13 +53,8 @@ class Watcher {
 
 struct ContextState;
 
-/// A future's rarely used state (see FutureBase::extras()).
-struct FutureExtras {
-  std::string cancel_message;
-  std::unique_ptr<std::string> name;
-  std::int32_t cancel_requests = 0;
-  std::shared_ptr<ContextState> context;  // a task's contextvars context, when not empty
-};
+/// A future's rarely used state (see FutureBase::extras(); src/task/future_extras.hpp).
+struct FutureExtras;
 
 class FutureBase : public CallbackNode {
  public:
@@ -263,7 +264,7 @@ class FutureBase : public CallbackNode {
   FutureBase* next_task_ = nullptr;
 
  private:
-  friend struct LoopAccess;
+  friend struct LoopInternals;  // the loop's task list (src/core/loop_internals.hpp)
   void cancel_awaited();
   void cancel_before_start() noexcept;
   void settle_unusual() noexcept;

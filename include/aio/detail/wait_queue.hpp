@@ -13,7 +13,7 @@
 #include <exception>
 #include <string_view>
 
-#include "aio/detail/task_core.hpp"
+#include "aio/detail/thread_state.hpp"
 
 namespace aio::detail {
 
@@ -43,7 +43,7 @@ class Waiter final : public CancelHook {
   enum class State : std::uint8_t { idle, waiting, woken, cancelled };
 
   WaitQueue* queue_;
-  TaskCore* task_ = nullptr;
+  FutureBase* task_ = nullptr;
   Waiter* prev_ = nullptr;
   Waiter* next_ = nullptr;
   State state_ = State::idle;
@@ -93,7 +93,7 @@ Waiter::~Waiter() {
 }
 
 void Waiter::await_suspend(std::coroutine_handle<> h) {
-  TaskCore& task = TaskCore::current();
+  FutureBase& task = FutureBase::current();
   task_ = &task;
   task.suspend(h, this);
   queue_->push(this);

@@ -22,6 +22,7 @@
 
 #include <aio/aio.hpp>
 
+#include "support/loop_peers.hpp"
 #include "support/protocols.hpp"
 
 namespace {
@@ -52,15 +53,9 @@ void forbid_io_uring() {
   }
 }
 
-Coro<void> echo_line(aio::StreamReader reader, aio::StreamWriter writer) {
-  writer.write(co_await reader.readline());
-  co_await writer.drain();
-  writer.close();
-}
-
 // A round trip through a loopback connection: the loop's I/O works, whichever backend it has.
 Coro<void> round_trip() {
-  const aio::ClientConnected handler = echo_line;
+  const aio::ClientConnected handler = aio::testing::echo_line;
   aio::Server server = co_await aio::start_server(handler, "127.0.0.1", 0);
   aio::StreamPair pair = co_await aio::open_connection("127.0.0.1", server.port());
   pair.second.write("ping\n");

@@ -1,8 +1,8 @@
-// aio/detail/task_core.hpp — what makes a coroutine a Task, and which task is running.
+// aio/detail/thread_state.hpp — which loop, task and contextvars context this thread is running.
 //
-// A Task's state is a FutureBase (aio/detail/future_base.hpp) whose value a coroutine
-// produces: the task half of that class holds the step, the cancellation protocol and the
-// name. TaskCore names that role.
+// (A task's state is a FutureBase, aio/detail/future_base.hpp, that says so: one class for the
+// states of futures and tasks, whose task half holds the step, the cancellation protocol and
+// the name.)
 #pragma once
 
 #include <string>
@@ -12,14 +12,13 @@
 
 namespace aio::detail {
 
-using TaskCore = FutureBase;
 struct ContextState;
 
 /// Per-thread scheduling state: the running loop, the task it is stepping, and the contextvars
 /// context code runs in (aio/contextvars.hpp).
 struct ThreadState {
   EventLoop* running_loop = nullptr;
-  TaskCore* current_task = nullptr;
+  FutureBase* current_task = nullptr;
   // null: the current task's context, a loop callback's empty one, or (outside a running loop)
   // the thread's own.
   ContextState* context = nullptr;
@@ -47,6 +46,6 @@ class CallbackContextScope {
 };
 
 /// "<Task pending name='Task-1' coro=<main()>>".
-std::string task_repr(const TaskCore& task, const char* function);
+std::string task_repr(const FutureBase& task, const char* function);
 
 }  // namespace aio::detail

@@ -1,8 +1,9 @@
-#include "net/fd_watchers.hpp"
+#include "core/fd_watchers.hpp"
 
 #include <string>
 
 #include "aio/errors.hpp"
+#include "core/loop_internals.hpp"
 #include "io/backend.hpp"
 
 namespace aio {
@@ -10,13 +11,13 @@ namespace aio {
 namespace detail {
 
 void start_on(EventLoop& loop, IoOp& op) {
-  LoopAccess::backend(loop).start(op);
+  LoopInternals::backend(loop).start(op);
 }
 
 // The loop is closing: its ready queue was discarded already, so no completion is queued.
 FdWatchers::~FdWatchers() {
   for (auto* map : {&readers_, &writers_}) {
-    for (auto& [fd, w] : *map) LoopAccess::backend(loop_).cancel(*w);
+    for (auto& [fd, w] : *map) LoopInternals::backend(loop_).cancel(*w);
     map->clear();
   }
 }
@@ -43,7 +44,7 @@ bool FdWatchers::remove(int fd, bool write) {
   if (it == map.end()) return false;
   std::unique_ptr<Watcher> w = std::move(it->second);
   map.erase(it);
-  const bool withdrawn = LoopAccess::backend(loop_).cancel(*w);
+  const bool withdrawn = LoopInternals::backend(loop_).cancel(*w);
   if (w->running || !withdrawn) {
     // Running now, or its completion is queued: it frees itself when run() ends.
     w.release()->removed = true;
@@ -56,7 +57,8 @@ namespace {
 // A socket an open transport reads and writes is not the caller's to watch: both would fire
 // (asyncio's _ensure_fd_no_transport).
 void ensure_fd_no_transport(EventLoop& loop, int fd) {
-  for (const LoopResource* r = LoopAccess::resources(loop); r; r = LoopAccess::next_resource(r)) {
+  for (const LoopResource* r = LoopInternals::resources(loop); r;
+       r = LoopInternals::next_resource(r)) {
     if (r->transport_fd() == fd) {
       throw RuntimeError("File descriptor " + std::to_string(fd) + " is used by transport " +
                          r->transport_repr());

@@ -1,0 +1,21 @@
+// A future's rarely used state, kept out of FutureBase in a table keyed by the future's address
+// (FutureBase::extras(), src/task/future_base.cpp): a task's name, its cancel message and count
+// of requests, its contextvars context when not empty. docs/design.md says why.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "aio/detail/future_base.hpp"
+
+namespace aio::detail {
+
+struct FutureExtras {
+  std::string cancel_message;
+  std::unique_ptr<std::string> name;
+  std::int32_t cancel_requests = 0;
+  std::shared_ptr<ContextState> context;  // a task's contextvars context, when not empty
+};
+
+}  // namespace aio::detail
