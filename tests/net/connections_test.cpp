@@ -104,7 +104,7 @@ TEST(Connections, OpenAndCreateConnectionTakeThePortAsAString) {
   aio::run(body());
 }
 
-struct Datagrams : aio::DatagramProtocol {};
+struct TypedDatagrams : aio::DatagramProtocol {};
 
 // The factories give the protocol as the factory made it: no cast, the same object.
 TEST(Connections, TheFactoriesGiveTheProtocolOfTheFactorysType) {
@@ -129,11 +129,11 @@ TEST(Connections, TheFactoriesGiveTheProtocolOfTheFactorysType) {
     server.close();
     co_await server.wait_closed();
 
-    auto datagrams = [] { return std::make_shared<Datagrams>(); };
+    auto datagrams = [] { return std::make_shared<TypedDatagrams>(); };
     aio::DatagramOptions options;
     options.local_addr = aio::SocketAddress::ip("127.0.0.1", 0);
     auto endpoint = co_await loop.create_datagram_endpoint(datagrams, options);
-    static_assert(std::is_same_v<decltype(endpoint.second), std::shared_ptr<Datagrams>>);
+    static_assert(std::is_same_v<decltype(endpoint.second), std::shared_ptr<TypedDatagrams>>);
     endpoint.first->close();
 
     int p[2];

@@ -74,7 +74,7 @@ struct EchoInTwo : aio::Protocol {
 };
 
 // An echo handler: one line back, then close (with close_notify).
-Coro<void> echo_line(StreamReader& r, StreamWriter& w) {
+Coro<void> echo_with_prefix(StreamReader& r, StreamWriter& w) {
   std::string line = co_await r.readline();
   w.write("echo: " + line);
   co_await w.drain();
@@ -108,7 +108,7 @@ TEST_F(Tls, StreamsRoundTripWithTheExtraInfoOfBothSides) {
   aio::ClientConnected handler = [&](StreamReader r, StreamWriter w) -> Coro<void> {
     std::any obj = w.get_extra_info("ssl_object");
     if (auto* o = std::any_cast<aio::SSLObject>(&obj)) server_seen = *o;
-    co_await echo_line(r, w);
+    co_await echo_with_prefix(r, w);
   };
   auto body = [&]() -> Coro<void> {
     auto server_options = tls_server(server_context());
@@ -212,7 +212,7 @@ TEST_F(Tls, ABufferedProtocolReadsIntoItsOwnBuffer) {
 
 TEST_F(Tls, UnixSocketsSpeakTlsToo) {
   aio::ClientConnected handler = [](StreamReader r, StreamWriter w) -> Coro<void> {
-    co_await echo_line(r, w);
+    co_await echo_with_prefix(r, w);
   };
   auto body = [&]() -> Coro<void> {
     const std::string path = "/tmp/aio-tls-test-" + std::to_string(::getpid()) + ".sock";
@@ -319,7 +319,7 @@ TEST_F(Tls, OpensslSClientTalksToAnAioServer) {
   aio::ClientConnected handler = [&](StreamReader r, StreamWriter w) -> Coro<void> {
     auto c = extra<aio::CipherInfo>(w, "cipher");
     cipher = std::get<0>(c);
-    co_await echo_line(r, w);
+    co_await echo_with_prefix(r, w);
   };
   auto body = [&]() -> Coro<void> {
     auto server_options = tls_server(server_context());
@@ -396,7 +396,7 @@ TEST_F(Tls, AlpnBetweenAioPeersPicksTheServersFirstChoiceTheClientOffers) {
   std::optional<std::string> server_alpn;
   aio::ClientConnected handler = [&](StreamReader r, StreamWriter w) -> Coro<void> {
     server_alpn = extra<aio::SSLObject>(w, "ssl_object").selected_alpn_protocol();
-    co_await echo_line(r, w);
+    co_await echo_with_prefix(r, w);
   };
   auto body = [&]() -> Coro<void> {
     auto sctx = server_context();
@@ -423,7 +423,7 @@ TEST_F(Tls, AlpnBetweenAioPeersPicksTheServersFirstChoiceTheClientOffers) {
 
 TEST_F(Tls, Tls12WorksWhenBothAllowItAndAVersionMismatchIsAnSSLError) {
   aio::ClientConnected handler = [](StreamReader r, StreamWriter w) -> Coro<void> {
-    co_await echo_line(r, w);
+    co_await echo_with_prefix(r, w);
   };
   auto body = [&]() -> Coro<void> {
     auto sctx = server_context();
