@@ -28,14 +28,6 @@ from soak import fail, parse_args, rss_kib, start_server
 MIB = 1024 * 1024
 
 
-def peak_rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return 0
-
-
 def payload(conn_id, size):
     """Bytes that tell connections and offsets apart, so a misplaced block is caught."""
     block = (f"<{conn_id:04d}>" * 1024).encode()
@@ -144,7 +136,7 @@ def measure(args, server, port):
     moved_s = time.monotonic() - started
     time.sleep(args.settle)
     rss_after = rss_kib(pid)
-    peak = peak_rss_kib(pid)
+    peak = rss_kib(pid, "VmHWM")
     growth_mib = (rss_after - rss_before) / 1024
     print(f"{args.scenario}: {args.conns} connections x {args.mib:g} MiB in {moved_s:.1f} s; "
           f"server RSS before {rss_before:,} KiB, peak {peak:,} KiB, idle after {rss_after:,} "
