@@ -237,21 +237,33 @@ struct PriorityItems {
 
 }  // namespace detail
 
-/// asyncio.Queue: first in, first out.
+/// asyncio.Queue: first in, first out. What it offers (LifoQueue and PriorityQueue too):
+///
+///   Queue<T> q(maxsize);           maxsize <= 0 (the default): unbounded
+///   co_await q.put(item);          waits while full; QueueShutDown after shutdown()
+///   T item = co_await q.get();     waits while empty; QueueShutDown once shut down and empty
+///   q.put_nowait(item);            QueueFull when full, QueueShutDown after shutdown()
+///   T item = q.get_nowait();       QueueEmpty when empty (QueueShutDown when also shut down)
+///   q.task_done();                 one got item processed; std::invalid_argument if too many
+///   co_await q.join();             until every item put has been marked done
+///   q.shutdown(immediate);         asyncio 3.13: immediate also drops the items
+///   q.qsize(), q.maxsize(), q.empty(), q.full()
+///
+/// The methods are detail::BasicQueue's, shared by the three kinds of queue.
 template <class T>
 class Queue : public detail::BasicQueue<T, detail::FifoItems<T>> {
  public:
   using detail::BasicQueue<T, detail::FifoItems<T>>::BasicQueue;
 };
 
-/// asyncio.LifoQueue: last in, first out.
+/// asyncio.LifoQueue: last in, first out (the methods are Queue's).
 template <class T>
 class LifoQueue : public detail::BasicQueue<T, detail::LifoItems<T>> {
  public:
   using detail::BasicQueue<T, detail::LifoItems<T>>::BasicQueue;
 };
 
-/// asyncio.PriorityQueue: smallest first (by Compare).
+/// asyncio.PriorityQueue: smallest first, by Compare (the methods are Queue's).
 template <class T, class Compare = std::less<T>>
 class PriorityQueue : public detail::BasicQueue<T, detail::PriorityItems<T, Compare>> {
  public:

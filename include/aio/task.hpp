@@ -1,4 +1,5 @@
-// aio/task.hpp — asyncio.Task: a Future that drives a Coro on the loop.
+// aio/task.hpp — asyncio.Task: a Future that drives a Coro on the loop. (aio/tasks.hpp is the
+// whole asyncio.tasks module: this, sleep, gather and as_completed.)
 //
 // create_task() schedules the Coro's first step with call_soon (FIFO with other ready work; the
 // body never starts inside create_task, unless the loop's task factory is eager_task_factory:
