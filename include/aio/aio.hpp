@@ -1,5 +1,12 @@
 // aio/aio.hpp — everything: `#include <aio/aio.hpp>` is `import asyncio`.
+//
+// It also gives <chrono>, so that `aio::sleep(250ms)` needs nothing more. The single headers
+// do not: aio/duration.hpp takes any std::chrono::duration without including <chrono> (the
+// costliest standard header a core header would need), so code that includes only them and
+// makes durations includes <chrono> itself.
 #pragma once
+
+#include <chrono>
 
 #include "aio/clock.hpp"
 #include "aio/contextvars.hpp"

@@ -6,12 +6,23 @@
 // and behaves as 0 where it is used.
 #pragma once
 
-#include <chrono>
-#include <cmath>
-#include <concepts>
 #include <stdexcept>
+#include <type_traits>
 
 namespace aio {
+
+namespace detail {
+/// A std::chrono::duration<Rep, Period>, recognised by what it offers, so that this header (which
+/// every other includes) needs no <chrono>, the heaviest standard header it would pull in.
+template <class D>
+concept ChronoDuration = requires(const D& d) {
+  typename D::rep;
+  typename D::period;
+  D::period::num;
+  D::period::den;
+  d.count();
+};
+}  // namespace detail
 
 class Duration {
  public:
@@ -21,12 +32,14 @@ class Duration {
   requires std::is_arithmetic_v<Number> Duration(
       Number seconds)  // NOLINT(google-explicit-constructor): asyncio takes plain numbers
       : seconds_(static_cast<double>(seconds)) {
-    if (std::isnan(seconds_)) throw std::invalid_argument("Invalid delay: NaN (not a number)");
+    if (seconds_ != seconds_) throw std::invalid_argument("Invalid delay: NaN (not a number)");
   }
 
-  template <class Rep, class Period>
-  Duration(std::chrono::duration<Rep, Period> d)  // NOLINT(google-explicit-constructor)
-      : Duration(std::chrono::duration<double>(d).count()) {}
+  /// What std::chrono::duration<double>(d).count() gives: count * num / den, in double.
+  template <detail::ChronoDuration D>
+  Duration(const D& d)  // NOLINT(google-explicit-constructor)
+      : Duration(static_cast<double>(d.count()) * static_cast<double>(D::period::num) /
+                 static_cast<double>(D::period::den)) {}
 
   constexpr double seconds() const noexcept { return seconds_; }
 

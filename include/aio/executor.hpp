@@ -7,13 +7,9 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstddef>
-#include <deque>
 #include <functional>
-#include <mutex>
-#include <thread>
-#include <vector>
+#include <memory>
 
 namespace aio {
 
@@ -57,15 +53,11 @@ class ThreadPoolExecutor final : public Executor {
   std::size_t max_workers() const noexcept { return max_workers_; }
 
  private:
+  struct Pool;  // the workers, their queue and its lock (src/threads/thread_pool.cpp)
   void work_loop();
 
   std::size_t max_workers_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<std::function<void()>> queue_;
-  std::vector<std::thread> workers_;
-  std::size_t idle_ = 0;
-  bool shutdown_ = false;
+  std::unique_ptr<Pool> pool_;
 };
 
 }  // namespace aio

@@ -9,18 +9,15 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <exception>
 #include <functional>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <type_traits>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -32,19 +29,26 @@
 #include "aio/executor.hpp"
 #include "aio/future.hpp"
 #include "aio/handle.hpp"
+#include "aio/network_options.hpp"
 #include "aio/outcome.hpp"
-#include "aio/protocols.hpp"
 #include "aio/run_options.hpp"
-#include "aio/socket.hpp"
 #include "aio/task.hpp"
 #include "aio/task_factory.hpp"
 
 namespace aio {
 
+// The networking types the loop's methods take and give: aio/protocols.hpp, aio/socket.hpp.
+class BaseTransport;
+class DatagramTransport;
+class Server;
+class Socket;
+class Transport;
+
 namespace detail {
 class Backend;
 struct LoopAccess;
 struct LoopInternals;
+struct LoopServices;
 class FdWatchers;
 
 /// Something the loop must shut down when it closes (src/core/loop_resource.hpp).
@@ -361,21 +365,15 @@ class EventLoop {
   ExceptionHandler handler_;
   std::exception_ptr interrupt_;  // a KeyboardInterrupt on its way out of the loop
   double virtual_now_ = 0;
-  std::chrono::nanoseconds busy_poll_{0};
+  std::int64_t busy_poll_ns_ = 0;  // RunOptions::busy_poll
   bool virtual_time_ = false;
   bool debug_ = false;
   bool running_ = false;
   bool closed_ = false;
   bool eager_tasks_ = false;  // set_task_factory(eager_task_factory)
   std::atomic<bool> stopping_{false};
-  std::mutex threadsafe_mutex_;
-  std::vector<detail::Runnable*> threadsafe_queue_;
   std::atomic<bool> threadsafe_pending_{false};
-  std::unordered_set<detail::GeneratorBase*> generators_;
-  std::shared_ptr<Executor> default_executor_;
-  std::map<int, std::function<void()>> signal_handlers_;
-  bool executor_shutdown_called_ = false;
-  std::thread executor_joiner_;  // a shutdown_default_executor() that timed out left it running
+  std::unique_ptr<detail::LoopServices> services_;  // src/core/loop_services.hpp
 
   std::unique_ptr<detail::FdWatchers> watchers_;
   detail::LoopResource* resources_ = nullptr;

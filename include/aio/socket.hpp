@@ -1,69 +1,24 @@
 // aio/socket.hpp — what asyncio takes from the socket module: addresses, sockets, getaddrinfo.
 //
-// `SocketAddress` is an IPv4, IPv6 or Unix-domain address (asyncio's `(host, port)` tuples and
-// path strings), kept in opaque storage so this header names no Linux type. `Socket` owns one
-// non-blocking, close-on-exec descriptor: what the loop's sock_* methods (asyncio's
-// loop.sock_recv, sock_sendall, sock_connect, sock_accept) take. `getaddrinfo` resolves on the
-// loop's default executor, as asyncio does; a numeric host is parsed at once without a thread.
-// OS errors are std::system_error whose what() names the operation and the address.
+// `SocketAddress` (aio/socket_address.hpp) is an IPv4, IPv6 or Unix-domain address (asyncio's
+// `(host, port)` tuples and path strings), kept in opaque storage so no header names a Linux
+// type. `Socket` owns one non-blocking, close-on-exec descriptor: what the loop's sock_*
+// methods (asyncio's loop.sock_recv, sock_sendall, sock_connect, sock_accept) take. `getaddrinfo`
+// resolves on the loop's default executor, as asyncio does; a numeric host is parsed at once
+// without a thread. OS errors are std::system_error whose what() names the operation and the
+// address.
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
-#include <optional>
 #include <string>
-#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "aio/coro.hpp"
+#include "aio/socket_address.hpp"
 
 namespace aio {
-
-enum class AddressFamily : std::uint8_t { unspecified, ipv4, ipv6, unix_domain };
-enum class SocketType : std::uint8_t { stream, datagram };
-
-class SocketAddress {
- public:
-  SocketAddress() = default;
-  /// A numeric IPv4 or IPv6 address ("127.0.0.1", "::1"); std::invalid_argument otherwise.
-  static SocketAddress ip(std::string_view host, std::uint16_t port);
-  /// A Unix-domain path (a leading '\0' names an abstract socket); std::invalid_argument if it
-  /// does not fit in sun_path.
-  static SocketAddress unix_path(std::string_view path);
-  /// From a raw sockaddr of `length` bytes (as the kernel fills it in).
-  static SocketAddress from_raw(const void* sockaddr, std::size_t length);
-
-  AddressFamily family() const noexcept { return family_; }
-  /// The numeric host ("127.0.0.1", "::1"), or the path of a Unix address.
-  std::string host() const;
-  /// The port (0 for a Unix address).
-  std::uint16_t port() const noexcept;
-  /// "127.0.0.1:8888", "[::1]:8888", "/tmp/sock" (what error messages show).
-  std::string to_string() const;
-
-  const void* data() const noexcept { return storage_.data(); }
-  void* data() noexcept { return storage_.data(); }
-  std::uint32_t size() const noexcept { return length_; }
-  static constexpr std::uint32_t capacity() noexcept { return 128; }
-  /// After the kernel wrote a sockaddr into data(): take its length and family.
-  void set_size(std::uint32_t length) noexcept;
-
-  bool operator==(const SocketAddress& other) const noexcept;
-
- private:
-  alignas(8) std::array<std::byte, 128> storage_{};  // a sockaddr_storage
-  std::uint32_t length_ = 0;
-  AddressFamily family_ = AddressFamily::unspecified;
-};
-
-/// One result of getaddrinfo().
-struct AddressInfo {
-  AddressFamily family;
-  SocketType type;
-  SocketAddress address;
-};
 
 /// A non-blocking, close-on-exec socket that owns its descriptor.
 class Socket {

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 
@@ -12,6 +14,7 @@
 #include "core/fd_watchers.hpp"
 #include "core/loop_internals.hpp"
 #include "core/loop_registry.hpp"
+#include "core/loop_services.hpp"
 #include "core/virtual_clock.hpp"
 #include "io/backend.hpp"
 #include "posix/environment.hpp"
@@ -54,8 +57,9 @@ struct StopWhenDone final : detail::CallbackNode {
 
 EventLoop::EventLoop(RunOptions options)
     : virtual_time_(options.virtual_time || detail::environment::virtual_time()),
-      debug_(options.debug || detail::environment::debug()) {
-  if (!virtual_time_) busy_poll_ = busy_poll_from(options.busy_poll);
+      debug_(options.debug || detail::environment::debug()),
+      services_(std::make_unique<detail::LoopServices>()) {
+  if (!virtual_time_) busy_poll_ns_ = busy_poll_from(options.busy_poll).count();
   // Read before the backend is made, so that a bad setting leaves nothing to undo.
   const std::chrono::microseconds coalesce_window = coalesce_window_from(options.coalesce);
   const unsigned coalesce_events =
@@ -93,8 +97,8 @@ EventLoop::~EventLoop() {
   }
   close();
   // Executor threads may still report to this loop: they are done before it goes.
-  if (default_executor_) default_executor_->shutdown(true);
-  if (executor_joiner_.joinable()) executor_joiner_.join();
+  if (services_->default_executor) services_->default_executor->shutdown(true);
+  if (services_->executor_joiner.joinable()) services_->executor_joiner.join();
   detail::unregister_loop(this);
 }
 
@@ -177,7 +181,7 @@ void EventLoop::run_once() {
 // for) until the next timer or I/O.
 void EventLoop::poll_io() {
   double timeout = poll_timeout();
-  if (timeout != 0 && busy_poll_.count() > 0 && backend_->has_io()) {
+  if (timeout != 0 && busy_poll_ns_ > 0 && backend_->has_io()) {
     if (busy_poll_found_work()) return;
     timeout = poll_timeout();  // the clock moved while it polled
   }
@@ -185,11 +189,11 @@ void EventLoop::poll_io() {
 }
 
 // Polls without blocking until something is ready (I/O, a due timer, another thread's call, a
-// signal) or busy_poll_ has passed. A thread that sleeps in epoll_wait must be woken by the
+// signal) or busy_poll_ns_ has passed. A thread that sleeps in epoll_wait must be woken by the
 // peer's send (a cross-CPU wake-up, costly on a VM); one that is still polling picks the data
 // up at once. Every wake-up source is checked here: the poll has already consumed its wake.
 bool EventLoop::busy_poll_found_work() {
-  const auto until = std::chrono::steady_clock::now() + busy_poll_;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::nanoseconds(busy_poll_ns_);
   do {
     backend_->poll(0, ready_);
     if (poll_timeout() == 0 || signal_pending()) return true;
@@ -244,12 +248,12 @@ void EventLoop::stop() noexcept {
 
 void EventLoop::schedule_threadsafe(detail::HandleState* h) {
   {
-    std::lock_guard lock(threadsafe_mutex_);
+    std::lock_guard lock(services_->threadsafe_mutex);
     if (closed_) {
       h->release();
       throw RuntimeError("Event loop is closed");
     }
-    threadsafe_queue_.push_back(h);
+    services_->threadsafe_queue.push_back(h);
     threadsafe_pending_.store(true, std::memory_order_release);
   }
   backend_->wake();
@@ -259,8 +263,8 @@ void EventLoop::drain_threadsafe_queue() {
   if (!threadsafe_pending_.load(std::memory_order_acquire)) return;
   std::vector<detail::Runnable*> batch;
   {
-    std::lock_guard lock(threadsafe_mutex_);
-    batch.swap(threadsafe_queue_);
+    std::lock_guard lock(services_->threadsafe_mutex);
+    batch.swap(services_->threadsafe_queue);
     threadsafe_pending_.store(false, std::memory_order_relaxed);
   }
   for (detail::Runnable* r : batch) ready_.push(r);
@@ -293,8 +297,8 @@ void EventLoop::discard_scheduled() noexcept {
   for (detail::TimerNode* node : timers_.release_all()) node->discard();
   std::vector<detail::Runnable*> batch;
   {
-    std::lock_guard lock(threadsafe_mutex_);
-    batch.swap(threadsafe_queue_);
+    std::lock_guard lock(services_->threadsafe_mutex);
+    batch.swap(services_->threadsafe_queue);
     threadsafe_pending_.store(false, std::memory_order_relaxed);
   }
   for (detail::Runnable* r : batch) r->discard();
@@ -304,12 +308,13 @@ void EventLoop::close() {
   if (running_) throw RuntimeError("Cannot close a running event loop");
   if (closed_) return;
   {
-    std::lock_guard lock(threadsafe_mutex_);
+    std::lock_guard lock(services_->threadsafe_mutex);
     closed_ = true;
   }
   discard_scheduled();
   remove_all_signal_handlers();
-  if (default_executor_) default_executor_->shutdown(false);  // no new work (asyncio's close())
+  if (services_->default_executor)
+    services_->default_executor->shutdown(false);  // no new work (asyncio's close())
   // Tasks still pending are abandoned: whoever waits on them is dropped, and the loop's own
   // reference goes (a task nobody else holds is destroyed here, running its destructors).
   while (tasks_) {
@@ -327,8 +332,8 @@ void EventLoop::close() {
   watchers_.reset();
   // Destroying those frames may have queued nothing (the loop is closed), but be thorough.
   discard_scheduled();
-  for (detail::GeneratorBase* g : generators_) g->loop = nullptr;  // forget them
-  generators_.clear();
+  for (detail::GeneratorBase* g : services_->generators) g->loop = nullptr;  // forget them
+  services_->generators.clear();
 }
 
 void EventLoop::call_exception_handler(const ExceptionContext& context) noexcept {

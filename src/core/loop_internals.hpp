@@ -9,6 +9,7 @@
 
 #include "aio/loop.hpp"
 #include "core/loop_resource.hpp"
+#include "core/loop_services.hpp"
 
 namespace aio::detail {
 
@@ -59,7 +60,7 @@ struct LoopInternals {
   static LoopResource* next_resource(const LoopResource* r) noexcept { return r->next_resource_; }
 
   static std::unordered_set<GeneratorBase*>& generators(EventLoop& loop) noexcept {
-    return loop.generators_;
+    return loop.services_->generators;
   }
 };
 

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "aio/loop.hpp"
+#include "core/loop_services.hpp"
 #include "io/backend.hpp"
 
 namespace aio {
@@ -48,17 +49,17 @@ void EventLoop::add_signal_handler(int sig, std::function<void()> callback) {
   if (::sigaction(sig, &action, nullptr) != 0) {
     throw std::system_error(errno, std::system_category(), "sigaction");
   }
-  signal_handlers_[sig] = std::move(callback);
+  services_->signal_handlers[sig] = std::move(callback);
 }
 
 bool EventLoop::remove_signal_handler(int sig) {
   check_signal_number(sig);
-  if (!signal_handlers_.erase(sig)) return false;
+  if (!services_->signal_handlers.erase(sig)) return false;
   struct sigaction action {};
   action.sa_handler = SIG_DFL;
   sigemptyset(&action.sa_mask);
   ::sigaction(sig, &action, nullptr);
-  if (signal_handlers_.empty()) {
+  if (services_->signal_handlers.empty()) {
     signal_backend.store(nullptr);
     signal_loop.store(nullptr);
   }
@@ -66,23 +67,25 @@ bool EventLoop::remove_signal_handler(int sig) {
 }
 
 bool EventLoop::signal_pending() const noexcept {
-  return !signal_handlers_.empty() && pending_signals.load(std::memory_order_relaxed) != 0;
+  return !services_->signal_handlers.empty() &&
+         pending_signals.load(std::memory_order_relaxed) != 0;
 }
 
 void EventLoop::dispatch_signals() {
-  if (signal_handlers_.empty()) return;
+  if (services_->signal_handlers.empty()) return;
   if (pending_signals.load(std::memory_order_relaxed) == 0) return;  // no locked op per turn
   std::uint64_t mask = pending_signals.exchange(0, std::memory_order_relaxed);
   for (int sig = 1; mask; ++sig) {
     if (!(mask & (std::uint64_t{1} << sig))) continue;
     mask &= ~(std::uint64_t{1} << sig);
-    auto it = signal_handlers_.find(sig);
-    if (it != signal_handlers_.end()) call_soon(it->second);
+    auto it = services_->signal_handlers.find(sig);
+    if (it != services_->signal_handlers.end()) call_soon(it->second);
   }
 }
 
 void EventLoop::remove_all_signal_handlers() noexcept {
-  while (!signal_handlers_.empty()) remove_signal_handler(signal_handlers_.begin()->first);
+  while (!services_->signal_handlers.empty())
+    remove_signal_handler(services_->signal_handlers.begin()->first);
 }
 
 namespace detail {

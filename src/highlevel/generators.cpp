@@ -35,9 +35,10 @@ void report_generator_destroyed(const char* function) noexcept {
 }  // namespace detail
 
 Coro<void> EventLoop::shutdown_asyncgens() {
-  std::vector<detail::GeneratorBase*> closing(generators_.begin(), generators_.end());
+  std::vector<detail::GeneratorBase*> closing(services_->generators.begin(),
+                                              services_->generators.end());
   for (detail::GeneratorBase* g : closing) {
-    if (!generators_.count(g)) continue;  // closed meanwhile by another's cleanup
+    if (!services_->generators.count(g)) continue;  // closed meanwhile by another's cleanup
     try {
       co_await g->close();
     } catch (...) {

@@ -1,4 +1,4 @@
-// The loop's client-side factories, type-erased (aio/detail/loop_templates.hpp types them):
+// The loop's client-side factories, type-erased (aio/detail/connection_templates.hpp types them):
 // create_connection, create_unix_connection, connect_accepted_socket.
 #include <sys/socket.h>
 

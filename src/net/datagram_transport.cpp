@@ -10,12 +10,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <any>
 #include <cerrno>
 #include <deque>
 #include <vector>
 
 #include "aio/errors.hpp"
 #include "aio/future.hpp"
+#include "aio/protocols.hpp"
 #include "core/loop_internals.hpp"
 #include "net/socket_util.hpp"
 #include "posix/os_error.hpp"

@@ -11,7 +11,7 @@
 
 #include "aio/errors.hpp"
 #include "aio/task.hpp"
-#include "aio/timeouts.hpp"
+#include "aio/wait.hpp"
 
 namespace aio::detail {
 

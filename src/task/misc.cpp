@@ -1,10 +1,7 @@
 // Small pieces of the task layer: current_task(), all_tasks(), the debug-mode reports.
-#include <cxxabi.h>
 #include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <system_error>
-#include <typeinfo>
 
 #include "aio/detail/value_repr.hpp"
 #include "aio/loop.hpp"
@@ -25,43 +22,6 @@ std::string describe_exception(const std::exception_ptr& e) {
     return "an exception of unknown type";
   }
 }
-
-namespace detail {
-
-std::string demangled_name(const std::type_info& type) {
-  int status = 0;
-  std::unique_ptr<char, decltype(&std::free)> name(
-      abi::__cxa_demangle(type.name(), nullptr, nullptr, &status), &std::free);
-  return status == 0 ? name.get() : type.name();
-}
-
-std::string short_type_name(const std::type_info& type) {
-  const std::string name = demangled_name(type);
-  std::size_t depth = 0;  // "(anonymous namespace)::X", "ns::T<a::b>": cut at the last
-  std::size_t cut = 0;    // top-level "::"
-  for (std::size_t i = 0; i + 1 < name.size(); ++i) {
-    if (name[i] == '<' || name[i] == '(') ++depth;
-    if ((name[i] == '>' || name[i] == ')') && depth > 0) --depth;
-    if (depth == 0 && name[i] == ':' && name[i + 1] == ':') cut = i + 2;
-  }
-  return name.substr(cut);
-}
-
-std::string exception_repr(const std::exception_ptr& e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const BaseException& b) {
-    return std::string(b.name()) + "(" + (b.message().empty() ? "" : quoted_repr(b.message())) +
-           ")";
-  } catch (const std::exception& x) {
-    const std::string_view what = x.what();
-    return short_type_name(typeid(x)) + "(" + (what.empty() ? "" : quoted_repr(what)) + ")";
-  } catch (...) {
-    return "<unknown exception>";
-  }
-}
-
-}  // namespace detail
 
 std::optional<TaskRef> current_task() {
   detail::running_loop();  // RuntimeError when no loop runs

@@ -6,18 +6,20 @@
 #include <thread>
 
 #include "aio/loop.hpp"
-#include "aio/timeouts.hpp"
+#include "aio/wait_for.hpp"
+#include "core/loop_services.hpp"
 
 namespace aio {
 
 Executor& EventLoop::default_executor() {
-  if (executor_shutdown_called_) throw RuntimeError("Executor shutdown has been called");
-  if (!default_executor_) default_executor_ = std::make_shared<ThreadPoolExecutor>();
-  return *default_executor_;
+  if (services_->executor_shutdown_called) throw RuntimeError("Executor shutdown has been called");
+  if (!services_->default_executor)
+    services_->default_executor = std::make_shared<ThreadPoolExecutor>();
+  return *services_->default_executor;
 }
 
 void EventLoop::set_default_executor(std::shared_ptr<Executor> executor) {
-  default_executor_ = std::move(executor);
+  services_->default_executor = std::move(executor);
 }
 
 namespace {
@@ -31,9 +33,9 @@ struct JoinReport {
 }  // namespace
 
 Coro<void> EventLoop::shutdown_default_executor(std::optional<Duration> timeout) {
-  executor_shutdown_called_ = true;
-  if (!default_executor_) co_return;
-  std::shared_ptr<Executor> executor = std::move(default_executor_);
+  services_->executor_shutdown_called = true;
+  if (!services_->default_executor) co_return;
+  std::shared_ptr<Executor> executor = std::move(services_->default_executor);
   // Joining the workers blocks: a helper thread does it and reports back to the loop.
   Future<void> done = create_future<void>();
   detail::FutureCore<void>* core = done.core();
@@ -72,7 +74,7 @@ Coro<void> EventLoop::shutdown_default_executor(std::optional<Duration> timeout)
     }
     // The workers may still report to this loop: the joiner is joined before the loop goes
     // (as Python joins a pool's threads at exit).
-    executor_joiner_ = std::move(joiner);
+    services_->executor_joiner = std::move(joiner);
     std::fprintf(stderr,
                  "RuntimeWarning: The executor did not finishing joining its threads within %g "
                  "seconds.\n",

@@ -13,6 +13,10 @@
 2. A public header (include/aio/) includes only the C++ standard library and other public
    headers: no system, POSIX, OpenSSL, liburing, netdb or spawn header, so a user's
    translation unit gets none of them from aio.
+3. The public headers are layered too: core < net < proc. The networking headers (sockets,
+   transports and protocols, streams, TLS) and the subprocess one are above the rest, so that
+   the loop, tasks and everything asyncio offers without I/O compile without them (the loop
+   declares its networking methods with aio/network_options.hpp and forward declarations).
 Prints every violation (file:line) and exits 1 if there is one.
 """
 import os
@@ -33,6 +37,18 @@ semaphore set shared_mutex source_location span sstream stack stdexcept stop_tok
 string string_view syncstream system_error thread tuple type_traits typeindex typeinfo
 unordered_map unordered_set utility valarray variant vector version
 """.split())
+
+# The public headers above the core, by layer (paths under include/); aio.hpp includes all.
+PUBLIC_LAYERS = ["core", "net", "proc"]
+PUBLIC_ABOVE_CORE = {
+    "aio/protocols.hpp": "net",
+    "aio/socket.hpp": "net",
+    "aio/streams.hpp": "net",
+    "aio/ssl.hpp": "net",
+    "aio/detail/connection_templates.hpp": "net",
+    "aio/subprocess.hpp": "proc",
+}
+UMBRELLA = "aio/aio.hpp"
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
 
@@ -76,8 +92,15 @@ def check_public(root):
     errors = []
     top = os.path.join(root, "include")
     for path in sources(os.path.join(top, "aio"), (".hpp",)):
+        header = os.path.relpath(path, top).replace(os.sep, "/")
+        layer = PUBLIC_ABOVE_CORE.get(header, "core")
         for number, kind, target in includes(path):
             if kind == '"' and target.startswith("aio/"):
+                above = PUBLIC_ABOVE_CORE.get(target, "core")
+                if header != UMBRELLA and (PUBLIC_LAYERS.index(above) >
+                                           PUBLIC_LAYERS.index(layer)):
+                    errors.append(f"{os.path.relpath(path, root)}:{number}: the public {layer} "
+                                  f"header includes {target}, of the {above} layer above it")
                 continue
             if kind == "<" and target in STANDARD:
                 continue

@@ -2,6 +2,7 @@
 // variables copied per task) has no counterpart: aio has no contextvars (docs/guide.md).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <stdexcept>
 #include <string>
 #include <vector>

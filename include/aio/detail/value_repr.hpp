@@ -5,8 +5,6 @@
 // no repr in C++ and show as "<object>". Exceptions show as Python shows them.
 #pragma once
 
-#include <charconv>
-#include <cstdio>
 #include <exception>
 #include <string>
 #include <string_view>
@@ -24,33 +22,12 @@ std::string short_type_name(const std::type_info& type);
 std::string exception_repr(const std::exception_ptr& e);
 
 /// Python's repr() of a str: single quotes unless the text has one and no double quote.
-inline std::string quoted_repr(std::string_view text) {
-  const bool double_quotes =
-      text.find('\'') != std::string_view::npos && text.find('"') == std::string_view::npos;
-  const char quote = double_quotes ? '"' : '\'';
-  std::string out(1, quote);
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == quote || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (u < 0x20 || u == 0x7f) {
-      char hex[5];
-      std::snprintf(hex, sizeof hex, "\\x%02x", u);
-      out += hex;
-    } else {
-      out += c;
-    }
-  }
-  out += quote;
-  return out;
-}
+std::string quoted_repr(std::string_view text);
+/// Python's repr() of a float: the shortest text that reads back as the same value, with ".0"
+/// when it would look like an integer; "nan", "inf", "-inf".
+std::string float_repr(float value);
+std::string float_repr(double value);
+std::string float_repr(long double value);
 
 template <class T>
 std::string value_repr(const T& value) {
@@ -61,14 +38,7 @@ std::string value_repr(const T& value) {
   } else if constexpr (std::is_integral_v<T>) {
     return std::to_string(value);
   } else if constexpr (std::is_floating_point_v<T>) {
-    if (value != value) return "nan";
-    if (value == static_cast<T>(1) / 0) return "inf";
-    if (value == static_cast<T>(-1) / 0) return "-inf";
-    char buf[64];
-    const auto end = std::to_chars(buf, buf + sizeof buf, value).ptr;
-    std::string text(buf, end);
-    if (text.find_first_of(".e") == std::string::npos) text += ".0";  // Python's 4.0, not 4
-    return text;
+    return float_repr(value);
   } else if constexpr (std::is_convertible_v<const T&, std::string_view>) {
     return quoted_repr(std::string_view(value));
   } else if constexpr (std::is_same_v<T, std::monostate>) {

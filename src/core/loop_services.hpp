@@ -1,0 +1,30 @@
+// What the loop keeps for its less frequent services: the queue other threads schedule into,
+// the signal handlers, the async generators to finalise at shutdown and the default executor.
+// It lives here, behind one pointer, so that aio/loop.hpp (which every user's file includes)
+// needs neither <mutex>, <thread>, <map> nor <unordered_set>; the hot state stays in the loop.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include "aio/executor.hpp"
+#include "aio/loop.hpp"
+
+namespace aio::detail {
+
+struct LoopServices {
+  std::mutex threadsafe_mutex;
+  std::vector<Runnable*> threadsafe_queue;  // call_soon_threadsafe()'s, until the loop drains it
+  std::map<int, std::function<void()>> signal_handlers;
+  std::unordered_set<GeneratorBase*> generators;  // live async generators
+  std::shared_ptr<Executor> default_executor;
+  bool executor_shutdown_called = false;
+  std::thread executor_joiner;  // a shutdown_default_executor() that timed out left it running
+};
+
+}  // namespace aio::detail
