@@ -16,6 +16,7 @@
 #include "aio/executor.hpp"
 #include "aio/future.hpp"
 #include "aio/generator.hpp"
+#include "aio/graph.hpp"
 #include "aio/handle.hpp"
 #include "aio/locks.hpp"
 #include "aio/loop.hpp"

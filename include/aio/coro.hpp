@@ -11,6 +11,7 @@
 #pragma once
 
 #include <coroutine>
+#include <cstdint>
 #include <exception>
 #include <type_traits>
 #include <utility>
@@ -27,17 +28,31 @@ class Coro;
 
 namespace detail {
 
-/// Names the coroutine function a promise belongs to (for the debug-mode reports).
+/// Names the coroutine function a promise belongs to, and its file (for the debug-mode reports
+/// and the call graphs).
 struct SourceName {
-  // A default argument of a default argument: evaluated in the coroutine that makes the promise.
-  SourceName(const char* f = __builtin_FUNCTION()) noexcept : function(f) {}  // NOLINT
+  // Default arguments of a default argument: evaluated in the coroutine that makes the promise.
+  SourceName(const char* f = __builtin_FUNCTION(),  // NOLINT
+             const char* file_name = __builtin_FILE()) noexcept
+      : function(f), file(file_name) {}
   const char* function;
+  const char* file;
 };
 
 void report_never_awaited(const char* function) noexcept;
 
 template <class T>
 class Promise;
+
+/// Where a Coro is in its caller's chain, for aio/graph.hpp's call graphs: its function and file,
+/// the line of the co_await it last suspended at (await_transform records it), and the Coro it
+/// is awaiting inline now, if any (so a task's chain can be walked from the task down).
+struct CoroFrame {
+  const char* function;
+  const char* file;
+  CoroFrame* awaiting = nullptr;
+  std::uint32_t line = 0;
+};
 
 /// co_return for a value, or for nothing.
 template <class T>
@@ -67,7 +82,7 @@ inline thread_local void* last_allocated_frame = nullptr;
 template <class T>
 class Promise final : public PromiseReturn<T> {
  public:
-  explicit Promise(SourceName where = {}) noexcept : function_(where.function) {}
+  explicit Promise(SourceName where = {}) noexcept : frame_{where.function, where.file} {}
 
 #ifdef AIO_CHECK_FRAME_LAYOUT
   static void* operator new(std::size_t size) {
@@ -108,6 +123,20 @@ class Promise final : public PromiseReturn<T> {
     this->exception_ = std::current_exception();
   }
 
+  /// Every co_await in the coroutine passes here: the line is recorded for the call graphs, the
+  /// awaitable goes on unchanged.
+  template <class A>
+  A&& await_transform(A&& awaitable, std::uint32_t line = __builtin_LINE()) noexcept {
+    frame_.line = line;
+    return std::forward<A>(awaitable);
+  }
+  CoroFrame& coro_frame() noexcept {
+    return frame_;
+  }
+  const CoroFrame* frame() const noexcept override {
+    return &frame_;
+  }
+
   // Inline awaiting (Coro's awaiter).
   void set_continuation(std::coroutine_handle<> c) noexcept {
     this->resume_point_ = c;
@@ -125,7 +154,7 @@ class Promise final : public PromiseReturn<T> {
     return this->claimed_;
   }
   const char* function_name() const noexcept {
-    return function_;
+    return frame_.function;
   }
 
   /// Makes this coroutine a task on `loop` (see create_task); true if the caller is to run its
@@ -142,7 +171,7 @@ class Promise final : public PromiseReturn<T> {
   }
 
   std::string repr() const override {
-    return this->is_task_ ? task_repr(*this, function_) : FutureCore<T>::repr();
+    return this->is_task_ ? task_repr(*this, frame_.function) : FutureCore<T>::repr();
   }
 
  private:
@@ -160,23 +189,33 @@ class Promise final : public PromiseReturn<T> {
     }
   }
 
-  const char* function_;
+  CoroFrame frame_;
 };
 
-/// What `co_await coro` suspends on: a symmetric transfer into the callee.
+/// What `co_await coro` suspends on: a symmetric transfer into the callee. A caller that is a
+/// Coro itself records the callee as the Coro it awaits (the call graphs' chain).
 template <class T>
 class CoroAwaiter {
  public:
   explicit CoroAwaiter(std::coroutine_handle<Promise<T>> h) noexcept : h_(h) {}
   bool await_ready() const noexcept { return false; }
-  std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
+  template <class P>
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<P> caller) noexcept {
+    if constexpr (requires { caller.promise().coro_frame(); }) {
+      caller_ = &caller.promise().coro_frame();
+      caller_->awaiting = &h_.promise().coro_frame();
+    }
     h_.promise().set_continuation(caller);
     return h_;
   }
-  T await_resume() { return h_.promise().take_inline_result(); }
+  T await_resume() {
+    if (caller_) caller_->awaiting = nullptr;
+    return h_.promise().take_inline_result();
+  }
 
  private:
   std::coroutine_handle<Promise<T>> h_;
+  CoroFrame* caller_ = nullptr;
 };
 
 }  // namespace detail
@@ -231,7 +270,7 @@ Coro<T> detail::Promise<T>::get_return_object() noexcept {
   auto h = std::coroutine_handle<Promise>::from_promise(*this);
 #ifdef AIO_CHECK_FRAME_LAYOUT
   if (h.address() != last_allocated_frame) [[unlikely]]
-    report_misplaced_frame(function_);
+    report_misplaced_frame(frame_.function);
 #endif
   return Coro<T>(h);
 }

@@ -74,6 +74,10 @@ GatherCore::Node* GatherCore::add_node(FutureBase& child) {
   return nodes_;
 }
 
+FutureBase* GatherCore::Node::waiter() const noexcept {
+  return gather->outer_;
+}
+
 CallbackNode* GatherCore::as_callback(FutureBase& child) {
   return add_node(child);
 }

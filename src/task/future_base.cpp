@@ -18,8 +18,8 @@ namespace aio::detail {
 // The sizes docs/design.md quotes ("A task is its coroutine's promise", "Frames live in a
 // per-thread arena"): a change that grows them is a change to the costs the docs state.
 static_assert(sizeof(FutureBase) == 88, "docs/design.md: a FutureBase is 88 bytes");
-static_assert(sizeof(Promise<std::int64_t>) == 104,
-              "docs/design.md: the promise of a Coro<int64_t> is 104 bytes");
+static_assert(sizeof(Promise<std::int64_t>) == 128,
+              "docs/design.md: the promise of a Coro<int64_t> is 128 bytes");
 static_assert(sizeof(Sleep<>) == 24, "docs/design.md: a pending sleep takes 24 bytes of a frame");
 
 CallbackNode* FutureBase::take_callbacks() noexcept {
@@ -31,6 +31,21 @@ CallbackNode* FutureBase::take_callbacks() noexcept {
   callbacks_->next_callback = nullptr;
   callbacks_ = nullptr;
   return first;
+}
+
+std::vector<FutureBase*> FutureBase::waiters() const {
+  std::vector<FutureBase*> found;
+  if (const Watcher* w = watcher()) {
+    if (FutureBase* f = w->waiter()) found.push_back(f);
+    return found;
+  }
+  if (!callbacks_) return found;
+  const CallbackNode* node = callbacks_;  // the last: its successor is the first
+  do {
+    node = node->next_callback;
+    if (FutureBase* f = node->waiter()) found.push_back(f);
+  } while (node != callbacks_);
+  return found;
 }
 
 void FutureBase::discard_callbacks() noexcept {

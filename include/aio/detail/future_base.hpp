@@ -20,6 +20,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "aio/detail/runnable.hpp"
 #include "aio/errors.hpp"
@@ -46,12 +47,15 @@ class Watcher {
   virtual void completed(FutureBase& f) noexcept = 0;
   /// Another callback arrives: a callback node to put in the watcher's place (it keeps its turn).
   virtual CallbackNode* as_callback(FutureBase& f) = 0;
+  /// The future the watcher completes (CallbackNode::waiter()).
+  virtual FutureBase* waiter() const noexcept { return nullptr; }
 
  protected:
   ~Watcher() = default;
 };
 
 struct ContextState;
+struct CoroFrame;  // aio/coro.hpp
 
 /// A future's rarely used state (see FutureBase::extras(); src/task/future_extras.hpp).
 struct FutureExtras;
@@ -75,6 +79,14 @@ class FutureBase : public CallbackNode {
   bool is_task() const noexcept { return is_task_; }
   /// Finished with a value (not an exception, not cancelled).
   bool succeeded() const noexcept { return state_ == State::finished && !exception_; }
+
+  /// A task in a future's callback list is waiting on it.
+  FutureBase* waiter() const noexcept override { return const_cast<FutureBase*>(this); }
+  /// A coroutine's promise: its place in its chain of Coros (aio/graph.hpp); nullptr otherwise.
+  virtual const CoroFrame* frame() const noexcept { return nullptr; }
+  /// The futures waiting on this one (the waiters of its callbacks and watcher), for the call
+  /// graphs.
+  std::vector<FutureBase*> waiters() const;
 
   /// asyncio's Future.cancel(): a Task requests cancellation, a gather cancels its children.
   bool cancel(std::string_view msg) override {

@@ -88,6 +88,7 @@ class GatherCore : private Watcher {
   // no longer uses) and the gather's one Decider is queued once per decision. A child with
   // other callbacks gets a Node, which is queued itself.
   void completed(FutureBase& child) noexcept override;
+  FutureBase* waiter() const noexcept override { return outer_; }
   CallbackNode* as_callback(FutureBase& child) override;
   /// Watches `child` (a callback node if it has other callbacks); false if it is done already.
   bool watch_pending(FutureBase& child);
@@ -115,6 +116,7 @@ class GatherCore : private Watcher {
     Node* next_node;  // the gather's nodes, freed with it
     bool on_scheduled(FutureBase& from) noexcept override;
     void run() override;
+    FutureBase* waiter() const noexcept override;
     void discard() noexcept override;
   };
   Node* add_node(FutureBase& child);

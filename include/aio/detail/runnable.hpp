@@ -51,6 +51,9 @@ struct CallbackNode : Runnable {
     (void)from;
     return true;
   }
+  /// The future this callback wakes, when it is one waiting (a task, a gather): who the future
+  /// is "awaited by" in aio/graph.hpp's call graphs. nullptr for a plain callback.
+  virtual FutureBase* waiter() const noexcept { return nullptr; }
 
   /// Intrusive link for a future's done-callback list (a node is in at most one list).
   CallbackNode* next_callback = nullptr;
