@@ -45,8 +45,9 @@ template <class T>
 class Promise;
 
 /// Where a Coro is in its caller's chain, for aio/graph.hpp's call graphs: its function and file,
-/// the line of the co_await it last suspended at (await_transform records it), and the Coro it
-/// is awaiting inline now, if any (so a task's chain can be walked from the task down).
+/// the line of the co_await it last suspended at (each awaitable's await_suspend records it:
+/// note_await_line), and the Coro it is awaiting inline now, if any (so a task's chain can be
+/// walked from the task down).
 struct CoroFrame {
   const char* function;
   const char* file;
@@ -123,13 +124,6 @@ class Promise final : public PromiseReturn<T> {
     this->exception_ = std::current_exception();
   }
 
-  /// Every co_await in the coroutine passes here: the line is recorded for the call graphs, the
-  /// awaitable goes on unchanged.
-  template <class A>
-  A&& await_transform(A&& awaitable, std::uint32_t line = __builtin_LINE()) noexcept {
-    frame_.line = line;
-    return std::forward<A>(awaitable);
-  }
   CoroFrame& coro_frame() noexcept {
     return frame_;
   }
@@ -200,10 +194,12 @@ class CoroAwaiter {
   explicit CoroAwaiter(std::coroutine_handle<Promise<T>> h) noexcept : h_(h) {}
   bool await_ready() const noexcept { return false; }
   template <class P>
-  std::coroutine_handle<> await_suspend(std::coroutine_handle<P> caller) noexcept {
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<P> caller,
+                                        std::uint32_t line = __builtin_LINE()) noexcept {
     if constexpr (requires { caller.promise().coro_frame(); }) {
       caller_ = &caller.promise().coro_frame();
       caller_->awaiting = &h_.promise().coro_frame();
+      caller_->line = line;
     }
     h_.promise().set_continuation(caller);
     return h_;

@@ -136,7 +136,9 @@ class FutureAwaiter final : public CancelHook {
   }
 
   bool await_ready() const noexcept { return core_->done(); }
-  void await_suspend(std::coroutine_handle<> h) {
+  template <class P>
+  void await_suspend(std::coroutine_handle<P> h, std::uint32_t line = __builtin_LINE()) {
+    note_await_line(h, line);
     FutureBase& task = FutureBase::current();
     check_can_wait(task, *core_);
     task_ = &task;
@@ -179,7 +181,9 @@ class DoneAwaiter final : public CancelHook {
     future_->release();
   }
   bool await_ready() const noexcept { return future_->done(); }
-  void await_suspend(std::coroutine_handle<> h) {
+  template <class P>
+  void await_suspend(std::coroutine_handle<P> h, std::uint32_t line = __builtin_LINE()) {
+    note_await_line(h, line);
     FutureBase& task = FutureBase::current();
     check_can_wait(task, *future_);
     task_ = &task;

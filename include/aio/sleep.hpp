@@ -37,7 +37,9 @@ class SleepWait : public TimerNode {
   }
 
   bool await_ready() const noexcept { return false; }
-  void await_suspend(std::coroutine_handle<> h) {
+  template <class P>
+  void await_suspend(std::coroutine_handle<P> h, std::uint32_t line = __builtin_LINE()) {
+    note_await_line(h, line);
     if (sequence == awaited) [[unlikely]]  // the union holds a task now, not a delay
       throw RuntimeError("cannot reuse already awaited coroutine");
     FutureBase& task = FutureBase::current();

@@ -26,7 +26,9 @@ class IoAwait final : public IoOp {
   }
 
   bool await_ready() { return backend_->start(*this); }
-  void await_suspend(std::coroutine_handle<> h) {
+  template <class P>
+  void await_suspend(std::coroutine_handle<P> h, std::uint32_t line = __builtin_LINE()) {
+    note_await_line(h, line);
     task_ = &FutureBase::current();
     task_->suspend(h, this);
     task_->after_suspend();

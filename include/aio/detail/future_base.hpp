@@ -282,6 +282,18 @@ class FutureBase : public CallbackNode {
   void settle_unusual() noexcept;
 };
 
+/// Records the line of the co_await a Coro suspends at, for aio/graph.hpp's call stacks. Every
+/// awaitable of the library calls it from its await_suspend, whose default argument
+/// `line = __builtin_LINE()` is evaluated at the co_await (GCC 12 and Clang 14 alike; a promise
+/// await_transform cannot do it: GCC 12 copies what that returns). Nothing for a coroutine that
+/// is not a Coro.
+template <class P>
+void note_await_line(std::coroutine_handle<P> h, std::uint32_t line) noexcept {
+  if constexpr (requires { h.promise().coro_frame().line = line; }) {
+    h.promise().coro_frame().line = line;
+  }
+}
+
 /// Base of a user's done callback (Future::add_done_callback); see aio/future.hpp.
 class DoneCallbackBase : public CallbackNode {
  public:

@@ -27,7 +27,13 @@ class Waiter final : public CancelHook {
   inline ~Waiter();
 
   bool await_ready() const noexcept { return false; }
-  inline void await_suspend(std::coroutine_handle<> h);
+  template <class P>
+  void await_suspend(std::coroutine_handle<P> h, std::uint32_t line = __builtin_LINE()) {
+    note_await_line(h, line);
+    wait(h);
+  }
+  /// await_suspend's work: queues the task.
+  inline void wait(std::coroutine_handle<> h);
   /// Returns when woken; throws CancelledError when the task was cancelled.
   void await_resume() {
     if (state_ == State::cancelled) task_->throw_cancelled();
@@ -92,7 +98,7 @@ Waiter::~Waiter() {
   if (state_ == State::waiting) queue_->unlink(this);  // the frame died while waiting
 }
 
-void Waiter::await_suspend(std::coroutine_handle<> h) {
+void Waiter::wait(std::coroutine_handle<> h) {
   FutureBase& task = FutureBase::current();
   task_ = &task;
   task.suspend(h, this);
@@ -116,7 +122,10 @@ class WaitIn {
  public:
   explicit WaitIn(WaitQueue& queue) noexcept : waiter_(queue) {}
   bool await_ready() const noexcept { return false; }
-  void await_suspend(std::coroutine_handle<> h) { waiter_.await_suspend(h); }
+  template <class P>
+  void await_suspend(std::coroutine_handle<P> h, std::uint32_t line = __builtin_LINE()) {
+    waiter_.await_suspend(h, line);
+  }
   std::exception_ptr await_resume() noexcept {
     try {
       waiter_.await_resume();
