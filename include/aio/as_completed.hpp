@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "aio/coro.hpp"
+#include "aio/detail/thread_state.hpp"
 #include "aio/duration.hpp"
 #include "aio/future.hpp"
 #include "aio/gather.hpp"
@@ -44,8 +45,12 @@ class AsCompleted {
     state_->loop = &loop;
     state_->remaining = state_->todo.size();
     std::weak_ptr<State> weak = state_;
+    // The inputs are awaited by the task iterating (asyncio 3.14's call graphs), until done.
+    detail::FutureBase* caller = detail::this_thread.current_task;
     for (auto& f : state_->todo) {
-      f.add_done_callback([weak](Future<T>& done) {
+      if (caller) f.core()->add_awaited_by(*caller);
+      f.add_done_callback([weak, caller](Future<T>& done) {
+        if (caller) done.core()->discard_awaited_by(*caller);
         if (auto s = weak.lock()) s->completed(done);
       });
     }

@@ -40,20 +40,12 @@ struct SourceName {
 };
 
 void report_never_awaited(const char* function) noexcept;
+// The errors of awaiting a Coro twice or an empty one, out of line so that the checks inline.
+[[noreturn]] void throw_reused_coro();
+[[noreturn]] void throw_empty_coro();
 
 template <class T>
 class Promise;
-
-/// Where a Coro is in its caller's chain, for aio/graph.hpp's call graphs: its function and file,
-/// the line of the co_await it last suspended at (each awaitable's await_suspend records it:
-/// note_await_line), and the Coro it is awaiting inline now, if any (so a task's chain can be
-/// walked from the task down).
-struct CoroFrame {
-  const char* function;
-  const char* file;
-  CoroFrame* awaiting = nullptr;
-  std::uint32_t line = 0;
-};
 
 /// co_return for a value, or for nothing.
 template <class T>
@@ -83,7 +75,10 @@ inline thread_local void* last_allocated_frame = nullptr;
 template <class T>
 class Promise final : public PromiseReturn<T> {
  public:
-  explicit Promise(SourceName where = {}) noexcept : frame_{where.function, where.file} {}
+  explicit Promise(SourceName where = {}) noexcept {
+    this->frame_.function = where.function;
+    this->frame_.file = where.file;
+  }
 
 #ifdef AIO_CHECK_FRAME_LAYOUT
   static void* operator new(std::size_t size) {
@@ -124,13 +119,6 @@ class Promise final : public PromiseReturn<T> {
     this->exception_ = std::current_exception();
   }
 
-  CoroFrame& coro_frame() noexcept {
-    return frame_;
-  }
-  const CoroFrame* frame() const noexcept override {
-    return &frame_;
-  }
-
   // Inline awaiting (Coro's awaiter).
   void set_continuation(std::coroutine_handle<> c) noexcept {
     this->resume_point_ = c;
@@ -141,14 +129,15 @@ class Promise final : public PromiseReturn<T> {
   }
   /// Marks the coroutine as taken (awaited or made a task); RuntimeError the second time.
   void claim() {
-    if (this->claimed_) throw RuntimeError("cannot reuse already awaited coroutine");
+    if (this->claimed_) [[unlikely]]
+      throw_reused_coro();
     this->claimed_ = true;
   }
   bool claimed() const noexcept {
     return this->claimed_;
   }
   const char* function_name() const noexcept {
-    return frame_.function;
+    return this->frame_.function;
   }
 
   /// Makes this coroutine a task on `loop` (see create_task); true if the caller is to run its
@@ -165,7 +154,7 @@ class Promise final : public PromiseReturn<T> {
   }
 
   std::string repr() const override {
-    return this->is_task_ ? task_repr(*this, frame_.function) : FutureCore<T>::repr();
+    return this->is_task_ ? task_repr(*this, this->frame_.function) : FutureCore<T>::repr();
   }
 
  private:
@@ -182,12 +171,11 @@ class Promise final : public PromiseReturn<T> {
     } catch (...) {
     }
   }
-
-  CoroFrame frame_;
 };
 
 /// What `co_await coro` suspends on: a symmetric transfer into the callee. A caller that is a
-/// Coro itself records the callee as the Coro it awaits (the call graphs' chain).
+/// Coro itself records the callee as the Coro it awaits (the call graphs' chain) until it
+/// resumes; another coroutine's link is the callee's own, which nothing reads.
 template <class T>
 class CoroAwaiter {
  public:
@@ -196,22 +184,25 @@ class CoroAwaiter {
   template <class P>
   std::coroutine_handle<> await_suspend(std::coroutine_handle<P> caller,
                                         std::uint32_t line = __builtin_LINE()) noexcept {
-    if constexpr (requires { caller.promise().coro_frame(); }) {
-      caller_ = &caller.promise().coro_frame();
-      caller_->awaiting = &h_.promise().coro_frame();
+    CoroFrame& callee = h_.promise().frame();
+    if constexpr (std::is_base_of_v<FutureBase, P>) {
+      caller_ = &caller.promise().frame();
+      caller_->awaiting = &callee;
       caller_->line = line;
+    } else {
+      caller_ = &callee;
     }
     h_.promise().set_continuation(caller);
     return h_;
   }
   T await_resume() {
-    if (caller_) caller_->awaiting = nullptr;
+    caller_->awaiting = nullptr;
     return h_.promise().take_inline_result();
   }
 
  private:
   std::coroutine_handle<Promise<T>> h_;
-  CoroFrame* caller_ = nullptr;
+  CoroFrame* caller_;
 };
 
 }  // namespace detail
@@ -247,7 +238,8 @@ class [[nodiscard]] Coro {
 
  private:
   std::coroutine_handle<promise_type> claim() {
-    if (!h_) throw RuntimeError("cannot await an empty Coro (moved from, or given to a task)");
+    if (!h_) [[unlikely]]
+      detail::throw_empty_coro();
     h_.promise().claim();
     return h_;
   }
@@ -266,7 +258,7 @@ Coro<T> detail::Promise<T>::get_return_object() noexcept {
   auto h = std::coroutine_handle<Promise>::from_promise(*this);
 #ifdef AIO_CHECK_FRAME_LAYOUT
   if (h.address() != last_allocated_frame) [[unlikely]]
-    report_misplaced_frame(frame_.function);
+    report_misplaced_frame(h.promise().function_name());
 #endif
   return Coro<T>(h);
 }

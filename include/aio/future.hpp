@@ -155,6 +155,7 @@ class FutureAwaiter final : public CancelHook {
     }
   }
   bool cancel(std::string_view msg) override { return core_->cancel(msg); }
+  std::string describe() const override { return describe_awaited(*core_); }
 
  private:
   FutureCore<T>* core_;
@@ -205,6 +206,7 @@ class DoneAwaiter final : public CancelHook {
     task_->schedule();
     return true;
   }
+  std::string describe() const override { return describe_awaited(*future_); }
 
  private:
   FutureBase* future_;

@@ -52,7 +52,7 @@ class Lock {
  private:
   void wake_first();
 
-  detail::WaitQueue waiters_;
+  detail::WaitQueue waiters_{"Lock.acquire()"};
   std::size_t woken_ = 0;  // woken waiters that have not run yet (asyncio's done futures)
   bool locked_ = false;
 };
@@ -76,7 +76,7 @@ class Event {
   Coro<bool> wait();
 
  private:
-  detail::WaitQueue waiters_;
+  detail::WaitQueue waiters_{"Event.wait()"};
   bool value_ = false;
 };
 
@@ -115,7 +115,7 @@ class Condition {
 
   std::optional<Lock> owned_;
   Lock* lock_;
-  detail::WaitQueue waiters_;
+  detail::WaitQueue waiters_{"Condition.wait()"};
 };
 
 /// asyncio.Semaphore: acquire() waits while the value is 0, or while others wait (FIFO).
@@ -135,7 +135,7 @@ class Semaphore {
  protected:
   bool wake_next();
 
-  detail::WaitQueue waiters_;
+  detail::WaitQueue waiters_{"Semaphore.acquire()"};
   std::size_t woken_ = 0;  // woken waiters that have not run yet
   std::int64_t value_;
 };

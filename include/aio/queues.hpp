@@ -120,8 +120,8 @@ class BasicQueue {
 
  private:
   Storage items_;
-  WaitQueue getters_;  // each put wakes the first, as asyncio's _wakeup_next does
-  WaitQueue putters_;
+  WaitQueue getters_{"Queue.get()"};  // each put wakes the first, as asyncio's _wakeup_next does
+  WaitQueue putters_{"Queue.put()"};
   std::int64_t maxsize_;
   std::int64_t unfinished_ = 0;
   Event finished_;

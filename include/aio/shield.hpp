@@ -4,6 +4,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "aio/detail/thread_state.hpp"
 #include "aio/future.hpp"
 #include "aio/loop.hpp"
 #include "aio/task.hpp"
@@ -19,7 +20,11 @@ auto shield(A&& aw) {
   Future<T> in(inner);
   if (in.done()) return in;
   Future<T> outer = in.get_loop().template create_future<T>();
-  auto on_inner = in.add_done_callback([outer](Future<T>& done) mutable {
+  // The shielded future is awaited by the caller (asyncio 3.14), for the call graphs.
+  detail::FutureBase* caller = detail::this_thread.current_task;
+  if (caller) in.core()->add_awaited_by(*caller);
+  auto on_inner = in.add_done_callback([outer, caller](Future<T>& done) mutable {
+    if (caller) done.core()->discard_awaited_by(*caller);
     if (outer.cancelled()) {
       if (!done.cancelled()) done.exception();  // retrieved: nobody else will report it
       return;

@@ -25,6 +25,9 @@ namespace aio {
 
 namespace detail {
 
+/// "sleep() until t=12.300, in 2.100 s", for the call graphs.
+std::string describe_sleep(const FutureBase& task, const TimerNode& timer);
+
 /// The timer and wake-up state of one sleeping task (24 bytes in the awaiting frame).
 class SleepWait : public TimerNode {
  public:
@@ -65,6 +68,7 @@ class SleepWait : public TimerNode {
       task().schedule();
     }
   }
+  std::string describe() const override { return describe_sleep(task(), *this); }
   bool cancel(std::string_view msg) override {
     if (task_ & woken) return false;
     if (in_heap()) LoopAccess::remove_timer(task().loop(), this);

@@ -51,6 +51,7 @@ Coro<WaitResult<F>> wait_for_some(std::vector<F> fs, ReturnWhen when,
   std::vector<CallbackId> ids;
   ids.reserve(fs.size());
   for (auto& f : fs) {
+    f.core()->add_awaited_by(*shared->waiter.core());  // the call graphs: f → waiter → task
     ids.push_back(f.add_done_callback([shared](auto& done) {
       const bool failed = !done.cancelled() && done.exception();
       if (--shared->counter == 0 || shared->when == ReturnWhen::first_completed ||
@@ -68,6 +69,7 @@ Coro<WaitResult<F>> wait_for_some(std::vector<F> fs, ReturnWhen when,
   timer.cancel();
   for (std::size_t i = 0; i < fs.size(); ++i) {
     if (!fs[i].done()) fs[i].remove_done_callback(ids[i]);
+    fs[i].core()->discard_awaited_by(*shared->waiter.core());
   }
   if (error) std::rethrow_exception(error);
   WaitResult<F> result;

@@ -59,6 +59,8 @@ struct LoopInternals {
   static LoopResource* resources(EventLoop& loop) noexcept { return loop.resources_; }
   static LoopResource* next_resource(const LoopResource* r) noexcept { return r->next_resource_; }
 
+  static const TimerHeap& timers(const EventLoop& loop) noexcept { return loop.timers_; }
+
   static std::unordered_set<GeneratorBase*>& generators(EventLoop& loop) noexcept {
     return loop.services_->generators;
   }

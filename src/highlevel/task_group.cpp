@@ -41,6 +41,7 @@ void TaskGroupState::check_can_create() const {
 }
 
 std::list<TaskRef>::iterator TaskGroupState::track(TaskRef task) {
+  task.core()->add_awaited_by(*parent_.core());  // asyncio 3.14: the parent awaits its tasks
   return tasks_.insert(tasks_.end(), std::move(task));
 }
 
@@ -54,6 +55,7 @@ void TaskGroupState::abort() {
 void TaskGroupState::task_done(std::list<TaskRef>::iterator it) {
   TaskRef task = std::move(*it);
   tasks_.erase(it);
+  task.core()->discard_awaited_by(*parent_.core());
   if (on_completed_ && tasks_.empty() && !on_completed_->done()) on_completed_->set_result();
   if (task.cancelled()) return;
   std::exception_ptr error = task.exception();

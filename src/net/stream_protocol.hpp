@@ -67,7 +67,7 @@ class StreamProtocol final : public Protocol, public std::enable_shared_from_thi
   StreamReader reader_;
   ClientConnected handler_;
   std::optional<Task<void>> task_;
-  WaitQueue drain_waiters_;
+  WaitQueue drain_waiters_{"StreamWriter.drain()"};
   std::optional<Future<void>> closed_;
   std::exception_ptr lost_error_;
   bool paused_ = false;

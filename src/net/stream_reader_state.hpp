@@ -75,7 +75,7 @@ class StreamReaderState {
   bool paused_ = false;
   std::exception_ptr exception_;
   Transport* transport_ = nullptr;
-  WaitQueue waiter_;                          // at most one
+  WaitQueue waiter_{"StreamReader.read()"};   // at most one
   std::exception_ptr* wake_error_ = nullptr;  // where set_exception() tells the waiter
 };
 

@@ -1,6 +1,7 @@
 // The future state machine shared by Future and Task.
 #include "aio/detail/future_base.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <mutex>
@@ -17,7 +18,7 @@ namespace aio::detail {
 
 // The sizes docs/design.md quotes ("A task is its coroutine's promise", "Frames live in a
 // per-thread arena"): a change that grows them is a change to the costs the docs state.
-static_assert(sizeof(FutureBase) == 88, "docs/design.md: a FutureBase is 88 bytes");
+static_assert(sizeof(FutureBase) == 120, "docs/design.md: a FutureBase is 120 bytes");
 static_assert(sizeof(Promise<std::int64_t>) == 128,
               "docs/design.md: the promise of a Coro<int64_t> is 128 bytes");
 static_assert(sizeof(Sleep<>) == 24, "docs/design.md: a pending sleep takes 24 bytes of a frame");
@@ -35,16 +36,21 @@ CallbackNode* FutureBase::take_callbacks() noexcept {
 
 std::vector<FutureBase*> FutureBase::waiters() const {
   std::vector<FutureBase*> found;
+  auto add = [&found](FutureBase* f) {
+    if (f && std::find(found.begin(), found.end(), f) == found.end()) found.push_back(f);
+  };
   if (const Watcher* w = watcher()) {
-    if (FutureBase* f = w->waiter()) found.push_back(f);
-    return found;
+    add(w->waiter());
+  } else if (callbacks_) {
+    const CallbackNode* node = callbacks_;  // the last: its successor is the first
+    do {
+      node = node->next_callback;
+      add(node->waiter());
+    } while (node != callbacks_);
   }
-  if (!callbacks_) return found;
-  const CallbackNode* node = callbacks_;  // the last: its successor is the first
-  do {
-    node = node->next_callback;
-    if (FutureBase* f = node->waiter()) found.push_back(f);
-  } while (node != callbacks_);
+  if (const FutureExtras* e = find_extras()) {
+    for (FutureBase* f : e->awaited_by) add(f);
+  }
   return found;
 }
 
@@ -134,9 +140,29 @@ std::int64_t FutureBase::cancel_requests() const noexcept {
 
 void FutureBase::drop_extras() noexcept {
   ExtrasTable& table = extras_table();
-  std::lock_guard lock(table.mutex);
-  table.map.erase(this);
-  has_extras_ = false;
+  std::vector<FutureBase*> waiters;
+  {
+    std::lock_guard lock(table.mutex);
+    auto it = table.map.find(this);
+    waiters = std::move(it->second.awaited_by);
+    table.map.erase(it);
+    has_extras_ = false;
+  }
+  for (FutureBase* w : waiters) w->release();  // outside the lock: it may free the waiter
+}
+
+void FutureBase::add_awaited_by(FutureBase& waiter) {
+  extras().awaited_by.push_back(&waiter);
+  waiter.add_ref();
+}
+
+void FutureBase::discard_awaited_by(FutureBase& waiter) noexcept {
+  FutureExtras* e = find_extras();
+  if (!e) return;
+  auto it = std::find(e->awaited_by.begin(), e->awaited_by.end(), &waiter);
+  if (it == e->awaited_by.end()) return;
+  e->awaited_by.erase(it);
+  waiter.release();
 }
 
 void FutureBase::set_cancel_message(std::string_view msg) {

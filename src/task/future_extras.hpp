@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "aio/detail/future_base.hpp"
 
@@ -16,6 +17,10 @@ struct FutureExtras {
   std::unique_ptr<std::string> name;
   std::int32_t cancel_requests = 0;
   std::shared_ptr<ContextState> context;  // a task's contextvars context, when not empty
+  // Who waits on the future without a callback saying so (asyncio 3.14's
+  // future_add_to_awaited_by): a TaskGroup's parent task, shield's caller. Each holds a
+  // reference.
+  std::vector<FutureBase*> awaited_by;
 };
 
 }  // namespace aio::detail

@@ -65,6 +65,14 @@ void report_misplaced_frame(const char* function) noexcept {
   std::abort();
 }
 
+void throw_reused_coro() {
+  throw RuntimeError("cannot reuse already awaited coroutine");
+}
+
+void throw_empty_coro() {
+  throw RuntimeError("cannot await an empty Coro (moved from, or given to a task)");
+}
+
 void report_never_awaited(const char* function) noexcept {
   const EventLoop* loop = this_thread.running_loop;
   const bool debug = (loop && loop->get_debug()) || environment::debug();

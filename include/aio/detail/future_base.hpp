@@ -20,6 +20,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "aio/detail/runnable.hpp"
@@ -55,7 +56,19 @@ class Watcher {
 };
 
 struct ContextState;
-struct CoroFrame;  // aio/coro.hpp
+
+/// Where a coroutine is in its task's chain of Coros, for aio/graph.hpp's call graphs and the
+/// out-of-process readers (aio-ps; docs/design.md "Introspection"): its function and file, the
+/// Coro it is awaiting inline now (so a task's chain can be walked from the task down), and the
+/// line of the co_await it last suspended at (each awaitable's await_suspend records it:
+/// note_await_line). A plain future's has no function. In FutureBase, at one offset for every
+/// promise type, so that a reader that cannot call a virtual function finds it.
+struct CoroFrame {
+  const char* function = nullptr;
+  const char* file = nullptr;
+  CoroFrame* awaiting = nullptr;
+  std::uint32_t line = 0;
+};
 
 /// A future's rarely used state (see FutureBase::extras(); src/task/future_extras.hpp).
 struct FutureExtras;
@@ -82,11 +95,20 @@ class FutureBase : public CallbackNode {
 
   /// A task in a future's callback list is waiting on it.
   FutureBase* waiter() const noexcept override { return const_cast<FutureBase*>(this); }
-  /// A coroutine's promise: its place in its chain of Coros (aio/graph.hpp); nullptr otherwise.
-  virtual const CoroFrame* frame() const noexcept { return nullptr; }
+  /// A coroutine's place in its chain of Coros (aio/graph.hpp); a plain future's names no
+  /// function.
+  const CoroFrame& frame() const noexcept { return frame_; }
+  CoroFrame& frame() noexcept { return frame_; }
+  /// What a suspended task waits on (its awaitable's cancel hook), nullptr when running.
+  const CancelHook* awaited_hook() const noexcept { return hook_; }
   /// The futures waiting on this one (the waiters of its callbacks and watcher), for the call
   /// graphs.
   std::vector<FutureBase*> waiters() const;
+  /// asyncio 3.14's future_add_to_awaited_by / future_discard_from_awaited_by: `waiter` waits
+  /// on this future without a callback that says so (it holds a reference until discarded or
+  /// this future is freed).
+  void add_awaited_by(FutureBase& waiter);
+  void discard_awaited_by(FutureBase& waiter) noexcept;
 
   /// asyncio's Future.cancel(): a Task requests cancellation, a gather cancels its children.
   bool cancel(std::string_view msg) override {
@@ -274,6 +296,7 @@ class FutureBase : public CallbackNode {
   std::uint64_t id_ = 0;
   FutureBase* prev_task_ = nullptr;
   FutureBase* next_task_ = nullptr;
+  CoroFrame frame_;
 
  private:
   friend struct LoopInternals;  // the loop's task list (src/core/loop_internals.hpp)
@@ -289,10 +312,11 @@ class FutureBase : public CallbackNode {
 /// is not a Coro.
 template <class P>
 void note_await_line(std::coroutine_handle<P> h, std::uint32_t line) noexcept {
-  if constexpr (requires { h.promise().coro_frame().line = line; }) {
-    h.promise().coro_frame().line = line;
-  }
+  if constexpr (std::is_base_of_v<FutureBase, P>) h.promise().frame().line = line;
 }
+
+/// "Task(name='worker')" or "Future()": what a task awaiting `f` waits on, for the call graphs.
+std::string describe_awaited(const FutureBase& f);
 
 /// Base of a user's done callback (Future::add_done_callback); see aio/future.hpp.
 class DoneCallbackBase : public CallbackNode {

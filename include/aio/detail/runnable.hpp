@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace aio::detail {
@@ -19,6 +20,9 @@ struct CancelHook {
   /// Cancels the awaited operation so that the task wakes with CancelledError; false if the
   /// operation already completed (the task then gets the cancellation at its next step).
   virtual bool cancel(std::string_view msg) = 0;
+  /// What the task waits on, for the call graphs (aio/graph.hpp): "Queue.get()",
+  /// "sleep(2.5) until t=12.300". "" when the awaitable does not say.
+  virtual std::string describe() const { return {}; }
 
  protected:
   ~CancelHook() = default;

@@ -38,6 +38,8 @@ class TimerHeap {
   bool empty() const noexcept { return entries_.empty(); }
   std::size_t size() const noexcept { return entries_.size(); }
   double top_when() const noexcept { return entries_.front().when; }
+  /// The deadline of a queued node.
+  double when_of(const TimerNode& node) const noexcept { return entries_[node.heap_index].when; }
 
   /// Schedules `node` at `when` (it must not be queued already).
   void push(TimerNode* node, double when);

@@ -40,6 +40,7 @@ class Waiter final : public CancelHook {
     task_->check_cancel();
   }
   inline bool cancel(std::string_view msg) override;
+  inline std::string describe() const override;
 
   /// Woken by the primitive (whether or not a cancellation arrived afterwards).
   bool woken() const noexcept { return state_ == State::woken; }
@@ -57,7 +58,8 @@ class Waiter final : public CancelHook {
 
 class WaitQueue {
  public:
-  WaitQueue() = default;
+  /// `what`: the wait, as the call graphs name it ("Lock.acquire()"); a string literal.
+  explicit WaitQueue(const char* what = "") noexcept : what_(what) {}
   WaitQueue(const WaitQueue&) = delete;
   WaitQueue& operator=(const WaitQueue&) = delete;
 
@@ -92,6 +94,7 @@ class WaitQueue {
 
   Waiter* head_ = nullptr;
   Waiter* tail_ = nullptr;
+  const char* what_;
 };
 
 Waiter::~Waiter() {
@@ -105,6 +108,10 @@ void Waiter::wait(std::coroutine_handle<> h) {
   queue_->push(this);
   state_ = State::waiting;
   task.after_suspend();
+}
+
+std::string Waiter::describe() const {
+  return queue_->what_;
 }
 
 bool Waiter::cancel(std::string_view msg) {
