@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "aio/future.hpp"
+#include "aio/loop.hpp"
 #include "aio/task.hpp"
 
 namespace aio {
@@ -143,6 +144,15 @@ void print_call_graph(const Future<T>& future, std::FILE* file = stdout, int dep
                       std::optional<int> limit = std::nullopt) {
   print_call_graph(capture_call_graph(future, depth, limit), file);
 }
+
+/// Every pending task of `loop`, each with what it waits on, its call stack and who awaits it
+/// (aio's report layout: format_call_graph's, with "+ Awaiting:" lines), after a header line.
+std::string format_all_tasks(EventLoop& loop);
+/// Go's SIGQUIT dump, without the exit: when `signal` arrives, the current loop prints
+/// format_all_tasks() to stderr and goes on (a loop handler: it runs at the loop's next turn;
+/// a step that never ends is the stall detector's to report). AIO_DUMP_SIGNAL=QUIT makes run()
+/// and Runner install it.
+void install_task_dump(int signal);
 
 /// asyncio 3.14's future_add_to_awaited_by(fut, waiter): records that `waiter` (a task or a
 /// future) waits on `fut` where no callback says so, for the call graphs; the library does it

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "aio/coro.hpp"
+#include "aio/detail/loop_counters.hpp"
 #include "aio/detail/protocol_factory.hpp"
 #include "aio/detail/runnable.hpp"
 #include "aio/detail/timer_heap.hpp"
@@ -29,6 +30,7 @@
 #include "aio/executor.hpp"
 #include "aio/future.hpp"
 #include "aio/handle.hpp"
+#include "aio/metrics.hpp"
 #include "aio/network_options.hpp"
 #include "aio/outcome.hpp"
 #include "aio/run_options.hpp"
@@ -49,6 +51,7 @@ class Backend;
 struct LoopAccess;
 struct LoopInternals;
 struct LoopServices;
+class StallWatch;
 class FdWatchers;
 
 /// Something the loop must shut down when it closes (src/core/loop_resource.hpp).
@@ -192,6 +195,8 @@ class EventLoop {
   void default_exception_handler(const ExceptionContext& context) noexcept;
 
   bool get_debug() const noexcept { return debug_; }
+  /// What the loop has done so far (aio/metrics.hpp): a snapshot, cheap to take.
+  LoopMetrics metrics() const;
   void set_debug(bool enabled) noexcept { debug_ = enabled; }
   /// Debug mode logs callbacks that run longer than this many seconds.
   double slow_callback_duration = 0.1;
@@ -336,6 +341,12 @@ class EventLoop {
   void run_once();
   void run_one(detail::Runnable* r);
   void run_timed(detail::Runnable* r);
+  void run_watched(detail::Runnable* r);
+  // src/core/loop_diagnostics.cpp: the stall detector, the deadlock report.
+  void start_stall_watch(const RunOptions& options);
+  bool nothing_can_wake() const;
+  void throw_deadlock();  // unless another thread calls in at the last moment
+  bool warn_if_still_asleep();
   void move_due_timers();
   void drain_threadsafe_queue();
   double poll_timeout() const;
@@ -362,6 +373,7 @@ class EventLoop {
   detail::TimerHeap timers_;
   std::unique_ptr<detail::Backend> backend_;
   detail::FutureBase* tasks_ = nullptr;  // unfinished tasks, newest first
+  detail::LoopCounters counters_;        // metrics()
   ExceptionHandler handler_;
   std::exception_ptr interrupt_;  // a KeyboardInterrupt on its way out of the loop
   double virtual_now_ = 0;
@@ -373,7 +385,11 @@ class EventLoop {
   bool eager_tasks_ = false;  // set_task_factory(eager_task_factory)
   std::atomic<bool> stopping_{false};
   std::atomic<bool> threadsafe_pending_{false};
-  std::unique_ptr<detail::LoopServices> services_;  // src/core/loop_services.hpp
+  std::unique_ptr<detail::LoopServices> services_;   // src/core/loop_services.hpp
+  std::unique_ptr<detail::StallWatch> stall_watch_;  // RunOptions::stall_threshold
+  detail::FutureBase* awaited_main_ = nullptr;       // run_until_complete()'s future
+  bool warned_asleep_ = false;                       // debug mode's "nothing can wake" warning
+  std::string slowest_step_;                         // metrics(): what it was (debug mode)
 
   std::unique_ptr<detail::FdWatchers> watchers_;
   detail::LoopResource* resources_ = nullptr;
@@ -401,9 +417,11 @@ namespace detail {
 struct LoopAccess {
   static void schedule(EventLoop& loop, Runnable* r) { loop.ready_.push(r); }
   static void add_timer(EventLoop& loop, TimerNode* node, double when) {
+    ++loop.counters_.timers_armed;
     loop.timers_.push(node, when);
   }
   static void remove_timer(EventLoop& loop, TimerNode* node) { loop.timers_.remove(node); }
+  static LoopCounters& counters(EventLoop& loop) noexcept { return loop.counters_; }
 };
 
 }  // namespace detail

@@ -2,9 +2,27 @@
 // (a virtual clock for tests, the choice of I/O backend, busy polling, completion coalescing).
 #pragma once
 
+#include <string>
+
 #include "aio/duration.hpp"
 
 namespace aio {
+
+class EventLoop;
+
+/// What the stall detector says (RunOptions::stall_threshold), once while a step is stuck
+/// (`ended` false) and once when it has ended (`ended` true, `seconds` how long it lasted).
+struct StallReport {
+  const EventLoop* loop = nullptr;
+  bool ended = false;
+  double seconds = 0;        ///< how long the step has run (has lasted, once ended)
+  std::string task;          ///< "Task 'worker'", or "a callback"
+  std::string call_stack;    ///< the task's Coros, innermost first, one "File ..., line N" a line
+  std::string native_stack;  ///< the loop thread's stack at that moment, symbolised, a frame a line
+  std::string text;          ///< the whole report as the default handler prints it
+};
+/// Receives the stall reports, on the watchdog thread (the loop's thread is busy).
+using StallHandler = void (*)(const StallReport& report);
 
 /// The I/O backend under the loop. `automatic` picks the best one the kernel allows.
 enum class Backend { automatic, epoll, io_uring };
@@ -30,6 +48,12 @@ struct RunOptions {
   /// AIO_COALESCE_US=N and AIO_COALESCE_EVENTS=N.
   Duration coalesce{};
   unsigned coalesce_events = 32;
+  /// The stall detector: a step (a task's resume or a callback) that runs longer than this is
+  /// reported while it still runs (the task, its call stack, the loop thread's native stack),
+  /// and again when it ends. Off (0) by default; also set by AIO_STALL_MS=N. Needs real time.
+  Duration stall_threshold{};
+  /// Where the reports go; nullptr: stderr.
+  StallHandler stall_handler = nullptr;
 };
 
 }  // namespace aio

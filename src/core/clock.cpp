@@ -31,6 +31,11 @@ void note_virtual_skip(double seconds) noexcept {
 double virtual_time_skipped() noexcept {
   return skipped_seconds.load(std::memory_order_relaxed);
 }
+std::uint64_t monotonic_ns() noexcept {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        std::chrono::steady_clock::now().time_since_epoch())
+                                        .count());
+}
 double monotonic_seconds() noexcept {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }

@@ -15,6 +15,7 @@
 #include "core/loop_internals.hpp"
 #include "core/loop_registry.hpp"
 #include "core/loop_services.hpp"
+#include "core/stall_watch.hpp"
 #include "core/virtual_clock.hpp"
 #include "io/backend.hpp"
 #include "posix/environment.hpp"
@@ -66,6 +67,7 @@ EventLoop::EventLoop(RunOptions options)
       detail::environment::coalesce_events().value_or(options.coalesce_events);
   std::string note;
   backend_ = detail::make_backend(options.backend, &note);
+  backend_->count_into(counters_);
   // asyncio's debug mode says which selector it uses; this says which backend, and why not
   // io_uring when `automatic` had to fall back.
   if (debug_) {
@@ -83,6 +85,8 @@ EventLoop::EventLoop(RunOptions options)
                    coalesce_events, static_cast<long long>(coalesce_window.count()));
     }
   }
+  counters_.born_ns = detail::monotonic_ns();
+  start_stall_watch(options);
   detail::register_loop(this);
 }
 
@@ -120,6 +124,7 @@ void EventLoop::check_thread() const {
 // Runs one Runnable; what it throws goes to the exception handler, but KeyboardInterrupt, which
 // leaves the loop.
 inline void EventLoop::run_one(detail::Runnable* r) {
+  ++counters_.runs;
   try {
     r->run();
   } catch (const KeyboardInterrupt&) {
@@ -165,9 +170,12 @@ void EventLoop::run_once() {
     virtual_now_ = timers_.top_when();
   }
   move_due_timers();
-  for (std::size_t n = ready_.size(); n > 0; --n) {
+  ++counters_.iterations;
+  std::size_t n = ready_.size();
+  if (n > counters_.ready_max) counters_.ready_max = n;
+  for (; n > 0; --n) {
     detail::Runnable* r = ready_.pop();
-    if (debug_) [[unlikely]] {
+    if (debug_ || stall_watch_) [[unlikely]] {
       run_timed(r);
     } else {
       run_one(r);
@@ -185,7 +193,23 @@ void EventLoop::poll_io() {
     if (busy_poll_found_work()) return;
     timeout = poll_timeout();  // the clock moved while it polled
   }
-  if (timeout != 0 || backend_->has_io()) backend_->poll(timeout, ready_);
+  if (timeout < 0 && !backend_->has_io()) [[unlikely]] {
+    // Nothing the loop itself waits for could wake it: only another thread can.
+    if (nothing_can_wake()) {
+      if (virtual_time_ && awaited_main_) {
+        throw_deadlock();
+        return;  // another thread called in after all
+      }
+      if (debug_ && !virtual_time_ && warn_if_still_asleep()) return;
+    }
+  }
+  if (timeout == 0) {
+    if (backend_->has_io()) backend_->poll(0, ready_);
+    return;
+  }
+  const std::uint64_t before = detail::monotonic_ns();
+  backend_->poll(timeout, ready_);
+  counters_.idle_ns += detail::monotonic_ns() - before;
 }
 
 // Polls without blocking until something is ready (I/O, a due timer, another thread's call, a
@@ -215,28 +239,45 @@ double EventLoop::poll_timeout() const {
 void EventLoop::move_due_timers() {
   if (timers_.empty()) return;
   const double now = time();
-  while (!timers_.empty() && timers_.top_when() <= now) ready_.push(timers_.pop());
+  while (!timers_.empty() && timers_.top_when() <= now) {
+    ready_.push(timers_.pop());
+    ++counters_.timers_fired;
+  }
 }
 
 // Debug mode: run `r` and log it when it took longer than slow_callback_duration.
 void EventLoop::run_timed(detail::Runnable* r) {
+  if (!debug_) {
+    run_watched(r);
+    return;
+  }
   // Described before it runs: running may free it.
   auto* task = dynamic_cast<detail::FutureBase*>(r);
   const std::string what = task ? "<Task name='" + task->name() + "'>" : "<Handle>";
   const auto start = std::chrono::steady_clock::now();
   struct Report {
-    const EventLoop& loop;
+    EventLoop& loop;
     const std::string& what;
     std::chrono::steady_clock::time_point start;
     ~Report() {
-      const double took =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      const auto elapsed = std::chrono::steady_clock::now() - start;
+      const double took = std::chrono::duration<double>(elapsed).count();
+      const auto ns = static_cast<std::uint64_t>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count());
+      if (ns > loop.counters_.slowest_step_ns) {
+        loop.counters_.slowest_step_ns = ns;
+        loop.slowest_step_ = what;
+      }
       if (took >= loop.slow_callback_duration) {
         std::fprintf(stderr, "aio: Executing %s took %.3f seconds\n", what.c_str(), took);
       }
     }
   } report{*this, what, start};
-  run_one(r);
+  if (stall_watch_) {
+    run_watched(r);
+  } else {
+    run_one(r);
+  }
 }
 
 void EventLoop::stop() noexcept {
@@ -255,6 +296,9 @@ void EventLoop::schedule_threadsafe(detail::HandleState* h) {
     }
     services_->threadsafe_queue.push_back(h);
     threadsafe_pending_.store(true, std::memory_order_release);
+    if (detail::this_thread.running_loop != this && !detail::this_thread.delivering_result) {
+      services_->foreign_callers.store(true, std::memory_order_relaxed);
+    }
   }
   backend_->wake();
 }
@@ -275,6 +319,11 @@ void EventLoop::run_until_done(detail::FutureBase& future) {
   if (running_) throw RuntimeError("This event loop is already running");
   auto* stopper = new StopWhenDone(*this);
   future.add_callback(stopper);
+  struct Awaited {  // what the deadlock report waits for
+    EventLoop& loop;
+    detail::FutureBase* previous;
+    ~Awaited() { loop.awaited_main_ = previous; }
+  } awaited{*this, std::exchange(awaited_main_, &future)};
   try {
     run_forever();
   } catch (...) {

@@ -4,6 +4,7 @@
 // needs neither <mutex>, <thread>, <map> nor <unordered_set>; the hot state stays in the loop.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -24,7 +25,11 @@ struct LoopServices {
   std::unordered_set<GeneratorBase*> generators;  // live async generators
   std::shared_ptr<Executor> default_executor;
   bool executor_shutdown_called = false;
-  std::thread executor_joiner;  // a shutdown_default_executor() that timed out left it running
+  std::thread executor_joiner;
+  // Another thread (not an executor delivering a job's result) has called in: it may again,
+  // so a loop with nothing else to wait for is not deadlocked.
+  std::atomic<bool> foreign_callers{
+      false};  // a shutdown_default_executor() that timed out left it running
 };
 
 }  // namespace aio::detail

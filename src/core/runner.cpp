@@ -1,6 +1,11 @@
 // Runner: a loop for several run() calls, and asyncio.run()'s orderly shutdown.
 #include "aio/runners.hpp"
+
+#include <optional>
+
+#include "aio/graph.hpp"
 #include "core/loop_internals.hpp"
+#include "posix/environment.hpp"
 
 namespace aio {
 
@@ -58,6 +63,9 @@ EventLoop& Runner::get_loop() {
   if (!loop_) {
     loop_ = std::make_unique<EventLoop>(options_);
     set_event_loop(loop_.get());
+    if (const std::optional<int> signal = detail::environment::dump_signal()) {
+      install_task_dump(*signal);  // AIO_DUMP_SIGNAL
+    }
   }
   return *loop_;
 }

@@ -7,11 +7,13 @@
 // interface speaks in operations, not readiness, so an io_uring implementation is first-class.
 #pragma once
 
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
 
+#include "aio/detail/loop_counters.hpp"
 #include "aio/detail/runnable.hpp"
 #include "aio/run_options.hpp"
 #include "io/io_op.hpp"
@@ -26,10 +28,22 @@ class Backend {
   virtual void poll(double timeout, ReadyQueue& ready) = 0;
   /// One attempt at the operation's call, never waiting: the result, or -EAGAIN (-errno on
   /// failure). What a transport uses to send before it buffers.
-  virtual std::int64_t try_now(IoOp& op) noexcept = 0;
+  std::int64_t try_now(IoOp& op) noexcept {
+    const std::int64_t r = try_op(op);
+    if (r != -EAGAIN) {
+      ++counters_->io_started[static_cast<int>(op.kind)];
+      ++counters_->io_completed[static_cast<int>(op.kind)];
+    }
+    return r;
+  }
   /// Starts `op`. True: it completed at once (op.result is set; run() will not be called).
   /// False: the backend took it and queues it when it completes.
-  virtual bool start(IoOp& op) = 0;
+  bool start(IoOp& op) {
+    ++counters_->io_started[static_cast<int>(op.kind)];
+    const bool now = start_op(op);
+    if (now) ++counters_->io_completed[static_cast<int>(op.kind)];
+    return now;
+  }
   /// Withdraws a taken operation. True: it will not complete. False: it was not pending (its
   /// completion may already be queued: the caller keeps it alive until run()).
   virtual bool cancel(IoOp& op) noexcept = 0;
@@ -51,6 +65,21 @@ class Backend {
     return "epoll_wait cannot wait for a number of events";
   }
   virtual const char* name() const noexcept = 0;
+  /// Where the operations are counted (the loop's metrics()).
+  void count_into(LoopCounters& counters) noexcept { counters_ = &counters; }
+
+ protected:
+  virtual std::int64_t try_op(IoOp& op) noexcept = 0;
+  virtual bool start_op(IoOp& op) = 0;
+  /// An operation completed: to the ready queue, counted.
+  void deliver(IoOp& op, ReadyQueue& ready) noexcept {
+    ++counters_->io_completed[static_cast<int>(op.kind)];
+    ready.push(&op);
+  }
+
+ private:
+  LoopCounters unused_;  // until count_into()
+  LoopCounters* counters_ = &unused_;
 };
 
 /// The one place that names the implementations. RuntimeError when `kind` is not available;

@@ -74,11 +74,11 @@ EpollBackend::FdEntry& EpollBackend::entry(int fd) {
   return fds_[static_cast<std::size_t>(fd)];
 }
 
-std::int64_t EpollBackend::try_now(IoOp& op) noexcept {
+std::int64_t EpollBackend::try_op(IoOp& op) noexcept {
   return op.fd < 0 ? -EBADF : attempt(op, true);
 }
 
-bool EpollBackend::start(IoOp& op) {
+bool EpollBackend::start_op(IoOp& op) {
   if (op.fd < 0) {
     op.result = -EBADF;
     return true;
@@ -163,7 +163,7 @@ void EpollBackend::complete_ready(OpQueue& queue, ReadyQueue& ready) {
     op->pending = false;
     op->result = r;
     --pending_;
-    ready.push(op);
+    deliver(*op, ready);
   }
 }
 

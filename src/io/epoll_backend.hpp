@@ -17,13 +17,15 @@ class EpollBackend final : public Backend {
   EpollBackend& operator=(const EpollBackend&) = delete;
 
   void poll(double timeout, ReadyQueue& ready) override;
-  std::int64_t try_now(IoOp& op) noexcept override;
-  bool start(IoOp& op) override;
   bool cancel(IoOp& op) noexcept override;
   void forget(int fd) noexcept override;
   void wake() noexcept override;
   bool has_io() const noexcept override { return pending_ > 0; }
   const char* name() const noexcept override { return "epoll"; }
+
+ protected:
+  std::int64_t try_op(IoOp& op) noexcept override;
+  bool start_op(IoOp& op) override;
 
  private:
   struct FdEntry {

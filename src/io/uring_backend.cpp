@@ -294,11 +294,11 @@ void UringBackend::release(const Slot& slot, Held held) noexcept {
   }
 }
 
-std::int64_t UringBackend::try_now(IoOp& op) noexcept {
+std::int64_t UringBackend::try_op(IoOp& op) noexcept {
   return op.fd < 0 ? -EBADF : attempt(op, true);
 }
 
-bool UringBackend::start(IoOp& op) {
+bool UringBackend::start_op(IoOp& op) {
   if (op.fd < 0) {
     op.result = -EBADF;
     return true;
@@ -464,7 +464,7 @@ void UringBackend::complete(Slot* slot, std::int32_t res, std::uint32_t flags, R
     op->pending = false;
     --pending_;
     hand_over(*op, {res, flags}, true);
-    ready.push(op);
+    deliver(*op, ready);
   } else {
     slot->held.push_back({res, flags});
     if (slot->live && slot->held.size() - slot->held_next >= max_held) submit_cancel(slot);
@@ -488,7 +488,7 @@ void UringBackend::complete_poll(Slot* slot, std::int32_t res, ReadyQueue& ready
     op->pending = false;
     op->result = r;
     --pending_;
-    ready.push(op);
+    deliver(*op, ready);
   }
   if (!queue.empty()) {
     submit_poll(slot);

@@ -23,8 +23,6 @@ class UringBackend final : public Backend {
   UringBackend& operator=(const UringBackend&) = delete;
 
   void poll(double timeout, ReadyQueue& ready) override;
-  std::int64_t try_now(IoOp& op) noexcept override;
-  bool start(IoOp& op) override;
   bool cancel(IoOp& op) noexcept override;
   void forget(int fd) noexcept override;
   void wake() noexcept override;
@@ -32,6 +30,10 @@ class UringBackend final : public Backend {
   bool selects_buffers() const noexcept override { return buffers_ != nullptr; }
   const char* coalesce(std::chrono::microseconds window, unsigned events) noexcept override;
   const char* name() const noexcept override { return "io_uring"; }
+
+ protected:
+  std::int64_t try_op(IoOp& op) noexcept override;
+  bool start_op(IoOp& op) override;
 
  private:
   // A completion held for an operation that was not waiting when it arrived.

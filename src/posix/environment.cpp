@@ -1,8 +1,11 @@
 #include "posix/environment.hpp"
 
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "aio/errors.hpp"
 
@@ -53,6 +56,36 @@ std::string_view backend() noexcept {
 
 std::optional<double> busy_poll_seconds() {
   return microseconds("AIO_BUSY_POLL_US");
+}
+
+std::optional<double> stall_seconds() {
+  const char* v = value("AIO_STALL_MS");
+  if (!v) return std::nullopt;
+  char* end = nullptr;
+  const double ms = std::strtod(v, &end);
+  if (*end != '\0' || !(ms >= 0)) {
+    throw RuntimeError(std::string("AIO_STALL_MS='") + v + "' is not a number of milliseconds");
+  }
+  return ms * 1e-3;
+}
+
+std::optional<int> dump_signal() {
+  const char* v = value("AIO_DUMP_SIGNAL");
+  if (!v) return std::nullopt;
+  std::string_view name(v);
+  if (name.substr(0, 3) == "SIG") name.remove_prefix(3);
+  static constexpr std::pair<std::string_view, int> names[] = {
+      {"QUIT", SIGQUIT}, {"USR1", SIGUSR1}, {"USR2", SIGUSR2},  {"HUP", SIGHUP},
+      {"INT", SIGINT},   {"TERM", SIGTERM}, {"WINCH", SIGWINCH}};
+  for (const auto& [n, number] : names) {
+    if (name == n) return number;
+  }
+  char* end = nullptr;
+  const long number = std::strtol(v, &end, 10);
+  if (*end != '\0' || number <= 0 || number >= NSIG) {
+    throw RuntimeError(std::string("AIO_DUMP_SIGNAL='") + v + "' is not a signal");
+  }
+  return static_cast<int>(number);
 }
 
 std::optional<double> coalesce_seconds() {

@@ -20,6 +20,10 @@ std::string_view backend() noexcept;
 std::optional<double> busy_poll_seconds();
 /// AIO_COALESCE_US, in seconds; nullopt when unset.
 std::optional<double> coalesce_seconds();
+/// AIO_STALL_MS, in seconds (RunOptions::stall_threshold); nullopt when unset.
+std::optional<double> stall_seconds();
+/// AIO_DUMP_SIGNAL: a signal's number ("QUIT", "SIGUSR1" or "3"); nullopt when unset.
+std::optional<int> dump_signal();
 /// AIO_COALESCE_EVENTS, from 1 to 2^20; nullopt when unset.
 std::optional<unsigned> coalesce_events();
 

@@ -133,6 +133,14 @@ FutureExtras* FutureBase::find_extras() const noexcept {
   return &table.map.find(this)->second;
 }
 
+std::string FutureBase::name_by_address(const FutureBase* task, std::uint64_t id) {
+  ExtrasTable& table = extras_table();
+  std::lock_guard lock(table.mutex);
+  auto it = table.map.find(task);
+  if (it != table.map.end() && it->second.name) return *it->second.name;
+  return "Task-" + std::to_string(id);
+}
+
 std::int64_t FutureBase::cancel_requests() const noexcept {
   const FutureExtras* e = find_extras();
   return e ? e->cancel_requests : 0;

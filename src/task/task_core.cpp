@@ -56,6 +56,7 @@ void FutureBase::run() {
     deliver_cancel_ = true;
   }
   started_ = true;
+  ++LoopAccess::counters(*loop_).steps;
   ThreadState& ts = this_thread;
   FutureBase* previous = std::exchange(ts.current_task, this);
   // The task's context is looked up only when the step uses it (detail::current_context()).

@@ -5,6 +5,7 @@
 #include <optional>
 #include <thread>
 
+#include "aio/detail/thread_state.hpp"
 #include "aio/loop.hpp"
 #include "aio/wait_for.hpp"
 #include "core/loop_services.hpp"
@@ -42,12 +43,17 @@ Coro<void> EventLoop::shutdown_default_executor(std::optional<Duration> timeout)
   core->add_ref();
   auto report = std::make_shared<JoinReport>();
   report->loop = this;
+  // The joiner's report is a call the loop expects, as an executor job's result is: the loop
+  // waiting for it is not deadlocked (loop_diagnostics.cpp).
+  ++counters_.executor_jobs;
   std::thread joiner([report, executor, core] {
     executor->shutdown(true);
     std::lock_guard lock(report->mutex);
     if (!report->loop) return;  // the shutdown gave up waiting
+    detail::this_thread.delivering_result = true;
     try {
-      report->loop->call_soon_threadsafe([core] {
+      report->loop->call_soon_threadsafe([core, loop = report->loop] {
+        --detail::LoopAccess::counters(*loop).executor_jobs;
         Future<void> f(Future<void>::adopt, core);
         core->release();
         if (!f.done()) f.set_result();
@@ -70,7 +76,10 @@ Coro<void> EventLoop::shutdown_default_executor(std::optional<Duration> timeout)
     {
       std::lock_guard lock(report->mutex);
       report->loop = nullptr;
-      if (!report->reported) core->release();
+      if (!report->reported) {
+        core->release();
+        --counters_.executor_jobs;
+      }
     }
     // The workers may still report to this loop: the joiner is joined before the loop goes
     // (as Python joins a pool's threads at exit).

@@ -183,6 +183,9 @@ class FutureBase : public CallbackNode {
   std::int64_t cancelling() const noexcept { return has_extras_ ? cancel_requests() : 0; }
 
   std::string name() const;
+  /// A task's name without reading the task (it may be gone: then "Task-<id>"); for another
+  /// thread (the stall detector).
+  static std::string name_by_address(const FutureBase* task, std::uint64_t id);
   void set_name(std::string name);
   std::uint64_t id() const noexcept { return id_; }
 

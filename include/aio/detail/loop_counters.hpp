@@ -17,12 +17,13 @@ struct LoopCounters {
   std::uint64_t ready_max = 0;
   std::uint64_t timers_armed = 0;
   std::uint64_t timers_fired = 0;
-  std::uint64_t idle_ns = 0;   // blocked in the backend's poll
-  std::uint64_t born_ns = 0;   // CLOCK_MONOTONIC when the loop was made
+  std::uint64_t idle_ns = 0;  // blocked in the backend's poll
+  std::uint64_t born_ns = 0;  // CLOCK_MONOTONIC when the loop was made
   std::uint64_t slowest_step_ns = 0;
   std::uint64_t stalls = 0;
   std::uint64_t io_started[io_kinds] = {};
   std::uint64_t io_completed[io_kinds] = {};
+  std::uint64_t executor_jobs = 0;  // run_in_executor() jobs whose results are still to come
 };
 
 }  // namespace aio::detail

@@ -3,6 +3,7 @@
 // callbacks. The connection factories' are in aio/detail/connection_templates.hpp.
 #pragma once
 
+#include "aio/detail/thread_state.hpp"
 #include "aio/loop.hpp"
 
 namespace aio {
@@ -51,7 +52,9 @@ auto EventLoop::run_in_executor(Executor* executor, F fn) {
         }
       }
       try {
-        call_soon_threadsafe([core, outcome = std::move(outcome)]() mutable {
+        detail::this_thread.delivering_result = true;
+        call_soon_threadsafe([this, core, outcome = std::move(outcome)]() mutable {
+          --counters_.executor_jobs;
           Future<R> f(Future<R>::adopt, core);
           core->release();
           if (f.done() || !outcome) return;  // cancelled meanwhile
@@ -66,11 +69,13 @@ auto EventLoop::run_in_executor(Executor* executor, F fn) {
       } catch (...) {
         // The loop closed while fn ran: nobody can take the result (the reference is left).
       }
+      detail::this_thread.delivering_result = false;
     });
   } catch (...) {
     core->release();
     throw;
   }
+  ++counters_.executor_jobs;
   future.add_done_callback([start](Future<R>& f) {
     if (f.cancelled()) start->cancel();
   });
@@ -110,6 +115,7 @@ TimerHandle EventLoop::call_at_in(double when, F fn, const Context* context) {
   auto* h = detail::new_handle<detail::CallbackHandle>(*this, std::move(fn), context);
   h->set_when(when);
   TimerHandle handle(h);
+  ++counters_.timers_armed;
   timers_.push(h, when);
   return handle;
 }

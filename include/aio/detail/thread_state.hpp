@@ -23,6 +23,9 @@ struct ThreadState {
   // the thread's own.
   ContextState* context = nullptr;
   ContextState* thread_context = nullptr;  // the thread's own, once made
+  // An executor's worker handing a job's result back (call_soon_threadsafe): a call the loop
+  // expects, which the deadlock report need not wait for beyond the job.
+  bool delivering_result = false;
 };
 inline thread_local ThreadState this_thread;
 
