@@ -197,7 +197,10 @@ class EventLoop {
   bool get_debug() const noexcept { return debug_; }
   /// What the loop has done so far (aio/metrics.hpp): a snapshot, cheap to take.
   LoopMetrics metrics() const;
-  void set_debug(bool enabled) noexcept { debug_ = enabled; }
+  void set_debug(bool enabled) noexcept {
+    debug_ = enabled;
+    timed_steps_ = debug_ || stall_watch_;
+  }
   /// Debug mode logs callbacks that run longer than this many seconds.
   double slow_callback_duration = 0.1;
 
@@ -380,6 +383,7 @@ class EventLoop {
   std::int64_t busy_poll_ns_ = 0;  // RunOptions::busy_poll
   bool virtual_time_ = false;
   bool debug_ = false;
+  bool timed_steps_ = false;  // debug_ or the stall detector: each step goes through run_timed
   bool running_ = false;
   bool closed_ = false;
   bool eager_tasks_ = false;  // set_task_factory(eager_task_factory)

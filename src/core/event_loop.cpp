@@ -86,6 +86,7 @@ EventLoop::EventLoop(RunOptions options)
     }
   }
   counters_.born_ns = detail::monotonic_ns();
+  timed_steps_ = debug_;
   start_stall_watch(options);
   detail::register_loop(this);
 }
@@ -134,6 +135,18 @@ inline void EventLoop::run_one(detail::Runnable* r) {
   }
 }
 
+// A step under the stall detector: published to the watchdog, two stores and a load.
+inline void EventLoop::run_watched(detail::Runnable* r) {
+  stall_watch_->begin_step();
+  try {
+    run_one(r);
+  } catch (...) {
+    stall_watch_->end_step();
+    throw;
+  }
+  stall_watch_->end_step();
+}
+
 void EventLoop::run_forever() {
   check_open();
   if (running_) throw RuntimeError("This event loop is already running");
@@ -145,6 +158,7 @@ void EventLoop::run_forever() {
     explicit Running(EventLoop& l) : loop(l) {
       loop.running_ = true;
       detail::this_thread.running_loop = &loop;
+      if (loop.stall_watch_) loop.stall_watch_->on_loop_thread();
     }
     ~Running() {
       loop.stopping_.store(false, std::memory_order_relaxed);
@@ -175,8 +189,12 @@ void EventLoop::run_once() {
   if (n > counters_.ready_max) counters_.ready_max = n;
   for (; n > 0; --n) {
     detail::Runnable* r = ready_.pop();
-    if (debug_ || stall_watch_) [[unlikely]] {
-      run_timed(r);
+    if (timed_steps_) [[unlikely]] {
+      if (debug_) {
+        run_timed(r);
+      } else {
+        run_watched(r);
+      }
     } else {
       run_one(r);
     }
@@ -247,10 +265,6 @@ void EventLoop::move_due_timers() {
 
 // Debug mode: run `r` and log it when it took longer than slow_callback_duration.
 void EventLoop::run_timed(detail::Runnable* r) {
-  if (!debug_) {
-    run_watched(r);
-    return;
-  }
   // Described before it runs: running may free it.
   auto* task = dynamic_cast<detail::FutureBase*>(r);
   const std::string what = task ? "<Task name='" + task->name() + "'>" : "<Handle>";
@@ -264,8 +278,9 @@ void EventLoop::run_timed(detail::Runnable* r) {
       const double took = std::chrono::duration<double>(elapsed).count();
       const auto ns = static_cast<std::uint64_t>(
           std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count());
-      if (ns > loop.counters_.slowest_step_ns) {
-        loop.counters_.slowest_step_ns = ns;
+      auto slowest = std::atomic_ref<std::uint64_t>(loop.counters_.slowest_step_ns);
+      if (ns > slowest.load(std::memory_order_relaxed)) {
+        slowest.store(ns, std::memory_order_relaxed);
         loop.slowest_step_ = what;
       }
       if (took >= loop.slow_callback_duration) {

@@ -1,8 +1,6 @@
 // What the loop says about itself: metrics(), the stall detector's hooks, the deadlock report
 // (virtual time: nothing can ever wake the loop and the main task waits), debug mode's warning
 // when a real-time loop sleeps with nothing that could wake it, and the task dump on a signal.
-#include <time.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -21,13 +19,6 @@
 namespace aio {
 
 namespace {
-
-// The coarse clock: a few ns to read, enough to time the steps the metrics keep the slowest of.
-std::uint64_t coarse_ns() noexcept {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000u + static_cast<std::uint64_t>(ts.tv_nsec);
-}
 
 // How many threads the process has (/proc/self/stat's num_threads); 0 when unknown.
 int process_threads() {
@@ -67,7 +58,7 @@ LoopMetrics EventLoop::metrics() const {
   LoopMetrics m;
   m.iterations = c.iterations;
   m.tasks_created = c.tasks_created;
-  m.tasks_alive = c.tasks_alive;
+  for (const detail::FutureBase* t = tasks_; t; t = t->next_task()) ++m.tasks_alive;
   m.steps = c.steps;
   m.callbacks = c.runs - c.steps;
   m.ready_now = ready_.size();
@@ -82,7 +73,10 @@ LoopMetrics EventLoop::metrics() const {
   const std::uint64_t alive_ns = detail::monotonic_ns() - c.born_ns;
   m.idle_seconds = static_cast<double>(c.idle_ns) * 1e-9;
   m.busy_seconds = static_cast<double>(alive_ns - std::min(alive_ns, c.idle_ns)) * 1e-9;
-  m.slowest_step_seconds = static_cast<double>(c.slowest_step_ns) * 1e-9;
+  m.slowest_step_seconds =
+      static_cast<double>(
+          std::atomic_ref<const std::uint64_t>(c.slowest_step_ns).load(std::memory_order_relaxed)) *
+      1e-9;
   m.slowest_step = slowest_step_;
   m.stalls = std::atomic_ref<const std::uint64_t>(c.stalls).load(std::memory_order_relaxed);
   return m;
@@ -93,22 +87,7 @@ void EventLoop::start_stall_watch(const RunOptions& options) {
       detail::environment::stall_seconds().value_or(options.stall_threshold.seconds());
   if (!(threshold > 0) || virtual_time_) return;  // a virtual clock cannot time a step
   stall_watch_ = std::make_unique<detail::StallWatch>(*this, threshold, options.stall_handler);
-}
-
-// A step under the stall detector: published to the watchdog, and timed (coarsely) for the
-// metrics' slowest step.
-void EventLoop::run_watched(detail::Runnable* r) {
-  struct Watched {
-    EventLoop& loop;
-    std::uint64_t start = coarse_ns();
-    ~Watched() {
-      const std::uint64_t took = coarse_ns() - start;
-      loop.stall_watch_->end_step(static_cast<double>(took) * 1e-9);
-      if (took > loop.counters_.slowest_step_ns) loop.counters_.slowest_step_ns = took;
-    }
-  } watched{*this};
-  stall_watch_->begin_step();
-  run_one(r);
+  timed_steps_ = true;
 }
 
 // Only another thread could wake the loop now: no executor job is out, nobody else has called

@@ -20,14 +20,12 @@ struct LoopInternals {
 
   static void link_task(EventLoop& loop, FutureBase* task) noexcept {
     ++loop.counters_.tasks_created;
-    ++loop.counters_.tasks_alive;
     task->prev_task_ = nullptr;
     task->next_task_ = loop.tasks_;
     if (loop.tasks_) loop.tasks_->prev_task_ = task;
     loop.tasks_ = task;
   }
   static void unlink_task(EventLoop& loop, FutureBase* task) noexcept {
-    --loop.counters_.tasks_alive;
     (task->prev_task_ ? task->prev_task_->next_task_ : loop.tasks_) = task->next_task_;
     if (task->next_task_) task->next_task_->prev_task_ = task->prev_task_;
     task->prev_task_ = task->next_task_ = nullptr;

@@ -54,8 +54,7 @@ void install_capture_handler() {
 }
 
 double steady_seconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 std::string symbolise(void* address) {
@@ -66,10 +65,12 @@ std::string symbolise(void* address) {
     std::unique_ptr<char, void (*)(void*)> demangled(
         abi::__cxa_demangle(info.dli_sname, nullptr, nullptr, &status), std::free);
     const char* name = status == 0 && demangled ? demangled.get() : info.dli_sname;
-    const auto offset = static_cast<const char*>(address) - static_cast<const char*>(info.dli_saddr);
+    const auto offset =
+        static_cast<const char*>(address) - static_cast<const char*>(info.dli_saddr);
     std::snprintf(line, sizeof line, "%s+%#tx", name, offset);
   } else if (dladdr(address, &info) && info.dli_fname) {
-    const auto offset = static_cast<const char*>(address) - static_cast<const char*>(info.dli_fbase);
+    const auto offset =
+        static_cast<const char*>(address) - static_cast<const char*>(info.dli_fbase);
     std::snprintf(line, sizeof line, "%s(+%#tx)", info.dli_fname, offset);
   } else {
     std::snprintf(line, sizeof line, "%p", address);
@@ -119,6 +120,17 @@ void StallWatch::capture() noexcept {
   captured_.store(true, std::memory_order_release);
 }
 
+void StallWatch::end_stall() {
+  std::uint64_t stalled = steps_;
+  if (stalled_.compare_exchange_strong(stalled, 0)) {
+    const double lasted = steady_seconds() - stall_since_.load(std::memory_order_relaxed);
+    auto slowest = std::atomic_ref<std::uint64_t>(LoopAccess::counters(loop_).slowest_step_ns);
+    const auto ns = static_cast<std::uint64_t>(lasted * 1e9);
+    if (ns > slowest.load(std::memory_order_relaxed)) slowest.store(ns, std::memory_order_relaxed);
+    report_end(lasted);
+  }
+}
+
 void StallWatch::watch() {
   // Sample four times per threshold: a stall is seen between 1 and 1.25 thresholds in.
   const auto period = std::chrono::duration<double>(threshold_ / 4);
@@ -129,6 +141,13 @@ void StallWatch::watch() {
     const std::uint64_t step = step_.load(std::memory_order_acquire);
     const double now = steady_seconds();
     if (step != seen) {
+      // A step seen running for a while: the slowest so far? (to the sampling period)
+      if (seen != 0 && now - since > 0) {
+        auto slowest = std::atomic_ref<std::uint64_t>(LoopAccess::counters(loop_).slowest_step_ns);
+        const auto ns = static_cast<std::uint64_t>((now - since) * 1e9);
+        if (ns > slowest.load(std::memory_order_relaxed))
+          slowest.store(ns, std::memory_order_relaxed);
+      }
       seen = step;
       since = now;
       continue;
@@ -137,6 +156,7 @@ void StallWatch::watch() {
       reported = step;
       lock.unlock();
       report_stall(step, now - since);
+      stall_since_.store(since, std::memory_order_relaxed);
       stalled_.store(step, std::memory_order_release);
       // The step may have ended while it was reported: then its end is the watchdog's to say.
       std::uint64_t stalled = step;
@@ -180,12 +200,12 @@ void StallWatch::report_stall(std::uint64_t step, double running_for) {
   if (got) {
     for (int i = capture_.frames - 1; i >= 0; --i) {  // innermost first
       report.call_stack += std::string("  File ") + quoted_repr(capture_.file[i]) + ", line " +
-                           std::to_string(capture_.line[i]) + ", in async " +
-                           capture_.function[i] + "()\n";
+                           std::to_string(capture_.line[i]) + ", in async " + capture_.function[i] +
+                           "()\n";
     }
     for (int i = 0; i < capture_.native; ++i) {
-      report.native_stack += "  #" + std::to_string(i) + " " + symbolise(capture_.native_stack[i]) +
-                             "\n";
+      report.native_stack +=
+          "  #" + std::to_string(i) + " " + symbolise(capture_.native_stack[i]) + "\n";
     }
   } else {
     report.native_stack = "  (the loop thread did not answer)\n";
@@ -195,7 +215,8 @@ void StallWatch::report_stall(std::uint64_t step, double running_for) {
                 report.task.c_str(), running_for, static_cast<const void*>(&loop_),
                 same_step ? "" : " (it has ended since)");
   report.text = head;
-  if (!report.call_stack.empty()) report.text += "Call stack (innermost first):\n" + report.call_stack;
+  if (!report.call_stack.empty())
+    report.text += "Call stack (innermost first):\n" + report.call_stack;
   report.text += "Native stack of the loop thread:\n" + report.native_stack;
   task_name_ = report.task;
   if (handler_) {

@@ -32,18 +32,17 @@ class StallWatch {
   StallWatch(const StallWatch&) = delete;
   StallWatch& operator=(const StallWatch&) = delete;
 
-  /// The loop thread, around each step.
-  void begin_step() noexcept {
+  /// The loop thread, as it starts running (the thread the watchdog signals).
+  void on_loop_thread() noexcept {
     thread_id_.store(current_thread_id(), std::memory_order_relaxed);
-    step_.store(++steps_, std::memory_order_release);
   }
-  /// `took`: the step's length. When it was reported as a stall, the end is reported here.
-  void end_step(double took) {
-    const std::uint64_t step = step_.load(std::memory_order_relaxed);
+  /// The loop thread, around each step: no clock, no lock.
+  void begin_step() noexcept { step_.store(++steps_, std::memory_order_release); }
+  /// When the step was reported as a stall, its end is reported here.
+  void end_step() {
     step_.store(0, std::memory_order_release);
-    std::uint64_t stalled = stalled_.load(std::memory_order_acquire);
-    if (stalled == step && stalled_.compare_exchange_strong(stalled, 0)) [[unlikely]]
-      report_end(took);
+    if (stalled_.load(std::memory_order_acquire) == steps_) [[unlikely]]
+      end_stall();
   }
 
   /// The signal handler's half (the loop thread, interrupted inside the step).
@@ -54,6 +53,7 @@ class StallWatch {
   void watch();
   void report_stall(std::uint64_t step, double running_for);
   void report_end(double lasted);
+  void end_stall();
 
   static constexpr int max_frames = 64;
   static constexpr int max_native = 64;
@@ -76,6 +76,7 @@ class StallWatch {
   // The step reported as a stall, until one side (the loop thread as it ends, or the watchdog
   // seeing it ended) claims its end report.
   std::atomic<std::uint64_t> stalled_{0};
+  std::atomic<double> stall_since_{0};  // when the watchdog first saw the stalled step
   std::atomic<int> thread_id_{0};
   Capture capture_;
   std::atomic<bool> captured_{false};

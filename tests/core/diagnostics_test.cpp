@@ -45,7 +45,7 @@ TEST(Metrics, CountTasksStepsTimersAndTurns) {
   // Each sleeper: its first step and the one after its timer; the main task: at least its
   // first step, one after each yield and one per awaited task that was not done.
   EXPECT_GE(m.steps, 20u + 3u);
-  EXPECT_GE(m.callbacks, 1u);  // the call_soon (and the timers' wake-ups)
+  EXPECT_GE(m.callbacks, 1u);      // the call_soon (and the timers' wake-ups)
   EXPECT_EQ(m.timers_armed, 10u);  // the sleeps (a yield arms none)
   EXPECT_EQ(m.timers_fired, m.timers_armed);
   EXPECT_EQ(m.timers_pending, 0u);

@@ -67,8 +67,7 @@ TEST(StallDetector, AStepPastTheThresholdIsReportedOnceWhileItRunsAndWhenItEnds)
             during.call_stack.find("stall_spinning_task"))
       << during.call_stack;
   EXPECT_NE(during.native_stack.find("#0 "), std::string::npos) << during.native_stack;
-  EXPECT_NE(during.text.find("aio: stall: Task 'spinner' has been running for"),
-            std::string::npos)
+  EXPECT_NE(during.text.find("aio: stall: Task 'spinner' has been running for"), std::string::npos)
       << during.text;
   const aio::StallReport& after = stall_reports[1];
   EXPECT_TRUE(after.ended);

@@ -11,7 +11,6 @@ struct LoopCounters {
   static constexpr std::uint32_t io_kinds = 9;  // aio::io_operation_kinds
   std::uint64_t iterations = 0;
   std::uint64_t tasks_created = 0;
-  std::uint64_t tasks_alive = 0;
   std::uint64_t runs = 0;   // steps and callbacks
   std::uint64_t steps = 0;  // task steps
   std::uint64_t ready_max = 0;
