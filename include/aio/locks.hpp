@@ -51,8 +51,10 @@ class Lock {
 
  private:
   void wake_first();
+  void take() noexcept;
 
-  detail::WaitQueue waiters_{"Lock.acquire()"};
+  detail::LockHolder holder_;  // for the call graphs
+  detail::WaitQueue waiters_{"Lock.acquire()", &holder_};
   std::size_t woken_ = 0;  // woken waiters that have not run yet (asyncio's done futures)
   bool locked_ = false;
 };

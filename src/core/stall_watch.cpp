@@ -1,8 +1,6 @@
 // The stall detector's watchdog and its signal handler (see stall_watch.hpp).
 #include "core/stall_watch.hpp"
 
-#include <cxxabi.h>
-#include <dlfcn.h>
 #include <execinfo.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -10,14 +8,13 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
-#include <cstdlib>
-#include <memory>
 #include <string>
 
 #include "aio/detail/future_base.hpp"
 #include "aio/detail/thread_state.hpp"
 #include "aio/detail/value_repr.hpp"
 #include "aio/loop.hpp"
+#include "core/symbolize.hpp"
 
 namespace aio::detail {
 
@@ -55,27 +52,6 @@ void install_capture_handler() {
 
 double steady_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-std::string symbolise(void* address) {
-  Dl_info info{};
-  char line[512];
-  if (dladdr(address, &info) && info.dli_sname) {
-    int status = 0;
-    std::unique_ptr<char, void (*)(void*)> demangled(
-        abi::__cxa_demangle(info.dli_sname, nullptr, nullptr, &status), std::free);
-    const char* name = status == 0 && demangled ? demangled.get() : info.dli_sname;
-    const auto offset =
-        static_cast<const char*>(address) - static_cast<const char*>(info.dli_saddr);
-    std::snprintf(line, sizeof line, "%s+%#tx", name, offset);
-  } else if (dladdr(address, &info) && info.dli_fname) {
-    const auto offset =
-        static_cast<const char*>(address) - static_cast<const char*>(info.dli_fbase);
-    std::snprintf(line, sizeof line, "%s(+%#tx)", info.dli_fname, offset);
-  } else {
-    std::snprintf(line, sizeof line, "%p", address);
-  }
-  return line;
 }
 
 }  // namespace
@@ -199,13 +175,14 @@ void StallWatch::report_stall(std::uint64_t step, double running_for) {
   }
   if (got) {
     for (int i = capture_.frames - 1; i >= 0; --i) {  // innermost first
+      // Lines are those of each Coro's last co_await: the innermost runs on from its own.
       report.call_stack += std::string("  File ") + quoted_repr(capture_.file[i]) + ", line " +
                            std::to_string(capture_.line[i]) + ", in async " + capture_.function[i] +
-                           "()\n";
+                           (i == capture_.frames - 1 ? "() (running on from there)\n" : "()\n");
     }
     for (int i = 0; i < capture_.native; ++i) {
       report.native_stack +=
-          "  #" + std::to_string(i) + " " + symbolise(capture_.native_stack[i]) + "\n";
+          "  #" + std::to_string(i) + " " + symbolize(capture_.native_stack[i]) + "\n";
     }
   } else {
     report.native_stack = "  (the loop thread did not answer)\n";

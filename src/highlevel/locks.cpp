@@ -7,13 +7,15 @@
 
 #include <exception>
 
+#include "aio/detail/thread_state.hpp"
+
 namespace aio {
 
 // ---- Lock ----
 
 Coro<bool> Lock::acquire() {
   if (!locked_ && waiters_.empty() && woken_ == 0) {
-    locked_ = true;
+    take();
     co_return true;
   }
   detail::WaitIn w(waiters_);
@@ -24,13 +26,21 @@ Coro<bool> Lock::acquire() {
     if (!locked_) wake_first();
     std::rethrow_exception(error);
   }
-  locked_ = true;
+  take();
   co_return true;
+}
+
+void Lock::take() noexcept {
+  locked_ = true;
+  if (const detail::FutureBase* task = detail::this_thread.current_task) {
+    holder_ = {task, task->id()};
+  }
 }
 
 void Lock::release() {
   if (!locked_) throw RuntimeError("Lock is not acquired.");
   locked_ = false;
+  holder_ = {};
   wake_first();
 }
 

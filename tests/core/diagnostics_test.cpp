@@ -103,7 +103,8 @@ TEST(Deadlock, LocksTakenInOppositeOrderAreReported) {
     message = e.what();
   }
   EXPECT_EQ(message.rfind("deadlock: ", 0), 0u) << message;
-  EXPECT_NE(message.find("+ Awaiting: Lock.acquire()"), std::string::npos) << message;
+  EXPECT_NE(message.find("+ Awaiting: Lock.acquire() (held by Task '"), std::string::npos)
+      << message;
   loop.close();  // abandons the tasks
 }
 

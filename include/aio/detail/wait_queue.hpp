@@ -19,6 +19,13 @@ namespace aio::detail {
 
 class WaitQueue;
 
+/// Which task holds a lock, for the call graphs ("Lock.acquire() (held by Task 'a')"). The
+/// task is known by address and number only: it may end while holding the lock.
+struct LockHolder {
+  const FutureBase* task = nullptr;
+  std::uint64_t id = 0;
+};
+
 class Waiter final : public CancelHook {
  public:
   explicit Waiter(WaitQueue& queue) noexcept : queue_(&queue) {}
@@ -59,7 +66,9 @@ class Waiter final : public CancelHook {
 class WaitQueue {
  public:
   /// `what`: the wait, as the call graphs name it ("Lock.acquire()"); a string literal.
-  explicit WaitQueue(const char* what = "") noexcept : what_(what) {}
+  /// `holder`: who holds what the waiters wait for, when one task does (a Lock).
+  explicit WaitQueue(const char* what = "", const LockHolder* holder = nullptr) noexcept
+      : what_(what), holder_(holder) {}
   WaitQueue(const WaitQueue&) = delete;
   WaitQueue& operator=(const WaitQueue&) = delete;
 
@@ -95,6 +104,7 @@ class WaitQueue {
   Waiter* head_ = nullptr;
   Waiter* tail_ = nullptr;
   const char* what_;
+  const LockHolder* holder_;
 };
 
 Waiter::~Waiter() {
@@ -111,7 +121,11 @@ void Waiter::wait(std::coroutine_handle<> h) {
 }
 
 std::string Waiter::describe() const {
-  return queue_->what_;
+  std::string text = queue_->what_;
+  if (const LockHolder* h = queue_->holder_; h && h->task) {
+    text += " (held by Task '" + FutureBase::name_by_address(h->task, h->id) + "')";
+  }
+  return text;
 }
 
 bool Waiter::cancel(std::string_view msg) {
