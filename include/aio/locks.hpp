@@ -53,7 +53,14 @@ class Lock {
   void wake_first();
   void take() noexcept;
 
-  detail::LockHolder holder_;  // for the call graphs
+  // Which task holds the lock, for the call graphs: known by address and number only (it may
+  // end while holding the lock).
+  struct Holder final : detail::WaitDescriber {
+    const detail::FutureBase* task = nullptr;
+    std::uint64_t id = 0;
+    std::string describe_wait() const override;
+  };
+  Holder holder_;
   detail::WaitQueue waiters_{"Lock.acquire()", &holder_};
   std::size_t woken_ = 0;  // woken waiters that have not run yet (asyncio's done futures)
   bool locked_ = false;

@@ -33,14 +33,20 @@ Coro<bool> Lock::acquire() {
 void Lock::take() noexcept {
   locked_ = true;
   if (const detail::FutureBase* task = detail::this_thread.current_task) {
-    holder_ = {task, task->id()};
+    holder_.task = task;
+    holder_.id = task->id();
   }
+}
+
+std::string Lock::Holder::describe_wait() const {
+  if (!task) return "Lock.acquire()";
+  return "Lock.acquire() (held by Task '" + detail::FutureBase::name_by_address(task, id) + "')";
 }
 
 void Lock::release() {
   if (!locked_) throw RuntimeError("Lock is not acquired.");
   locked_ = false;
-  holder_ = {};
+  holder_.task = nullptr;
   wake_first();
 }
 

@@ -4,6 +4,7 @@
 // what it must own: the shared state (the handle may be gone before the read runs) and copies of
 // the separators (a string_view may dangle by then).
 #include <algorithm>
+#include <any>
 #include <cstdlib>
 #include <memory>
 #include <optional>
@@ -102,11 +103,23 @@ Coro<void> StreamReaderState::wait_for_data(const char* func_name) {
   }
   std::exception_ptr woken_with;
   wake_error_ = &woken_with;
+  waiting_in_ = func_name;
   WaitIn w(waiter_);
   std::exception_ptr error = co_await w;
   wake_error_ = nullptr;
   if (error) std::rethrow_exception(error);  // cancelled: that wins, as in asyncio
   if (woken_with) std::rethrow_exception(woken_with);
+}
+
+std::string StreamReaderState::describe_wait() const {
+  std::string text = std::string("StreamReader.") + waiting_in_ + "()";
+  if (transport_) {
+    const std::any peer = transport_->get_extra_info("peername");
+    if (const auto* address = std::any_cast<SocketAddress>(&peer)) {
+      text += " from " + address->to_string();
+    }
+  }
+  return text;
 }
 
 std::string StreamReaderState::repr() const {

@@ -22,7 +22,7 @@
 
 namespace aio::detail {
 
-class StreamReaderState {
+class StreamReaderState final : private WaitDescriber {
  public:
   StreamReaderState(std::int64_t limit, EventLoop& loop) noexcept : limit_(limit), loop_(&loop) {}
   StreamReaderState(const StreamReaderState&) = delete;
@@ -75,8 +75,11 @@ class StreamReaderState {
   bool paused_ = false;
   std::exception_ptr exception_;
   Transport* transport_ = nullptr;
-  WaitQueue waiter_{"StreamReader.read()"};   // at most one
-  std::exception_ptr* wake_error_ = nullptr;  // where set_exception() tells the waiter
+  std::string describe_wait() const override;  // "StreamReader.read() from 127.0.0.1:5000"
+
+  WaitQueue waiter_{"StreamReader.read()", this};  // at most one
+  const char* waiting_in_ = "read";                // the read that waits
+  std::exception_ptr* wake_error_ = nullptr;       // where set_exception() tells the waiter
 };
 
 }  // namespace aio::detail

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "aio/graph.hpp"
@@ -61,6 +62,16 @@ aio::Coro<void> diag_wait_forever(aio::Event& e) {
   co_await e.wait();
 }
 
+// What run_until_complete(main) raises as RuntimeError ("" when it returns).
+std::string diag_error_of(aio::EventLoop& loop, aio::Coro<void> main) {
+  try {
+    loop.run_until_complete(std::move(main));
+  } catch (const aio::RuntimeError& e) {
+    return e.what();
+  }
+  return {};
+}
+
 TEST(Deadlock, AMainTaskThatNothingCanWakeRaisesWithEveryPendingTasksGraph) {
   aio::EventLoop loop(aio::testing::virtual_time);
   aio::Event never;
@@ -68,12 +79,7 @@ TEST(Deadlock, AMainTaskThatNothingCanWakeRaisesWithEveryPendingTasksGraph) {
     aio::Task<void> helper = aio::create_task(diag_wait_forever(never), "helper");
     co_await helper;
   };
-  std::string message;
-  try {
-    loop.run_until_complete(body());
-  } catch (const aio::RuntimeError& e) {
-    message = e.what();
-  }
+  const std::string message = diag_error_of(loop, body());
   EXPECT_EQ(message.rfind("deadlock: ", 0), 0u) << message;
   EXPECT_NE(message.find("2 pending tasks"), std::string::npos) << message;
   EXPECT_NE(message.find("* Task(name='helper'"), std::string::npos) << message;
@@ -96,12 +102,7 @@ TEST(Deadlock, LocksTakenInOppositeOrderAreReported) {
   auto body = [&]() -> aio::Coro<void> {
     co_await aio::gather(take(first, second), take(second, first));
   };
-  std::string message;
-  try {
-    loop.run_until_complete(body());
-  } catch (const aio::RuntimeError& e) {
-    message = e.what();
-  }
+  const std::string message = diag_error_of(loop, body());
   EXPECT_EQ(message.rfind("deadlock: ", 0), 0u) << message;
   EXPECT_NE(message.find("+ Awaiting: Lock.acquire() (held by Task '"), std::string::npos)
       << message;

@@ -491,3 +491,35 @@ TEST(Streams, OneResumeReleasesEveryDrainWaiter) {  // ST-14
 }
 
 }  // namespace
+
+namespace {
+
+Coro<void> streams_read_a_line(aio::StreamReader reader) {
+  co_await reader.readline();
+}
+
+TEST(Streams, AReadingTaskNamesTheReadAndThePeerInItsCallGraph) {
+  auto body = []() -> Coro<void> {
+    // The server reads and never gets a line: its handler waits in readline().
+    std::optional<aio::TaskRef> handler;
+    auto on_client = [&](aio::StreamReader reader, aio::StreamWriter writer) -> Coro<void> {
+      handler = aio::current_task();
+      co_await streams_read_a_line(reader);
+      writer.close();
+    };
+    aio::Server server = co_await aio::start_server(on_client, "127.0.0.1", 0);
+    auto conn = co_await aio::open_connection("127.0.0.1", server.port());
+    while (!handler) co_await aio::sleep(0.001);
+    co_await aio::sleep(0.01);
+    const std::string peer = conn.second.sockname().to_string();
+    // readline() waits in readuntil(), as asyncio's does (its call stack shows both).
+    EXPECT_EQ(aio::capture_call_graph(*handler).future.awaiting,
+              "StreamReader.readuntil() from " + peer);
+    conn.second.close();
+    server.close();
+    co_await server.wait_closed();
+  };
+  aio::run(body());
+}
+
+}  // namespace

@@ -19,11 +19,14 @@ namespace aio::detail {
 
 class WaitQueue;
 
-/// Which task holds a lock, for the call graphs ("Lock.acquire() (held by Task 'a')"). The
-/// task is known by address and number only: it may end while holding the lock.
-struct LockHolder {
-  const FutureBase* task = nullptr;
-  std::uint64_t id = 0;
+/// Says what a queue's waiters wait for when a fixed name is not enough, for the call graphs:
+/// "Lock.acquire() (held by Task 'a')", "StreamReader.readline() from 127.0.0.1:5000".
+class WaitDescriber {
+ public:
+  virtual std::string describe_wait() const = 0;
+
+ protected:
+  ~WaitDescriber() = default;
 };
 
 class Waiter final : public CancelHook {
@@ -66,9 +69,9 @@ class Waiter final : public CancelHook {
 class WaitQueue {
  public:
   /// `what`: the wait, as the call graphs name it ("Lock.acquire()"); a string literal.
-  /// `holder`: who holds what the waiters wait for, when one task does (a Lock).
-  explicit WaitQueue(const char* what = "", const LockHolder* holder = nullptr) noexcept
-      : what_(what), holder_(holder) {}
+  /// `describer`: says more, at the time of asking.
+  explicit WaitQueue(const char* what = "", const WaitDescriber* describer = nullptr) noexcept
+      : what_(what), describer_(describer) {}
   WaitQueue(const WaitQueue&) = delete;
   WaitQueue& operator=(const WaitQueue&) = delete;
 
@@ -104,7 +107,7 @@ class WaitQueue {
   Waiter* head_ = nullptr;
   Waiter* tail_ = nullptr;
   const char* what_;
-  const LockHolder* holder_;
+  const WaitDescriber* describer_;
 };
 
 Waiter::~Waiter() {
@@ -121,11 +124,7 @@ void Waiter::wait(std::coroutine_handle<> h) {
 }
 
 std::string Waiter::describe() const {
-  std::string text = queue_->what_;
-  if (const LockHolder* h = queue_->holder_; h && h->task) {
-    text += " (held by Task '" + FutureBase::name_by_address(h->task, h->id) + "')";
-  }
-  return text;
+  return queue_->describer_ ? queue_->describer_->describe_wait() : queue_->what_;
 }
 
 bool Waiter::cancel(std::string_view msg) {
