@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "aio/coro.hpp"
+#include "aio/detail/loop_counters.hpp"
 #include "aio/detail/protocol_factory.hpp"
 #include "aio/detail/runnable.hpp"
 #include "aio/detail/timer_heap.hpp"
@@ -48,6 +49,7 @@ namespace detail {
 class Backend;
 struct LoopAccess;
 struct LoopInternals;
+struct DebugTableAccess;
 struct LoopServices;
 class FdWatchers;
 
@@ -319,6 +321,7 @@ class EventLoop {
  private:
   friend struct detail::LoopAccess;
   friend struct detail::LoopInternals;
+  friend struct detail::DebugTableAccess;  // src/debug/debug_table.cpp
   using AnyConnection = std::pair<std::shared_ptr<Transport>, std::shared_ptr<BaseProtocol>>;
 
   // The factories above, type-erased (the templates keep the protocol's type).
@@ -362,6 +365,7 @@ class EventLoop {
   detail::TimerHeap timers_;
   std::unique_ptr<detail::Backend> backend_;
   detail::FutureBase* tasks_ = nullptr;  // unfinished tasks, newest first
+  detail::LoopCounters counters_;
   ExceptionHandler handler_;
   std::exception_ptr interrupt_;  // a KeyboardInterrupt on its way out of the loop
   double virtual_now_ = 0;

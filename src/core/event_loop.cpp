@@ -140,8 +140,10 @@ void EventLoop::run_forever() {
     explicit Running(EventLoop& l) : loop(l) {
       loop.running_ = true;
       detail::this_thread.running_loop = &loop;
+      detail::debug_loop_running(&loop, true);
     }
     ~Running() {
+      detail::debug_loop_running(&loop, false);
       loop.stopping_.store(false, std::memory_order_relaxed);
       loop.running_ = false;
       detail::this_thread.running_loop = nullptr;
