@@ -21,13 +21,9 @@
 #include "task/future_extras.hpp"
 
 extern "C" {
-// Constant-initialised (magic and version are there before any code runs); the offsets are
+// Constant-initialised (magic, version and size are there before any code runs); the offsets are
 // filled in before the first loop is linked. `retain` keeps the section through --gc-sections.
-__attribute__((section("aio_debug"), used, retain)) aio_debug_table aio_debug_table_v1 = {
-    .magic = "aio debug table",
-    .version = aio::detail::debug_table_version,
-    .size = sizeof(aio_debug_table),
-};
+__attribute__((section("aio_debug"), used, retain)) aio_debug_table aio_debug_table_v1;
 }
 
 namespace aio::detail {

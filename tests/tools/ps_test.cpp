@@ -191,6 +191,25 @@ void ps_many_tasks(int fd) {
   aio::run(ps_many_main(fd));
 }
 
+// ---- A loop that never stops making and finishing tasks ----
+aio::Coro<void> ps_short_lived() {
+  co_await aio::sleep(0);
+}
+
+aio::Coro<void> ps_churn_main(int fd) {
+  std::vector<aio::Task<void>> batch;
+  for (int round = 0;; ++round) {
+    for (int i = 0; i < 50; ++i) batch.push_back(aio::create_task(ps_short_lived()));
+    if (round == 10) ps_signal_ready(fd);
+    for (auto& t : batch) co_await t;
+    batch.clear();
+  }
+}
+
+void ps_churn(int fd) {
+  aio::run(ps_churn_main(fd));
+}
+
 const aio::ps::TaskInfo* ps_find(const aio::ps::Snapshot& s, const std::string& name) {
   for (const auto& loop : s.loops) {
     for (const auto& task : loop.tasks) {
@@ -285,6 +304,30 @@ TEST(AioPs, ReadsALoopStuckInsideAStep) {
   EXPECT_EQ(s.loops[0].tid, static_cast<std::uint64_t>(child.pid()));
   const std::string table = aio::ps::format_table(s);
   EXPECT_TRUE(ps_has(table, "(running)")) << table;
+}
+
+TEST(AioPs, ReadsALoopThatKeepsChangingOrSaysItCannot) {
+  PsChild child(ps_churn);
+  ASSERT_TRUE(child.ready());
+  int read = 0;
+  int refused = 0;
+  for (int i = 0; i < 20; ++i) {
+    try {
+      const aio::ps::Snapshot s = aio::ps::snapshot(child.pid(), {.max_attempts = 5});
+      ++read;
+      ASSERT_EQ(s.loops.size(), 1u);
+      for (const auto& task : s.loops[0].tasks) {
+        ASSERT_FALSE(task.stack.empty());
+        EXPECT_TRUE(task.stack.back().function == "ps_churn_main" ||
+                    task.stack.back().function == "ps_short_lived")
+            << task.stack.back().function;
+      }
+    } catch (const aio::ps::Error& e) {
+      ++refused;
+      EXPECT_TRUE(ps_has(e.what(), "never held still")) << e.what();
+    }
+  }
+  std::printf("a loop that keeps changing: %d snapshots read, %d refused\n", read, refused);
 }
 
 TEST(AioPs, ReadsTenThousandTasksQuickly) {

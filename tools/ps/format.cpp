@@ -90,7 +90,7 @@ std::string format_table(const Snapshot& s) {
         auto it = graph.by_address.find(parent);
         if (it == graph.by_address.end()) continue;
         std::vector<std::string> chain;
-        for (const Frame& f : it->second->stack) chain.push_back(f.function);
+        for (const Frame& f : it->second->stack) chain.push_back(short_function(f.function));
         rows.push_back(row);
         rows.back().insert(rows.back().end(), {ps_join(chain, " <- "), it->second->name,
                                                std::to_string(it->second->id), awaiting});

@@ -35,15 +35,12 @@ constexpr std::uint64_t ps_unknown = detail::debug_offset_unknown;
 // The process moved while it was being read: start again.
 struct PsRetry {};
 
-// What the reader compares before and after a snapshot.
-struct PsLoopMark {
-  std::uint64_t tasks = 0;
-  std::uint64_t tid = 0;
-  std::uint64_t runs = 0;
-  std::uint64_t steps = 0;
-  std::uint64_t tasks_created = 0;
-  std::uint64_t tasks_alive = 0;
-  bool operator==(const PsLoopMark&) const = default;
+// What the reader compares before and after a snapshot: each table's generation; each loop's
+// address, thread, task-list head and counters of steps and tasks.
+struct PsMarks {
+  std::vector<std::uint64_t> generations;
+  std::vector<std::uint64_t> loops;
+  bool operator==(const PsMarks&) const = default;
 };
 
 struct PsExtras {
@@ -81,7 +78,11 @@ class PsReader {
   // One attempt; throws PsRetry when the process moved.
   std::vector<LoopInfo> read() {
     std::vector<LoopInfo> loops;
-    const auto before = marks();
+    const PsMarks before = marks();
+    // The list of loops read with the table is the one the marks describe.
+    for (std::size_t i = 0; i < tables_.size(); ++i) {
+      if (before.generations[i] != tables_[i].second.generation) throw PsRetry{};
+    }
     for (const auto& [at, table] : tables_) read_table(table, loops);
     link_waiters(loops);
     if (marks() != before) throw PsRetry{};
@@ -117,10 +118,10 @@ class PsReader {
   }
 
   // The tables' generations, and each loop's task list head, thread and counters, read fresh.
-  std::vector<std::uint64_t> marks() {
-    std::vector<std::uint64_t> out;
+  PsMarks marks() {
+    PsMarks out;
     for (const auto& [at, table] : tables_) {
-      out.push_back(fresh<std::uint64_t>(at + offsetof(aio_debug_table, generation)));
+      out.generations.push_back(fresh<std::uint64_t>(at + offsetof(aio_debug_table, generation)));
       std::uint64_t record = fresh<std::uint64_t>(at + offsetof(aio_debug_table, loops));
       for (std::size_t n = 0; record; ++n) {
         if (n > ps_max_loops) throw PsRetry{};
@@ -129,7 +130,7 @@ class PsReader {
         const auto c = fresh<detail::LoopCounters>(loop + table.loop_counters);
         for (std::uint64_t v : {loop, r.tid, fresh<std::uint64_t>(loop + table.loop_tasks), c.runs,
                                 c.steps, c.tasks_created, c.tasks_alive})
-          out.push_back(v);
+          out.loops.push_back(v);
         record = reinterpret_cast<std::uint64_t>(r.next);
       }
     }
@@ -318,10 +319,17 @@ const TaskInfo* Snapshot::task_at(std::uint64_t address) const {
   return nullptr;
 }
 
+std::string short_function(const std::string& function) {
+  const auto angle = function.find('<');
+  if (angle == std::string::npos || angle == 0 || function.rfind("operator", 0) == 0)
+    return function;
+  return function.substr(0, angle);
+}
+
 std::string format_frame(const Frame& frame) {
   const auto slash = frame.file.rfind('/');
   const std::string file = slash == std::string::npos ? frame.file : frame.file.substr(slash + 1);
-  return frame.function + " (" + file + ":" + std::to_string(frame.line) + ")";
+  return short_function(frame.function) + " (" + file + ":" + std::to_string(frame.line) + ")";
 }
 
 Snapshot snapshot(pid_t pid, SnapshotOptions options) {

@@ -56,7 +56,10 @@ struct SnapshotOptions {
 /// process whose tasks changed during every attempt.
 Snapshot snapshot(pid_t pid, SnapshotOptions options = {});
 
-/// "worker (file.cpp:12)": a frame as the tables show it (the file without its directories).
+/// "worker (file.cpp:12)": a frame as the tables show it (the file without its directories,
+/// the function without the template arguments GCC names).
 std::string format_frame(const Frame& frame);
+/// The function's name without template arguments: "task_group<...>" -> "task_group".
+std::string short_function(const std::string& function);
 
 }  // namespace aio::ps
