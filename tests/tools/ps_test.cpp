@@ -14,12 +14,14 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "aio/gather.hpp"
 #include "aio/locks.hpp"
 #include "aio/runners.hpp"
 #include "aio/sleep.hpp"
+#include "aio/task.hpp"
 #include "aio/task_group.hpp"
 #include "format.hpp"
 #include "remote_memory.hpp"
@@ -210,6 +212,30 @@ void ps_churn(int fd) {
   aio::run(ps_churn_main(fd));
 }
 
+// ---- Two threads, a loop each ----
+aio::Coro<void> ps_thread_main(std::string name, aio::Event* never) {
+  aio::current_task()->set_name(std::move(name));
+  co_await never->wait();
+}
+
+void ps_two_threads(int fd) {
+  std::atomic<int> running{0};
+  std::thread other([&running] {
+    aio::run([](std::atomic<int>& r) -> aio::Coro<void> {
+      aio::Event never;
+      ++r;
+      co_await ps_thread_main("other-thread", &never);
+    }(running));
+  });
+  aio::run([](std::atomic<int>& r, int ready) -> aio::Coro<void> {
+    aio::Event never;
+    while (r.load() == 0) co_await aio::sleep(0.001);
+    ps_ready_soon(ready);
+    co_await ps_thread_main("main-thread", &never);
+  }(running, fd));
+  other.join();
+}
+
 const aio::ps::TaskInfo* ps_find(const aio::ps::Snapshot& s, const std::string& name) {
   for (const auto& loop : s.loops) {
     for (const auto& task : loop.tasks) {
@@ -347,6 +373,39 @@ TEST(AioPs, ReadsTenThousandTasksQuickly) {
   ASSERT_TRUE(last);
   EXPECT_EQ(last->awaiting, "Event.wait()");
   EXPECT_LT(seconds, 5.0);
+}
+
+TEST(AioPs, ReadsEveryLoopOfEveryThread) {
+  PsChild child(ps_two_threads);
+  ASSERT_TRUE(child.ready());
+  const aio::ps::Snapshot s = aio::ps::snapshot(child.pid());
+  ASSERT_EQ(s.loops.size(), 2u);
+  EXPECT_NE(s.loops[0].tid, s.loops[1].tid);
+  EXPECT_TRUE(s.loops[0].tid == static_cast<std::uint64_t>(child.pid()) ||
+              s.loops[1].tid == static_cast<std::uint64_t>(child.pid()));
+  EXPECT_TRUE(ps_find(s, "main-thread"));
+  EXPECT_TRUE(ps_find(s, "other-thread"));
+}
+
+TEST(AioPs, SaysSoWhenNotAllowedToRead) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root, to become someone else";
+  const pid_t target = getpid();
+  const pid_t pid = fork();
+  if (pid == 0) {
+    if (setgid(65534) != 0 || setuid(65534) != 0) _exit(3);
+    try {
+      aio::ps::snapshot(target);
+    } catch (const aio::ps::Error& e) {
+      const std::string expected =
+          "permission denied reading PID " + std::to_string(target) + " (ptrace_scope is ";
+      _exit(std::string(e.what()).rfind(expected, 0) == 0 ? 0 : 1);
+    }
+    _exit(2);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 TEST(AioPs, SaysSoWhenTheProcessHasNoAioRuntime) {
