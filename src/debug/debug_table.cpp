@@ -7,8 +7,11 @@
 #include <bit>
 #include <cstddef>
 #include <cstring>
+#include <iterator>
 #include <mutex>
+#include <new>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "aio/detail/gather.hpp"
@@ -46,6 +49,19 @@ struct DebugTableAccess {
     }
     return debug_offset_unknown;
   }
+  // An example object built in zeroed storage: the bytes its constructor leaves alone (padding,
+  // an unused small-string buffer) read as zero, not as uninitialised memory.
+  template <class T>
+  struct Example {
+    alignas(T) unsigned char storage[sizeof(T)] = {};
+    T* object;
+    template <class... A>
+    explicit Example(A&&... args) : object(new (storage) T(std::forward<A>(args)...)) {}
+    ~Example() { object->~T(); }
+    Example(const Example&) = delete;
+    Example& operator=(const Example&) = delete;
+  };
+
   static std::uint32_t distance(const void* from, const void* to) noexcept {
     return static_cast<std::uint32_t>(static_cast<const char*>(to) -
                                       static_cast<const char*>(from));
@@ -79,7 +95,8 @@ struct DebugTableAccess {
 
   // The standard library's containers, laid out as this build has them: found on examples.
   static void fill_containers(aio_debug_table& t) {
-    std::string text(64, 'x');
+    Example<std::string> example_text(64, 'x');
+    const std::string& text = *example_text.object;
     t.string_data = word_equal(text, reinterpret_cast<std::uintptr_t>(text.data()));
     t.string_size = word_equal(text, text.size());
 
@@ -100,7 +117,8 @@ struct DebugTableAccess {
 
     // Two entries: the word of the map that leads to one of them, whose first word leads to
     // the other, whose first word is null; each value at the same distance from its node.
-    ExtrasMap map;
+    Example<ExtrasMap> example_map;
+    ExtrasMap& map = *example_map.object;
     const FutureBase* keys[2] = {nullptr, reinterpret_cast<const FutureBase*>(&map)};
     const void* values[2] = {&*map.try_emplace(keys[0]).first, &*map.try_emplace(keys[1]).first};
     t.map_first_node = t.node_next = t.node_key = t.node_extras = debug_offset_unknown;
