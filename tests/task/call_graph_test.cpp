@@ -292,11 +292,13 @@ TEST(CallGraph, ShieldWaitWaitForAndAsCompletedShowTheirCaller) {
     aio::Task<int> completed = aio::create_task(graph_leaf(gate, d), "completed");
     auto shield_caller = [&]() -> aio::Coro<int> { co_return co_await aio::shield(shielded); };
     auto wait_caller = [&]() -> aio::Coro<void> {
-      co_await aio::wait(std::vector<aio::Task<int>>{waited});
+      std::vector<aio::Task<int>> inputs{waited};  // GCC 12: no braced list in a co_await
+      co_await aio::wait(inputs);
     };
     auto wait_for_caller = [&]() -> aio::Coro<int> { co_return co_await aio::wait_for(timed, 5); };
     auto as_completed_caller = [&]() -> aio::Coro<void> {
-      for (auto next : aio::as_completed(std::vector<aio::Task<int>>{completed})) co_await next;
+      std::vector<aio::Task<int>> inputs{completed};
+      for (auto next : aio::as_completed(inputs)) co_await next;
     };
     aio::Task<int> s = aio::create_task(shield_caller(), "shield_caller");
     aio::Task<void> w = aio::create_task(wait_caller(), "wait_caller");

@@ -23,6 +23,7 @@
 #include "aio/sleep.hpp"
 #include "aio/task.hpp"
 #include "aio/task_group.hpp"
+#include "debug/debug_table.hpp"
 #include "format.hpp"
 #include "remote_memory.hpp"
 #include "snapshot.hpp"
@@ -373,6 +374,15 @@ TEST(AioPs, ReadsTenThousandTasksQuickly) {
   ASSERT_TRUE(last);
   EXPECT_EQ(last->awaiting, "Event.wait()");
   EXPECT_LT(seconds, 5.0);
+
+  const auto program_start = std::chrono::steady_clock::now();
+  std::string out;
+  EXPECT_EQ(ps_run(std::string(AIO_PS_PROGRAM) + " " + std::to_string(child.pid()), out), 0);
+  const double program_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - program_start).count();
+  std::printf("10,000 tasks: aio-ps printed %zu bytes in %.3f s\n", out.size(), program_seconds);
+  EXPECT_TRUE(ps_has(out, "worker-9999")) << out.substr(0, 1000);
+  EXPECT_LT(program_seconds, 5.0);
 }
 
 TEST(AioPs, ReadsEveryLoopOfEveryThread) {
@@ -469,6 +479,29 @@ TEST(AioPsProgram, PstreeReportsADeadlockAndFails) {
   std::printf("%s", out.c_str());
   EXPECT_TRUE(ps_has(out, "ERROR: await-graph contains cycles - cannot print a tree!")) << out;
   EXPECT_TRUE(ps_has(out, "cycle: ")) << out;
+}
+
+TEST(AioPsProgram, RefusesATableOfAnotherVersion) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(fds[1], 1);
+    execl(AIO_PS_OTHER_VERSION, "ps_other_version", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(fds[1]);
+  char line[8] = {};
+  EXPECT_GT(read(fds[0], line, sizeof line), 0);  // "ready": its table is in place
+  close(fds[0]);
+  std::string out;
+  EXPECT_EQ(ps_run(std::string(AIO_PS_PROGRAM) + " " + std::to_string(pid), out), 1);
+  EXPECT_EQ(out, "aio-ps: version mismatch: PID " + std::to_string(pid) +
+                     " has aio debug table version " +
+                     std::to_string(aio::detail::debug_table_version + 1) + ", this aio-ps reads " +
+                     std::to_string(aio::detail::debug_table_version) + "\n");
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
 }
 
 TEST(AioPsProgram, RejectsABadArgument) {
