@@ -158,6 +158,7 @@ class FutureAwaiter final : public CancelHook {
   std::string describe() const override { return describe_awaited(*core_); }
 
  private:
+  friend struct DebugTableAccess;  // src/debug/debug_table.cpp
   FutureCore<T>* core_;
   FutureBase* task_ = nullptr;
 };
@@ -209,6 +210,7 @@ class DoneAwaiter final : public CancelHook {
   std::string describe() const override { return describe_awaited(*future_); }
 
  private:
+  friend struct DebugTableAccess;  // src/debug/debug_table.cpp
   FutureBase* future_;
   FutureBase* task_ = nullptr;
   bool forward_cancel_;

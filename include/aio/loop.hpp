@@ -50,6 +50,7 @@ namespace detail {
 class Backend;
 struct LoopAccess;
 struct LoopInternals;
+struct DebugTableAccess;
 struct LoopServices;
 class StallWatch;
 class FdWatchers;
@@ -327,6 +328,7 @@ class EventLoop {
  private:
   friend struct detail::LoopAccess;
   friend struct detail::LoopInternals;
+  friend struct detail::DebugTableAccess;  // src/debug/debug_table.cpp
   using AnyConnection = std::pair<std::shared_ptr<Transport>, std::shared_ptr<BaseProtocol>>;
 
   // The factories above, type-erased (the templates keep the protocol's type).

@@ -27,8 +27,11 @@ std::vector<const EventLoop*>& registry() {
 }  // namespace
 
 void detail::register_loop(EventLoop* loop) {
-  std::lock_guard lock(registry_mutex);
-  registry().push_back(loop);
+  {
+    std::lock_guard lock(registry_mutex);
+    registry().push_back(loop);
+  }
+  debug_add_loop(loop);
 }
 
 void detail::unregister_loop(EventLoop* loop) {
@@ -37,6 +40,7 @@ void detail::unregister_loop(EventLoop* loop) {
     auto& loops = registry();
     loops.erase(std::remove(loops.begin(), loops.end(), loop), loops.end());
   }
+  debug_remove_loop(loop);
   if (current.loop == loop) current.loop = nullptr;
 }
 

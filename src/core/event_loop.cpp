@@ -159,8 +159,10 @@ void EventLoop::run_forever() {
       loop.running_ = true;
       detail::this_thread.running_loop = &loop;
       if (loop.stall_watch_) loop.stall_watch_->on_loop_thread();
+      detail::debug_loop_running(&loop, true);
     }
     ~Running() {
+      detail::debug_loop_running(&loop, false);
       loop.stopping_.store(false, std::memory_order_relaxed);
       loop.running_ = false;
       detail::this_thread.running_loop = nullptr;

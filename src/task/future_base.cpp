@@ -110,13 +110,17 @@ namespace {
 // Never destroyed: a future may outlive static destruction (a handle in a global).
 struct ExtrasTable {
   std::mutex mutex;
-  std::unordered_map<const FutureBase*, FutureExtras> map;
+  ExtrasMap map;
 };
 ExtrasTable& extras_table() {
   static auto* table = new ExtrasTable;
   return *table;
 }
 }  // namespace
+
+const ExtrasMap& extras_map() noexcept {
+  return extras_table().map;
+}
 
 FutureExtras& FutureBase::extras() {
   ExtrasTable& table = extras_table();

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "aio/detail/future_base.hpp"
@@ -22,5 +23,11 @@ struct FutureExtras {
   // reference.
   std::vector<FutureBase*> awaited_by;
 };
+
+/// The table of every future's extras, by address (src/task/future_base.cpp).
+using ExtrasMap = std::unordered_map<const FutureBase*, FutureExtras>;
+/// The table itself, for the debug table (src/debug/debug_table.cpp), whose readers walk it
+/// from outside the process to find the tasks' names; never to be used in-process unlocked.
+const ExtrasMap& extras_map() noexcept;
 
 }  // namespace aio::detail

@@ -6,10 +6,10 @@
 
 1. Every folder of src/ is one layer and includes only its own layer and those below it, in
    this order (docs/design.md, "Layers"):
-       posix < io < core < task < highlevel < threads < net < proc
+       posix < io < core < task < debug < highlevel < threads < net < proc
    posix: descriptor helpers and OS errors; io: the backends; core: the loop; task: futures
-   and tasks; highlevel: gather, timeouts, locks, generators; threads: executors; net:
-   sockets, transports, TLS, streams; proc: subprocesses.
+   and tasks; debug: the table aio-ps reads; highlevel: gather, timeouts, locks, generators;
+   threads: executors; net: sockets, transports, TLS, streams; proc: subprocesses.
 2. A public header (include/aio/) includes only the C++ standard library and other public
    headers: no system, POSIX, OpenSSL, liburing, netdb or spawn header, so a user's
    translation unit gets none of them from aio.
@@ -23,7 +23,7 @@ import os
 import re
 import sys
 
-LAYERS = ["posix", "io", "core", "task", "highlevel", "threads", "net", "proc"]
+LAYERS = ["posix", "io", "core", "task", "debug", "highlevel", "threads", "net", "proc"]
 
 # The C++20 standard library's headers (C++ names of the C headers included).
 STANDARD = set("""

@@ -306,6 +306,8 @@ class FutureBase : public CallbackNode {
   void cancel_awaited();
   void cancel_before_start() noexcept;
   void settle_unusual() noexcept;
+
+  friend struct DebugTableAccess;  // the offsets aio-ps reads (src/debug/debug_table.cpp)
 };
 
 /// Records the line of the co_await a Coro suspends at, for aio/graph.hpp's call stacks. Every

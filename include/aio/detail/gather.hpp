@@ -122,6 +122,7 @@ class GatherCore : private Watcher {
   Node* add_node(FutureBase& child);
   FutureBase* pop_decision() noexcept;
 
+  friend struct DebugTableAccess;  // src/debug/debug_table.cpp
   FutureBase* outer_;
   std::vector<FutureBase*> children_;
   Node* nodes_ = nullptr;

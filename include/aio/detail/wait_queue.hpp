@@ -57,6 +57,7 @@ class Waiter final : public CancelHook {
 
  private:
   friend class WaitQueue;
+  friend struct DebugTableAccess;  // src/debug/debug_table.cpp
   enum class State : std::uint8_t { idle, waiting, woken, cancelled };
 
   WaitQueue* queue_;
@@ -92,6 +93,7 @@ class WaitQueue {
 
  private:
   friend class Waiter;
+  friend struct DebugTableAccess;  // src/debug/debug_table.cpp
   void push(Waiter* w) noexcept {
     w->prev_ = tail_;
     w->next_ = nullptr;
