@@ -30,7 +30,6 @@ struct LoopInternals {
     if (task->next_task_) task->next_task_->prev_task_ = task->prev_task_;
     task->prev_task_ = task->next_task_ = nullptr;
   }
-  static LoopCounters& counters(EventLoop& loop) noexcept { return loop.counters_; }
   /// The unfinished tasks, newest first (walk with next_task()).
   static FutureBase* tasks(EventLoop& loop) noexcept { return loop.tasks_; }
   /// A task created now takes its first step at once (eager_start, or else the eager factory,
