@@ -20,6 +20,10 @@
 
 namespace aio {
 
+namespace detail {
+struct DebugTableAccess;
+}
+
 /// Releases an acquired primitive when it goes out of scope (`async with`'s exit).
 template <class Primitive>
 class [[nodiscard]] ScopedRelease {
@@ -52,6 +56,8 @@ class Lock {
  private:
   void wake_first();
   void take() noexcept;
+
+  friend struct detail::DebugTableAccess;  // src/debug/debug_table.cpp
 
   // Which task holds the lock, for the call graphs: known by address and number only (it may
   // end while holding the lock).

@@ -19,6 +19,7 @@
 #include "aio/detail/thread_state.hpp"
 #include "aio/detail/wait_queue.hpp"
 #include "aio/future.hpp"
+#include "aio/locks.hpp"
 #include "aio/loop.hpp"
 #include "core/loop_registry.hpp"
 #include "task/future_extras.hpp"
@@ -89,6 +90,9 @@ struct DebugTableAccess {
     t.done_awaiter_future = offset(&DoneAwaiter::future_);
     t.waiter_queue = offset(&Waiter::queue_);
     t.wait_queue_what = offset(&WaitQueue::what_);
+    t.wait_queue_describer = offset(&WaitQueue::describer_);
+    // From the describer pointer: a Holder's WaitDescriber base is at its start (one base).
+    t.lock_holder_task = offset(&Lock::Holder::task);
     t.gather_watcher_outer = offset(&GatherCore::outer_);  // its Watcher base is at offset 0
     fill_containers(t);
   }

@@ -70,6 +70,8 @@ struct aio_debug_table {
   std::uint32_t done_awaiter_future = 0;    // DoneAwaiter::future_
   std::uint32_t waiter_queue = 0;           // Waiter::queue_ (a lock, event, queue... waiting)
   std::uint32_t wait_queue_what = 0;        // WaitQueue::what_: "Lock.acquire()"
+  std::uint32_t wait_queue_describer = 0;   // WaitQueue::describer_ (a Lock's Lock::Holder)
+  std::uint32_t lock_holder_task = 0;       // Lock::Holder::task: the task holding the lock
   std::uint32_t gather_watcher_outer = 0;   // a gather's Watcher -> the gather's own future
 
   // The extras map (std::unordered_map<const FutureBase*, FutureExtras>): singly linked nodes,

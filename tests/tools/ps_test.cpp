@@ -107,6 +107,30 @@ void ps_deadlock(int fd) {
   aio::run(ps_deadlock_main(fd));
 }
 
+// ---- Two tasks taking two locks in opposite orders (a deadlock through the locks) ----
+struct PsLocks {
+  aio::Lock first;
+  aio::Lock second;
+};
+
+aio::Coro<void> ps_take_both(aio::Lock& a, aio::Lock& b) {
+  co_await a.acquire();
+  co_await aio::sleep(0.01);
+  co_await b.acquire();
+}
+
+aio::Coro<void> ps_lock_deadlock_main(int fd) {
+  PsLocks locks;
+  auto one = aio::create_task(ps_take_both(locks.first, locks.second), "one");
+  auto two = aio::create_task(ps_take_both(locks.second, locks.first), "two");
+  ps_ready_soon(fd);
+  co_await one;
+}
+
+void ps_lock_deadlock(int fd) {
+  aio::run(ps_lock_deadlock_main(fd));
+}
+
 // ---- A tree: main awaits a parent, which gathers two workers waiting on a lock and an event,
 // and runs a TaskGroup of one sleeper ----
 struct PsTreeState {
@@ -139,9 +163,15 @@ aio::Coro<void> ps_gather_parent(PsTreeState& s) {
                        aio::create_task(ps_event_worker(s), "event-waiter"));
 }
 
+aio::Coro<void> ps_lock_holder(PsTreeState& s) {
+  co_await s.lock.acquire();  // held for ever: locked-out waits
+  co_await s.never.wait();
+}
+
 aio::Coro<void> ps_tree_main(int fd) {
   PsTreeState s;
-  co_await s.lock.acquire();  // held for ever: locked-out waits
+  auto holding = aio::create_task(ps_lock_holder(s), "holder");
+  co_await aio::sleep(0);
   auto gathering = aio::create_task(ps_gather_parent(s), "gatherer");
   auto grouping = aio::create_task(ps_group_parent(), "grouper");
   ps_ready_soon(fd);
@@ -296,6 +326,22 @@ TEST(AioPs, ReadsTasksAwaitingEachOtherAndFindsTheCycle) {
       << report;
 }
 
+TEST(AioPs, FindsACycleThroughLocksTakenInOppositeOrders) {
+  PsChild child(ps_lock_deadlock);
+  ASSERT_TRUE(child.ready());
+  const aio::ps::Snapshot s = aio::ps::snapshot(child.pid());
+  const auto* one = ps_find(s, "one");
+  const auto* two = ps_find(s, "two");
+  ASSERT_TRUE(one && two);
+  EXPECT_EQ(one->awaiting, "Lock.acquire() (held by two)");
+  EXPECT_EQ(two->awaiting, "Lock.acquire() (held by one)");
+  const auto cycles = aio::ps::find_cycles(s);
+  ASSERT_EQ(cycles.size(), 1u);
+  const std::string report = aio::ps::format_cycles(s, cycles);
+  EXPECT_TRUE(ps_has(report, "cycle: one → two → one") || ps_has(report, "cycle: two → one → two"))
+      << report;
+}
+
 TEST(AioPs, ShowsGatherTaskGroupAndLockWaitsInTheTree) {
   PsChild child(ps_tree);
   ASSERT_TRUE(child.ready());
@@ -306,7 +352,11 @@ TEST(AioPs, ShowsGatherTaskGroupAndLockWaitsInTheTree) {
   const auto* grouper = ps_find(s, "grouper");
   const auto* sleeper = ps_find(s, "sleeper");
   ASSERT_TRUE(locked && waiting && gatherer && grouper && sleeper);
-  EXPECT_EQ(locked->awaiting, "Lock.acquire()");
+  const auto* holder = ps_find(s, "holder");
+  ASSERT_TRUE(holder);
+  // A lock wait is a wait on the task holding the lock.
+  EXPECT_EQ(locked->awaiting, "Lock.acquire() (held by holder)");
+  EXPECT_EQ(holder->awaited_by, std::vector<std::uint64_t>{locked->address});
   EXPECT_EQ(waiting->awaiting, "Event.wait()");
   EXPECT_EQ(ps_functions(*waiting), (std::vector<std::string>{"wait", "ps_event_worker"}));
   EXPECT_EQ(locked->awaited_by, std::vector<std::uint64_t>{gatherer->address});

@@ -226,7 +226,7 @@ class PsReader {
       frame = pointer(frame + t.frame_awaiting);
     }
     std::reverse(info.stack.begin(), info.stack.end());
-    Pending p{task, &t, 0, pointer(task + t.future_callbacks)};
+    Pending p{task, &t, 0, pointer(task + t.future_callbacks), 0};
     if (const std::uint64_t hook = pointer(task + t.future_hook)) {
       const std::string type = type_of(hook);
       const std::string kind = ps_short_type(type);
@@ -235,8 +235,15 @@ class PsReader {
       } else if (kind == "DoneAwaiter" && type.rfind("aio::detail::", 0) == 0) {
         p.awaited = pointer(hook + t.done_awaiter_future);
       } else if (type == "aio::detail::Waiter") {
-        info.awaiting = c_string(pointer(pointer(hook + t.waiter_queue) + t.wait_queue_what));
+        const std::uint64_t queue = pointer(hook + t.waiter_queue);
+        info.awaiting = c_string(pointer(queue + t.wait_queue_what));
         if (info.awaiting.empty()) info.awaiting = "Waiter";
+        // A lock names the task holding it: the waiter waits on that task (a cycle of such
+        // waits is a deadlock).
+        if (const std::uint64_t describer = pointer(queue + t.wait_queue_describer);
+            describer && type_of(describer) == "aio::Lock::Holder") {
+          p.lock_holder = pointer(describer + t.lock_holder_task);
+        }
       } else if (kind.rfind("Sleep", 0) == 0) {
         info.awaiting = "sleep()";
       } else {
@@ -256,7 +263,13 @@ class PsReader {
       for (TaskInfo& task : loop.tasks) tasks[task.address] = &task;
     }
     std::unordered_map<std::uint64_t, std::vector<std::uint64_t>> on_future;  // future -> tasks
+    std::unordered_map<std::uint64_t, std::vector<std::uint64_t>> on_lock;    // holder -> tasks
     for (const Pending& p : pending_) {
+      if (p.lock_holder && tasks.count(p.lock_holder) && p.lock_holder != p.task) {
+        TaskInfo* waiting = tasks.at(p.task);
+        waiting->awaiting += " (held by " + tasks.at(p.lock_holder)->name + ")";
+        on_lock[p.lock_holder].push_back(p.task);
+      }
       if (!p.awaited) continue;
       TaskInfo* waiting = tasks.at(p.task);
       auto awaited = tasks.find(p.awaited);
@@ -289,6 +302,8 @@ class PsReader {
       if (auto e = extras_.find(p.task); e != extras_.end()) {
         for (std::uint64_t w : e->second.awaited_by) add(w);
       }
+      if (auto l = on_lock.find(p.task); l != on_lock.end())
+        by.insert(l->second.begin(), l->second.end());
       by.erase(p.task);
       task->awaited_by.assign(by.begin(), by.end());
     }
@@ -297,8 +312,9 @@ class PsReader {
   struct Pending {
     std::uint64_t task;
     const aio_debug_table* table;
-    std::uint64_t awaited;    // the future its hook waits on, if known
-    std::uint64_t callbacks;  // its callbacks_ word
+    std::uint64_t awaited;          // the future its hook waits on, if known
+    std::uint64_t callbacks;        // its callbacks_ word
+    std::uint64_t lock_holder = 0;  // the task holding the lock it waits for, if it does
   };
 
   RemoteMemory& mem_;
