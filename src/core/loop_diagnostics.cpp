@@ -117,11 +117,11 @@ void EventLoop::throw_deadlock() {
       std::to_string(count) + " pending task" + (count == 1 ? "" : "s") + ":\n" + graphs);
 }
 
-// Debug mode, real time: sleeps 10 s at most; if nothing came, says once what waits, then
-// lets the loop sleep on. True when something woke it (the poll is done).
+// Debug mode, real time: sleeps 10 s (AIO_ASLEEP_WARNING_MS) at most; if nothing came, says
+// once what waits, then lets the loop sleep on. True when something woke it (the poll is done).
 bool EventLoop::warn_if_still_asleep() {
   if (warned_asleep_ || !tasks_) return false;
-  constexpr double patience = 10;
+  const double patience = detail::environment::asleep_warning_seconds().value_or(10);
   const std::uint64_t before = detail::monotonic_ns();
   backend_->poll(patience, ready_);
   counters_.idle_ns += detail::monotonic_ns() - before;
@@ -133,7 +133,7 @@ bool EventLoop::warn_if_still_asleep() {
   std::size_t count = 0;
   const std::string graphs = pending_task_graphs(*this, count);
   std::fprintf(stderr,
-               "aio: the loop has slept for %.0f s with %zu pending task%s and nothing that could "
+               "aio: the loop has slept for %g s with %zu pending task%s and nothing that could "
                "wake it (no timer, no I/O, no other thread):\n%s",
                patience, count, count == 1 ? "" : "s", graphs.c_str());
   return false;

@@ -58,15 +58,25 @@ std::optional<double> busy_poll_seconds() {
   return microseconds("AIO_BUSY_POLL_US");
 }
 
-std::optional<double> stall_seconds() {
-  const char* v = value("AIO_STALL_MS");
+namespace {
+std::optional<double> milliseconds(const char* name) {
+  const char* v = value(name);
   if (!v) return std::nullopt;
   char* end = nullptr;
   const double ms = std::strtod(v, &end);
   if (*end != '\0' || !(ms >= 0)) {
-    throw RuntimeError(std::string("AIO_STALL_MS='") + v + "' is not a number of milliseconds");
+    throw RuntimeError(std::string(name) + "='" + v + "' is not a number of milliseconds");
   }
   return ms * 1e-3;
+}
+}  // namespace
+
+std::optional<double> stall_seconds() {
+  return milliseconds("AIO_STALL_MS");
+}
+
+std::optional<double> asleep_warning_seconds() {
+  return milliseconds("AIO_ASLEEP_WARNING_MS");
 }
 
 std::optional<int> dump_signal() {

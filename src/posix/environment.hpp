@@ -22,6 +22,9 @@ std::optional<double> busy_poll_seconds();
 std::optional<double> coalesce_seconds();
 /// AIO_STALL_MS, in seconds (RunOptions::stall_threshold); nullopt when unset.
 std::optional<double> stall_seconds();
+/// AIO_ASLEEP_WARNING_MS, in seconds: how long a real-time loop in debug mode sleeps with
+/// nothing that could wake it before it says so (10 s when unset).
+std::optional<double> asleep_warning_seconds();
 /// AIO_DUMP_SIGNAL: a signal's number ("QUIT", "SIGUSR1" or "3"); nullopt when unset.
 std::optional<int> dump_signal();
 /// AIO_COALESCE_EVENTS, from 1 to 2^20; nullopt when unset.
