@@ -243,9 +243,13 @@ std::string format_metrics(const Snapshot& s) {
     }
     for (const auto& [name, values] :
          {std::pair{"io_started", c.io_started}, std::pair{"io_completed", c.io_completed}}) {
-      out += "  " + std::string(name) + ":";
+      // Appended piece by piece: GCC 12 at -O3 warns (-Wrestrict) on " " + std::to_string(...).
+      out += "  ";
+      out += name;
+      out += ':';
       for (std::uint32_t k = 0; k < detail::LoopCounters::io_kinds; ++k) {
-        out += " " + std::to_string(values[k]);
+        out += ' ';
+        out += std::to_string(values[k]);
       }
       out += "\n";
     }
