@@ -23,15 +23,24 @@ bool flag(const char* name) noexcept {
   return v && std::strcmp(v, "0") != 0;
 }
 
-std::optional<double> microseconds(const char* name) {
+// A duration in `unit` (a non-negative number), in seconds; nullopt when unset.
+std::optional<double> seconds_of(const char* name, double unit, const char* unit_name) {
   const char* v = value(name);
   if (!v) return std::nullopt;
   char* end = nullptr;
-  const double us = std::strtod(v, &end);
-  if (*end != '\0' || !(us >= 0)) {
-    throw RuntimeError(std::string(name) + "='" + v + "' is not a number of microseconds");
+  const double n = std::strtod(v, &end);
+  if (*end != '\0' || !(n >= 0)) {
+    throw RuntimeError(std::string(name) + "='" + v + "' is not a number of " + unit_name);
   }
-  return us * 1e-6;
+  return n * unit;
+}
+
+std::optional<double> microseconds(const char* name) {
+  return seconds_of(name, 1e-6, "microseconds");
+}
+
+std::optional<double> milliseconds(const char* name) {
+  return seconds_of(name, 1e-3, "milliseconds");
 }
 
 }  // namespace
@@ -57,19 +66,6 @@ std::string_view backend() noexcept {
 std::optional<double> busy_poll_seconds() {
   return microseconds("AIO_BUSY_POLL_US");
 }
-
-namespace {
-std::optional<double> milliseconds(const char* name) {
-  const char* v = value(name);
-  if (!v) return std::nullopt;
-  char* end = nullptr;
-  const double ms = std::strtod(v, &end);
-  if (*end != '\0' || !(ms >= 0)) {
-    throw RuntimeError(std::string(name) + "='" + v + "' is not a number of milliseconds");
-  }
-  return ms * 1e-3;
-}
-}  // namespace
 
 std::optional<double> stall_seconds() {
   return milliseconds("AIO_STALL_MS");

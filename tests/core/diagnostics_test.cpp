@@ -2,6 +2,7 @@
 // the task dump (format_all_tasks).
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <string>
 #include <utility>
 #include <vector>
@@ -135,6 +136,22 @@ TEST(TaskDump, FormatAllTasksShowsEachPendingTask) {
     e.set();
     co_await waiter;
   });
+}
+
+}  // namespace
+
+namespace {
+
+TEST(StallSettings, AMalformedAioStallMsIsAnErrorNamingIt) {
+  setenv("AIO_STALL_MS", "soon", 1);
+  std::string message;
+  try {
+    aio::EventLoop loop;
+  } catch (const aio::RuntimeError& e) {
+    message = e.what();
+  }
+  unsetenv("AIO_STALL_MS");
+  EXPECT_EQ(message, "AIO_STALL_MS='soon' is not a number of milliseconds");
 }
 
 }  // namespace
