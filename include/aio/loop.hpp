@@ -55,6 +55,11 @@ struct LoopServices;
 class StallWatch;
 class FdWatchers;
 
+/// What a post to a loop from any thread carries (LoopAccess::post): new work (refused once
+/// the loop is shutting down), or a reply to work the loop is waiting for (taken until it
+/// closes).
+enum class PostKind : std::uint8_t { new_work, reply };
+
 /// Something the loop must shut down when it closes (src/core/loop_resource.hpp).
 class LoopResource;
 
@@ -372,6 +377,10 @@ class EventLoop {
   }
   void schedule_handle(detail::HandleState* h);
   void schedule_threadsafe(detail::HandleState* h);
+  // From any thread: queues `r` (a reply, or new work); false if the loop is closed (or, for
+  // new work, shutting down). Wakes the loop only if it sleeps.
+  bool post(detail::Runnable* r, detail::PostKind kind);
+  void wake_if_sleeping() noexcept;
   void discard_scheduled() noexcept;
 
   detail::ReadyQueue ready_;
@@ -391,6 +400,7 @@ class EventLoop {
   bool eager_tasks_ = false;  // set_task_factory(eager_task_factory)
   std::atomic<bool> stopping_{false};
   std::atomic<bool> threadsafe_pending_{false};
+  std::atomic<bool> sleeping_{false};                // in a blocking poll: a post must wake it
   std::unique_ptr<detail::LoopServices> services_;   // src/core/loop_services.hpp
   std::unique_ptr<detail::StallWatch> stall_watch_;  // RunOptions::stall_threshold
   detail::FutureBase* awaited_main_ = nullptr;       // run_until_complete()'s future
@@ -428,6 +438,15 @@ struct LoopAccess {
   }
   static void remove_timer(EventLoop& loop, TimerNode* node) { loop.timers_.remove(node); }
   static LoopCounters& counters(EventLoop& loop) noexcept { return loop.counters_; }
+  /// Thread-safe: queues `r` on `loop` (directly when this thread runs it).
+  static bool post(EventLoop& loop, Runnable* r, PostKind kind) { return loop.post(r, kind); }
+  static bool is_running_here(const EventLoop& loop) noexcept {
+    return this_thread.running_loop == &loop;
+  }
+  static EventLoop& running() noexcept { return *this_thread.running_loop; }
+  /// Another thread will call in (a call to another loop is out): the loop waiting with
+  /// nothing else to do is not deadlocked.
+  static void expect_foreign_calls(EventLoop& loop) noexcept;
 };
 
 }  // namespace detail

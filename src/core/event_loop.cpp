@@ -227,9 +227,14 @@ void EventLoop::poll_io() {
     if (backend_->has_io()) backend_->poll(0, ready_);
     return;
   }
+  // About to sleep: say so, then look again at what other threads posted (wake_if_sleeping()).
+  sleeping_.store(true, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (threadsafe_pending_.load(std::memory_order_relaxed)) timeout = 0;
   const std::uint64_t before = detail::monotonic_ns();
   backend_->poll(timeout, ready_);
   counters_.idle_ns += detail::monotonic_ns() - before;
+  sleeping_.store(false, std::memory_order_relaxed);
 }
 
 // Polls without blocking until something is ready (I/O, a due timer, another thread's call, a
@@ -312,23 +317,64 @@ void EventLoop::schedule_threadsafe(detail::HandleState* h) {
       throw RuntimeError("Event loop is closed");
     }
     services_->threadsafe_queue.push_back(h);
-    threadsafe_pending_.store(true, std::memory_order_release);
+    threadsafe_pending_.store(true, std::memory_order_relaxed);
     if (detail::this_thread.running_loop != this && !detail::this_thread.delivering_result) {
       services_->foreign_callers.store(true, std::memory_order_relaxed);
     }
   }
-  backend_->wake();
+  wake_if_sleeping();
+}
+
+bool EventLoop::post(detail::Runnable* r, detail::PostKind kind) {
+  if (detail::this_thread.running_loop == this) {
+    if (kind == detail::PostKind::new_work && services_->refusing_new_work) [[unlikely]]
+      return false;
+    ready_.push(r);
+    return true;
+  }
+  {
+    std::lock_guard lock(services_->threadsafe_mutex);
+    if (closed_ || (kind == detail::PostKind::new_work && services_->refusing_new_work)) {
+      return false;
+    }
+    services_->threadsafe_queue.push_back(r);
+    threadsafe_pending_.store(true, std::memory_order_relaxed);
+  }
+  wake_if_sleeping();
+  return true;
+}
+
+void detail::LoopAccess::expect_foreign_calls(EventLoop& loop) noexcept {
+  loop.services_->foreign_callers.store(true, std::memory_order_relaxed);
+}
+
+void detail::LoopInternals::refuse_new_work(EventLoop& loop) {
+  std::lock_guard lock(loop.services_->threadsafe_mutex);
+  loop.services_->refusing_new_work = true;
+}
+
+// The other half of poll_io()'s handshake: the loop says it sleeps, then looks at the queue;
+// a poster fills the queue, then looks whether the loop sleeps. With a full fence on both
+// sides one of them sees the other, so a loop that is awake (or spinning) is never woken, and
+// a sleeping one is woken once for a whole batch of posts.
+void EventLoop::wake_if_sleeping() noexcept {
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (sleeping_.load(std::memory_order_relaxed) &&
+      sleeping_.exchange(false, std::memory_order_relaxed)) {
+    backend_->wake();
+  }
 }
 
 void EventLoop::drain_threadsafe_queue() {
   if (!threadsafe_pending_.load(std::memory_order_acquire)) return;
-  std::vector<detail::Runnable*> batch;
+  std::vector<detail::Runnable*>& batch = services_->threadsafe_batch;
   {
     std::lock_guard lock(services_->threadsafe_mutex);
-    batch.swap(services_->threadsafe_queue);
+    batch.swap(services_->threadsafe_queue);  // both keep their capacity: no allocation
     threadsafe_pending_.store(false, std::memory_order_relaxed);
   }
   for (detail::Runnable* r : batch) ready_.push(r);
+  batch.clear();
 }
 
 void EventLoop::run_until_done(detail::FutureBase& future) {

@@ -67,6 +67,9 @@ struct LoopInternals {
   static std::unordered_set<GeneratorBase*>& generators(EventLoop& loop) noexcept {
     return loop.services_->generators;
   }
+  /// From the loop's own thread: calls from other loops (run_on, call_on) are refused from now
+  /// on; replies to its own calls still come in.
+  static void refuse_new_work(EventLoop& loop);
 };
 
 }  // namespace aio::detail

@@ -21,6 +21,8 @@ namespace aio::detail {
 struct LoopServices {
   std::mutex threadsafe_mutex;
   std::vector<Runnable*> threadsafe_queue;  // call_soon_threadsafe()'s, until the loop drains it
+  std::vector<Runnable*> threadsafe_batch;  // the loop's side of the swap (keeps its capacity)
+  bool refusing_new_work = false;           // shutting down: post(new_work) fails
   std::map<int, std::function<void()>> signal_handlers;
   std::unordered_set<GeneratorBase*> generators;  // live async generators
   std::shared_ptr<Executor> default_executor;

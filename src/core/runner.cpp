@@ -63,8 +63,10 @@ EventLoop& Runner::get_loop() {
   if (!loop_) {
     loop_ = std::make_unique<EventLoop>(options_);
     set_event_loop(loop_.get());
-    if (const std::optional<int> signal = detail::environment::dump_signal()) {
-      install_task_dump(*signal);  // AIO_DUMP_SIGNAL
+    // AIO_DUMP_SIGNAL: signals are the main thread's loop's (a LoopThread's Runner has none).
+    const std::optional<int> signal = detail::environment::dump_signal();
+    if (signal && detail::is_main_thread()) {
+      install_task_dump(*signal);
     }
   }
   return *loop_;
