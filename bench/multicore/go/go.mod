@@ -1,0 +1,3 @@
+module aiobench/multicore
+
+go 1.19
