@@ -8,6 +8,8 @@
 
 #include <chrono>
 
+#include "aio/broadcast.hpp"
+#include "aio/channel.hpp"
 #include "aio/clock.hpp"
 #include "aio/contextvars.hpp"
 #include "aio/coro.hpp"
@@ -25,8 +27,8 @@
 #include "aio/parallel.hpp"
 #include "aio/protocols.hpp"
 #include "aio/queues.hpp"
-#include "aio/run_options.hpp"
 #include "aio/run_on.hpp"
+#include "aio/run_options.hpp"
 #include "aio/runners.hpp"
 #include "aio/socket.hpp"
 #include "aio/ssl.hpp"
@@ -38,3 +40,4 @@
 #include "aio/tasks.hpp"
 #include "aio/threads.hpp"
 #include "aio/timeouts.hpp"
+#include "aio/watch.hpp"

@@ -112,6 +112,19 @@ class QueueShutDown : public std::runtime_error {
 };
 
 /// asyncio.BrokenBarrierError, a RuntimeError there and here.
+/// A Broadcast receiver fell behind by more than the buffer holds: `missed()` values were
+/// overwritten before it read them; its next recv() gives the oldest value still held.
+class Lagged : public std::runtime_error {
+ public:
+  explicit Lagged(std::uint64_t missed)
+      : std::runtime_error("receiver lagged behind by " + std::to_string(missed) + " values"),
+        missed_(missed) {}
+  std::uint64_t missed() const noexcept { return missed_; }
+
+ private:
+  std::uint64_t missed_;
+};
+
 class BrokenBarrierError : public RuntimeError {
  public:
   BrokenBarrierError() : RuntimeError("barrier is broken") {}

@@ -1,0 +1,157 @@
+// aio/detail/cross_wait.hpp — waiting on something another thread completes: the wait lists
+// of Channel, Watch and Broadcast.
+//
+// A waiter is a node in the waiting frame (a task, on whatever loop it runs) or on the stack
+// of a plain thread blocked in send_blocking()/recv_blocking(); waiting allocates nothing. The
+// primitive's mutex guards the list and each node's state. A primitive wakes a waiter by
+// unlinking it under that mutex, and then (after unlocking) posting the task to its own loop;
+// a blocked thread is signalled while the mutex is still held, so that it cannot return and
+// free its node before the signal has been sent. As in WaitQueue, a woken waiter re-checks
+// the primitive, and one that is cancelled after its wake-up passes the wake-up on.
+#pragma once
+
+#include <atomic>
+#include <coroutine>
+#include <cstdint>
+#include <mutex>
+#include <string_view>
+#include <vector>
+
+#include "aio/detail/future_base.hpp"
+#include "aio/loop.hpp"
+
+namespace aio::detail {
+
+struct CrossWaiter {
+  enum class State : std::uint8_t { idle, waiting, woken, cancelled };
+  FutureBase* task = nullptr;  // null: a blocked thread, woken through `signal`
+  EventLoop* loop = nullptr;
+  std::atomic<std::uint32_t> signal{0};
+  CrossWaiter* prev = nullptr;
+  CrossWaiter* next = nullptr;
+  State state = State::idle;
+  bool granted = false;  // woken with something set aside for it (an item, room)
+};
+
+/// A task to wake once the primitive's mutex is released.
+struct CrossWake {
+  FutureBase* task = nullptr;
+  EventLoop* loop = nullptr;
+  void operator()() const {
+    if (task) (void)LoopAccess::post(*loop, task, PostKind::reply);
+  }
+};
+
+class CrossWaitList {
+ public:
+  bool empty() const noexcept { return !head_; }
+  void push(CrossWaiter* w) noexcept {
+    w->prev = tail_;
+    w->next = nullptr;
+    (tail_ ? tail_->next : head_) = w;
+    tail_ = w;
+    w->state = CrossWaiter::State::waiting;
+  }
+  void unlink(CrossWaiter* w) noexcept {
+    (w->prev ? w->prev->next : head_) = w->next;
+    (w->next ? w->next->prev : tail_) = w->prev;
+    w->prev = w->next = nullptr;
+  }
+  /// Under the mutex: wakes the first waiter (a thread at once, a task by the CrossWake the
+  /// caller runs after unlocking). An empty CrossWake when no one waits.
+  CrossWake wake_one(bool granted = true) noexcept {
+    CrossWaiter* w = head_;
+    if (!w) return {};
+    unlink(w);
+    w->state = CrossWaiter::State::woken;
+    w->granted = granted;
+    if (!w->task) {
+      w->signal.store(1, std::memory_order_release);
+      w->signal.notify_one();
+      return {};
+    }
+    return {w->task, w->loop};
+  }
+  /// Under the mutex: wakes everyone; `tasks` gets the wake-ups to run after unlocking.
+  void wake_all(std::vector<CrossWake>& tasks) {
+    while (head_) {
+      CrossWake wake = wake_one(false);
+      if (wake.task) tasks.push_back(wake);
+    }
+  }
+
+ private:
+  CrossWaiter* head_ = nullptr;
+  CrossWaiter* tail_ = nullptr;
+};
+
+/// The awaitable side of a cross-thread wait: suspends the current task in `list` (the caller
+/// holds `mutex`, which this releases). Cancelling unlinks the task and wakes it with
+/// CancelledError, unless it was woken already.
+class CrossWait final : public CancelHook {
+ public:
+  CrossWait(std::mutex& mutex, CrossWaitList& list, const char* what) noexcept
+      : mutex_(&mutex), list_(&list), what_(what) {}
+  CrossWait(const CrossWait&) = delete;
+  CrossWait& operator=(const CrossWait&) = delete;
+  ~CrossWait() {
+    if (node_.state == CrossWaiter::State::waiting) {  // the frame died waiting (loop closed)
+      std::lock_guard lock(*mutex_);
+      if (node_.state == CrossWaiter::State::waiting) list_->unlink(&node_);
+    }
+  }
+
+  /// Under the mutex (held by `lock`, released here): queue the current task and suspend it.
+  void wait(std::coroutine_handle<> h, std::unique_lock<std::mutex>& lock) {
+    FutureBase& task = FutureBase::current();
+    node_.task = &task;
+    node_.loop = &LoopAccess::running();
+    task.suspend(h, this);
+    list_->push(&node_);
+    lock.unlock();
+    LoopAccess::expect_foreign_calls(*node_.loop);
+    task.after_suspend();
+  }
+  /// After the resume: CancelledError if cancelled (also after a wake-up: `woken()` tells the
+  /// primitive to pass that on).
+  void check() {
+    if (node_.state == CrossWaiter::State::cancelled) node_.task->throw_cancelled();
+    node_.task->check_cancel();
+  }
+  bool woken() const noexcept { return node_.state == CrossWaiter::State::woken; }
+  /// Woken with something set aside for it (read under the mutex).
+  bool granted() const noexcept { return node_.granted; }
+
+  bool cancel(std::string_view msg) override {
+    {
+      std::lock_guard lock(*mutex_);
+      if (node_.state != CrossWaiter::State::waiting) return false;
+      list_->unlink(&node_);
+      node_.state = CrossWaiter::State::cancelled;
+    }
+    node_.task->note_cancel_message(msg);
+    node_.task->schedule();
+    return true;
+  }
+  std::string describe() const override { return what_; }
+
+ private:
+  std::mutex* mutex_;
+  CrossWaitList* list_;
+  const char* what_;
+  CrossWaiter node_;
+};
+
+/// A plain thread's wait (send_blocking, recv_blocking): under the mutex held by `lock`;
+/// returns with it held again, once woken.
+/// Returns whether it was granted something.
+inline bool block_in(CrossWaitList& list, std::unique_lock<std::mutex>& lock) {
+  CrossWaiter node;
+  list.push(&node);
+  lock.unlock();
+  while (node.signal.load(std::memory_order_acquire) == 0) node.signal.wait(0);
+  lock.lock();
+  return node.granted;
+}
+
+}  // namespace aio::detail
