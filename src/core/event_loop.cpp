@@ -101,6 +101,8 @@ EventLoop::~EventLoop() {
     std::abort();
   }
   close();
+  // A post from another thread that is still inside the queue's mutex finishes first.
+  { std::lock_guard lock(services_->threadsafe_mutex); }
   // Executor threads may still report to this loop: they are done before it goes.
   if (services_->default_executor) services_->default_executor->shutdown(true);
   if (services_->executor_joiner.joinable()) services_->executor_joiner.join();
@@ -321,8 +323,8 @@ void EventLoop::schedule_threadsafe(detail::HandleState* h) {
     if (detail::this_thread.running_loop != this && !detail::this_thread.delivering_result) {
       services_->foreign_callers.store(true, std::memory_order_relaxed);
     }
+    wake_if_sleeping();
   }
-  wake_if_sleeping();
 }
 
 bool EventLoop::post(detail::Runnable* r, detail::PostKind kind) {
@@ -339,8 +341,8 @@ bool EventLoop::post(detail::Runnable* r, detail::PostKind kind) {
     }
     services_->threadsafe_queue.push_back(r);
     threadsafe_pending_.store(true, std::memory_order_relaxed);
+    wake_if_sleeping();
   }
-  wake_if_sleeping();
   return true;
 }
 
@@ -356,7 +358,9 @@ void detail::LoopInternals::refuse_new_work(EventLoop& loop) {
 // The other half of poll_io()'s handshake: the loop says it sleeps, then looks at the queue;
 // a poster fills the queue, then looks whether the loop sleeps. With a full fence on both
 // sides one of them sees the other, so a loop that is awake (or spinning) is never woken, and
-// a sleeping one is woken once for a whole batch of posts.
+// a sleeping one is woken once for a whole batch of posts. Called with the queue's mutex held:
+// once a poster lets go of it, it touches the loop no more, so a loop may be closed and
+// destroyed as soon as what was posted has run (close() takes the mutex first).
 void EventLoop::wake_if_sleeping() noexcept {
   std::atomic_thread_fence(std::memory_order_seq_cst);
   if (sleeping_.load(std::memory_order_relaxed) &&
