@@ -30,6 +30,7 @@
 #include "aio/run_on.hpp"
 #include "aio/run_options.hpp"
 #include "aio/runners.hpp"
+#include "aio/server_group.hpp"
 #include "aio/socket.hpp"
 #include "aio/ssl.hpp"
 #include "aio/streams.hpp"
