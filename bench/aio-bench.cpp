@@ -11,6 +11,11 @@
 //   echo-server-tls PORT  the same behind TLS; the certificate and key are the PEM files named
 //                     by AIO_TLS_CERT and AIO_TLS_KEY, or a self-signed pair made at start
 //                     (its path is in the ready line's "cert", for the client's cafile)
+//   xpingpong N       two loops on two threads pass a token N times through two Channel(1)s
+//   xchannel N        a producer loop sends N integers to a consumer loop (Channel(1024))
+//   xrun_on N         N run_on() round trips from one loop to another
+// --loops=N (or --loops N) runs spawn over N loops and echo-server on N loops (one port,
+// SO_REUSEPORT); bench/multi_loop.cpp has the workloads on several loops.
 // --join=each awaits the tasks one by one instead of with one gather (a diagnostic, default
 // gather). Extra JSON keys: create_s (the task-creation loop, part of seconds); user_s, sys_s,
 // minflt (getrusage deltas over the timed window); backend; join.
@@ -21,6 +26,7 @@
 
 #include <sys/resource.h>
 
+#include "multi_loop.hpp"
 #include "tls_cert.hpp"
 
 #include <csignal>
@@ -249,8 +255,8 @@ int usage(const char* msg) {
   if (msg) std::fprintf(stderr, "aio-bench: %s\n", msg);
   std::fprintf(stderr,
                "usage: aio-bench [--backend=epoll|io_uring|automatic] [--join=gather|each] "
-               "[--echo=protocol|streams] spawn N | timers N | pingpong N | echo-server PORT | "
-               "echo-server-tls PORT\n");
+               "[--echo=protocol|streams] [--loops=N] spawn N | timers N | pingpong N | "
+               "xpingpong N | xchannel N | xrun_on N | echo-server PORT | echo-server-tls PORT\n");
   return exit_usage;
 }
 
@@ -270,9 +276,19 @@ int main(int argc, char** argv) {
   Join join = Join::gather;
   const char* echo_env = std::getenv("AIO_ECHO");
   bool echo_streams = echo_env && std::string_view(echo_env) == "streams";
+  int loops = 1;
   int argi = 1;
   for (; argi < argc && std::strncmp(argv[argi], "--", 2) == 0; ++argi) {
     const std::string_view opt = argv[argi];
+    if (opt == "--loops" || opt.starts_with("--loops=")) {
+      const char* value = opt == "--loops" ? (argi + 1 < argc ? argv[++argi] : "") : argv[argi] + 8;
+      std::int64_t count = 0;
+      if (!parse_count(value, count) || count < 1 || count > 1024) {
+        return usage("--loops takes a number of loops from 1 to 1024");
+      }
+      loops = static_cast<int>(count);
+      continue;
+    }
     constexpr std::string_view backend_opt = "--backend=";
     constexpr std::string_view join_opt = "--join=";
     constexpr std::string_view echo_opt = "--echo=";
@@ -311,6 +327,11 @@ int main(int argc, char** argv) {
   std::int64_t n = 0;
   if (!parse_count(argv[argi + 1], n)) return usage("the argument must be a non-negative integer");
 
+  if (aio_bench::is_multi_loop_workload(workload) ||
+      (loops > 1 && (workload == "spawn" || workload == "echo-server"))) {
+    return aio_bench::run_multi_loop(workload, loops, n, options, echo_streams);
+  }
+  if (loops > 1) return usage("--loops applies to spawn and echo-server");
   if (workload == "echo-server" || workload == "echo-server-tls") {
     if (n > 65535) return usage("the port must be at most 65535");
     try {

@@ -59,6 +59,11 @@ class LoopThread {
 struct LoopGroupOptions {
   RunOptions run{};
   bool pin_cpus = false;  // loop i on CPU i modulo the CPUs this process may use
+  /// How long an idle loop of the group polls for the other loops' posts (and its I/O) before
+  /// it sleeps: RunOptions::busy_poll for each loop, unless `run` sets one. Loops that talk to
+  /// each other answer in a fraction of a microsecond when the peer still polls, and in tens
+  /// of microseconds when it must be woken from epoll_wait; 0 turns it off.
+  Duration spin = 50e-6;
 };
 
 /// N loops, each on its own thread (LoopThread).

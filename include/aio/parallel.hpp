@@ -34,6 +34,7 @@ namespace aio {
 struct ParallelOptions {
   RunOptions run{};       // every loop's options (the calling thread's loop's too)
   bool pin_cpus = false;  // loop i on the i-th usable CPU
+  Duration spin = 50e-6;  // LoopGroupOptions::spin: the shards' polling before they sleep
 };
 
 namespace detail {
@@ -102,7 +103,7 @@ auto run_parallel(int n, F fn, ParallelOptions options = {}) {
   if (detail::this_thread.running_loop) {
     throw RuntimeError("aio::run_parallel() cannot be called from a running event loop");
   }
-  LoopGroup group(n, {.run = options.run, .pin_cpus = options.pin_cpus});
+  LoopGroup group(n, {.run = options.run, .pin_cpus = options.pin_cpus, .spin = options.spin});
   if constexpr (std::is_void_v<T>) {
     run(detail::run_shards_void(fn, group), options.run);
   } else {

@@ -24,6 +24,15 @@ namespace aio {
 
 namespace {
 
+// A spin-wait hint: lets the sibling hyperthread run, and costs the poster less to reach us.
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
 // RunOptions::busy_poll, or AIO_BUSY_POLL_US when set; none under virtual time, whose clock
 // does not move while the loop polls.
 std::chrono::nanoseconds busy_poll_from(Duration option) {
@@ -211,7 +220,10 @@ void EventLoop::run_once() {
 // for) until the next timer or I/O.
 void EventLoop::poll_io() {
   double timeout = poll_timeout();
-  if (timeout != 0 && busy_poll_ns_ > 0 && backend_->has_io()) {
+  // Busy polling pays for I/O, and for the posts of other threads (a loop that calls other
+  // loops, or waits on a Channel, has foreign callers); a loop with neither sleeps at once.
+  if (timeout != 0 && busy_poll_ns_ > 0 &&
+      (backend_->has_io() || services_->foreign_callers.load(std::memory_order_relaxed))) {
     if (busy_poll_found_work()) return;
     timeout = poll_timeout();  // the clock moved while it polled
   }
@@ -244,10 +256,12 @@ void EventLoop::poll_io() {
 // peer's send (a cross-CPU wake-up, costly on a VM); one that is still polling picks the data
 // up at once. Every wake-up source is checked here: the poll has already consumed its wake.
 bool EventLoop::busy_poll_found_work() {
+  const bool io = backend_->has_io();  // else only a post or a signal can come: no syscalls
   const auto until = std::chrono::steady_clock::now() + std::chrono::nanoseconds(busy_poll_ns_);
   do {
-    backend_->poll(0, ready_);
+    if (io) backend_->poll(0, ready_);
     if (poll_timeout() == 0 || signal_pending()) return true;
+    if (!io) cpu_relax();
   } while (std::chrono::steady_clock::now() < until);
   return false;
 }

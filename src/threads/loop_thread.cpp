@@ -165,6 +165,7 @@ LoopGroup::LoopGroup(int n, LoopGroupOptions options) {
   try {
     for (int i = 0; i < n; ++i) {
       LoopThreadOptions one{.run = options.run, .cpu = std::nullopt};
+      if (one.run.busy_poll.seconds() <= 0) one.run.busy_poll = options.spin;
       if (options.pin_cpus) one.cpu = cpus[static_cast<std::size_t>(i) % cpus.size()];
       threads_.push_back(std::make_unique<LoopThread>(one));
       loops_.push_back(&threads_.back()->loop());
