@@ -74,10 +74,94 @@ def busy_poll():
         server.wait(timeout=10)
 
 
+def same_as_one_loop():
+    """--threads 3: one key space over three loops answers exactly as one loop does, for the
+    single-key commands (forwarded to the key's loop), DEL/EXISTS/DBSIZE/FLUSHALL (across the
+    loops) and pipelined mixes of them; bad --threads values are refused."""
+    for bad in ("0", "-2", "many", ""):
+        out = subprocess.run([sys.argv[1], "--threads", bad], capture_output=True, text=True,
+                             timeout=30)
+        check(out.returncode == 2 and "--threads" in out.stderr,
+              f"--threads {bad!r}: exit {out.returncode}, {out.stderr!r}")
+    keys = [f"key:{i}" for i in range(40)]
+    script = [["SET", k, str(i)] for i, k in enumerate(keys)]
+    script += [["INCRBY", k, "5"] for k in keys[::3]]
+    script += [["GET", k] for k in keys] + [["GET", "missing"], ["DBSIZE"]]
+    script += [["EXISTS", *keys[:25], "missing", keys[0]], ["DEL", *keys[10:30], "missing"]]
+    script += [["EXPIRE", keys[0], "100"], ["TTL", keys[0]], ["PTTL", "missing"], ["DBSIZE"]]
+    script += [["SET", "n", "x"], ["INCR", "n"], ["DEL"], ["EXISTS"], ["DBSIZE", "extra"]]
+    script += [["CLIENT", "SETNAME", "me"], ["CLIENT", "GETNAME"], ["FLUSHALL"], ["DBSIZE"]]
+    script += [["FLUSHALL", "BAD"], ["PING"], ["ECHO", "done"]]
+
+    def encode(command):
+        return b"*%d\r\n" % len(command) + b"".join(
+            b"$%d\r\n%s\r\n" % (len(w.encode()), w.encode()) for w in command)
+
+    replies = {}
+    for threads in ("1", "3"):
+        server, port = start("--threads", threads)
+        try:
+            # One command at a time (replies are read before the next is sent)...
+            one_by_one = b""
+            s = socket.create_connection(("127.0.0.1", port))
+            s.settimeout(5)
+            for command in script:
+                s.sendall(encode(command))
+                one_by_one += read_reply(s)
+            s.close()
+            # ... and the whole script pipelined in one write (after a FLUSHALL).
+            s = socket.create_connection(("127.0.0.1", port))
+            s.settimeout(5)
+            s.sendall(encode(["FLUSHALL"]))
+            read_reply(s)
+            s.sendall(b"".join(encode(c) for c in script))
+            pipelined = b"".join(read_reply(s) for _ in script)
+            s.close()
+            replies[threads] = (one_by_one, pipelined)
+            check(one_by_one == pipelined, f"--threads {threads}: pipelined replies differ")
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+        check(server.returncode == 0, f"--threads {threads}: exit {server.returncode} on SIGTERM")
+    check(replies["1"] == replies["3"],
+          "--threads 3 answers as one loop does: " +
+          f"{replies['1'][0][:200]!r} vs {replies['3'][0][:200]!r}")
+
+
+def read_reply(s):
+    """One whole RESP2 reply from the socket (no nesting deeper than arrays of bulk strings)."""
+    buf = b""
+
+    def line():
+        nonlocal buf
+        while b"\r\n" not in buf:
+            buf += s.recv(1)
+        head, _, rest = buf.partition(b"\r\n")
+        buf = rest
+        return head + b"\r\n"
+
+    def reply():
+        first = line()
+        if first[:1] == b"$" and int(first[1:-2]) >= 0:
+            return first + exactly(int(first[1:-2]) + 2)
+        if first[:1] == b"*":
+            return first + b"".join(reply() for _ in range(max(0, int(first[1:-2]))))
+        return first
+
+    def exactly(n):
+        data = b""
+        while len(data) < n:
+            data += s.recv(n - len(data))
+        return data
+
+    return reply()
+
+
 def main():
     if not shutil.which("redis-cli"):
         sys.exit("redis-cli not found: install Debian's redis-tools (scripts/ensure-packages does)")
     busy_poll()
+    same_as_one_loop()
     server, port = start()
     try:
         cases = [

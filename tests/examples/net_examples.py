@@ -12,9 +12,9 @@ import threading
 import time
 
 
-def start_server(path, want_line=False, stderr=None):
+def start_server(path, want_line=False, stderr=None, args=()):
     """Starts a server example on a free port; returns (process, port) once it listens."""
-    proc = subprocess.Popen([path, "--port", "0"], stdout=subprocess.PIPE, stderr=stderr,
+    proc = subprocess.Popen([path, "--port", "0", *args], stdout=subprocess.PIPE, stderr=stderr,
                             text=True)
     line = proc.stdout.readline()
     m = re.search(r"127\.0\.0\.1:(\d+)", line)
@@ -141,8 +141,11 @@ def stop_with_a_client(bin_dir):
     cases = [("echo_server", signal.SIGINT, 130), ("chat_server", signal.SIGINT, 130),
              ("tls_echo_server", signal.SIGINT, 130), ("mini_redis", signal.SIGINT, 0),
              ("mini_redis", signal.SIGTERM, 0)]
-    for name, sig, code in cases:
-        server, port = start_server(os.path.join(bin_dir, name))
+    cases = [(name, sig, code, ()) for name, sig, code in cases]
+    cases += [("mini_redis", signal.SIGINT, 0, ("--threads", "2")),
+              ("mini_redis", signal.SIGTERM, 0, ("--threads", "2"))]
+    for name, sig, code, args in cases:
+        server, port = start_server(os.path.join(bin_dir, name), args=args)
         client = socket.create_connection(("127.0.0.1", port))
         try:
             time.sleep(0.2)  # the server has accepted it
@@ -151,8 +154,9 @@ def stop_with_a_client(bin_dir):
                 server.communicate(timeout=10)
             except subprocess.TimeoutExpired:
                 server.kill()
-                sys.exit(f"FAILED: {name} did not stop on {sig.name} with a client connected")
-            check(server.returncode == code, f"{name} on {sig.name} exited {server.returncode}")
+                sys.exit(f"FAILED: {name} {args} did not stop on {sig.name} with a client connected")
+            check(server.returncode == code,
+                  f"{name} {args} on {sig.name} exited {server.returncode}")
         finally:
             client.close()
     print("stop_with_a_client: ok")
