@@ -16,6 +16,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <memory>
 #include <string>
@@ -53,6 +54,13 @@ struct Window {
     }
   }
   void leave() {
+    if (std::getenv("AIO_BENCH_METRICS")) {
+      const aio::LoopMetrics m = aio::get_running_loop().metrics();
+      std::fprintf(stderr, "loop: iterations %llu steps %llu callbacks %llu idle %.3f s\n",
+                   static_cast<unsigned long long>(m.iterations),
+                   static_cast<unsigned long long>(m.steps),
+                   static_cast<unsigned long long>(m.callbacks), m.idle_seconds);
+    }
     const double t = now_s();
     double seen = end.load();
     while (t > seen && !end.compare_exchange_weak(seen, t)) {
@@ -208,7 +216,8 @@ bool is_multi_loop_workload(std::string_view workload) noexcept {
 
 int run_multi_loop(std::string_view workload, int loops, std::int64_t n,
                    const aio::RunOptions& options, bool echo_streams) {
-  const aio::ParallelOptions parallel{.run = options, .pin_cpus = false};
+  const aio::ParallelOptions parallel{.run = options,
+                                      .pin_cpus = std::getenv("AIO_PIN") != nullptr};
   try {
     if (workload == "echo-server") {
       if (n > 65535) {

@@ -201,7 +201,7 @@ class Broadcast {
   };
 
  private:
-  mutable std::mutex mutex_;
+  mutable detail::CrossLock mutex_;
   std::unique_ptr<std::optional<T>[]> ring_;
   std::size_t capacity_;
   std::uint64_t next_ = 0;  // the sequence number of the next value sent

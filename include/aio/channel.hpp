@@ -18,9 +18,10 @@
 //   }
 //
 // A waiting task is woken on its own loop (one post, which wakes that loop only if it
-// sleeps). The item (or the room) a waiter is woken for is set aside for it until it runs, so
-// no one else takes it in between; a waiter cancelled after its wake-up takes nothing and
-// passes it on, as with asyncio.Queue. The Channel must outlive every call on it, and the
+// sleeps). A waiting receiver is handed its item directly (it does not touch the channel again
+// when it runs: across cores, fewer cache lines move), and a waiting sender has its room set
+// aside; a waiter cancelled after its wake-up takes nothing (the item goes back to the front)
+// and passes it on, as with asyncio.Queue. The Channel must outlive every call on it, and the
 // loops of the tasks waiting on it must outlive their wait.
 #pragma once
 
@@ -99,12 +100,13 @@ class Channel {
   }
   T recv_blocking() {
     std::unique_lock lock(mutex_);
+    std::optional<T> handed;
     for (;;) {
-      if (available() > 0) break;
+      if (available() > 0) return *take_locked(lock);
       if (closed_) throw QueueShutDown();
-      if (detail::block_in(receivers_, lock)) --items_set_aside_;
+      detail::block_in(receivers_, lock, &handed);
+      if (handed) return std::move(*handed);
     }
-    return *take_locked(lock);
   }
 
   /// asyncio's Queue.shutdown(immediate): no more sends; with `immediate`, the items are
@@ -116,6 +118,8 @@ class Channel {
       std::lock_guard lock(mutex_);
       closed_ = true;
       if (immediate) {
+        for (T& item : returned_) dropped.push_back(std::move(item));
+        returned_.clear();
         while (count_ > 0) {
           dropped.push_back(std::move(*ring_[head_]));
           ring_[head_].reset();
@@ -135,10 +139,10 @@ class Channel {
   }
   std::size_t size() const {
     std::lock_guard lock(mutex_);
-    return count_;
+    return count_ + returned_.size();
   }
   bool empty() const { return size() == 0; }
-  bool full() const { return size() == capacity_; }
+  bool full() const { return size() >= capacity_; }
   std::size_t capacity() const noexcept { return capacity_; }
 
   class SendAwaiter {
@@ -209,24 +213,20 @@ class Channel {
         closed_ = true;
         return false;
       }
+      wait_.set_slot(&item_);  // a sender hands the item over here
+      suspended_ = true;
       wait_.wait(h, lock);
       return true;
     }
     Result await_resume() {
-      if (!item_ && !closed_) {
-        std::unique_lock lock(ch_->mutex_);
-        if (wait_.granted()) --ch_->items_set_aside_;
+      if (suspended_) {
         try {
           wait_.check();
-        } catch (...) {  // cancelled: the item set aside goes to the next receiver
-          if (wait_.granted()) ch_->pass_item_on(lock);
+        } catch (...) {  // cancelled after it was handed an item: the item goes back
+          if (item_) ch_->give_back(std::move(*item_));
           throw;
         }
-        if (ch_->available() > 0) {
-          item_ = ch_->take_locked(lock);
-        } else {
-          closed_ = true;  // woken by close()
-        }
+        if (!item_) closed_ = true;  // woken by close(), with nothing for it
       }
       if (closed_) {
         if constexpr (Optional) {
@@ -247,15 +247,14 @@ class Channel {
     detail::CrossWait wait_;
     std::optional<T> item_;
     bool closed_ = false;
+    bool suspended_ = false;
   };
 
  private:
   // Under the mutex: what a newcomer may take or fill (woken waiters' shares set aside).
-  std::size_t available() const noexcept {
-    return count_ > items_set_aside_ ? count_ - items_set_aside_ : 0;
-  }
+  std::size_t available() const noexcept { return count_ + returned_.size(); }
   std::size_t room() const noexcept {
-    const std::size_t used = count_ + room_set_aside_;
+    const std::size_t used = count_ + returned_.size() + room_set_aside_;
     return used < capacity_ ? capacity_ - used : 0;
   }
 
@@ -266,32 +265,53 @@ class Channel {
     put_locked(lock, value);
     return true;
   }
-  // Under the lock (released here): queues the value; a waiting receiver gets it set aside.
-  void put_locked(std::unique_lock<std::mutex>& lock, T& value) {
+  // Under the lock (released here): hands the value to the first waiting receiver (a
+  // receiver waits only while the channel is empty), or queues it.
+  void put_locked(std::unique_lock<detail::CrossLock>& lock, T& value) {
+    if (!receivers_.empty()) {
+      static_cast<std::optional<T>*>(receivers_.front().slot)->emplace(std::move(value));
+      const detail::CrossWake wake = receivers_.wake_one();
+      lock.unlock();
+      wake();
+      return;
+    }
     ring_[(head_ + count_) % capacity_].emplace(std::move(value));
     ++count_;
-    pass_item_on(lock);
+    lock.unlock();
   }
   // Under the lock (released here): the oldest item; a waiting sender gets the room set aside.
-  std::optional<T> take_locked(std::unique_lock<std::mutex>& lock) {
-    std::optional<T> item(std::move(ring_[head_]));
-    ring_[head_].reset();
-    head_ = (head_ + 1) % capacity_;
-    --count_;
+  std::optional<T> take_locked(std::unique_lock<detail::CrossLock>& lock) {
+    std::optional<T> item;
+    if (!returned_.empty()) {
+      item.emplace(std::move(returned_.back()));
+      returned_.pop_back();
+    } else {
+      item.emplace(std::move(*ring_[head_]));
+      ring_[head_].reset();
+      head_ = (head_ + 1) % capacity_;
+      --count_;
+    }
     pass_room_on(lock);
     return item;
   }
-  // Under the lock (released here): wake the first waiting receiver if an item is free for it.
-  void pass_item_on(std::unique_lock<std::mutex>& lock) {
-    detail::CrossWake wake;
-    if (available() > 0 && !receivers_.empty()) {
-      ++items_set_aside_;
-      wake = receivers_.wake_one();
+  // A receiver cancelled after it was handed `item`: it goes back to the front (or to the next
+  // waiting receiver). It may not fit any more (senders filled the room since): the few such
+  // items wait in returned_, which takers empty first.
+  void give_back(T item) {
+    std::unique_lock lock(mutex_);
+    if (!receivers_.empty()) {
+      put_locked(lock, item);
+      return;
     }
-    lock.unlock();
-    wake();
+    if (count_ < capacity_ && returned_.empty()) {
+      head_ = (head_ + capacity_ - 1) % capacity_;
+      ring_[head_].emplace(std::move(item));
+      ++count_;
+    } else {
+      returned_.push_back(std::move(item));
+    }
   }
-  void pass_room_on(std::unique_lock<std::mutex>& lock) {
+  void pass_room_on(std::unique_lock<detail::CrossLock>& lock) {
     detail::CrossWake wake;
     if (room() > 0 && !senders_.empty() && !closed_) {
       ++room_set_aside_;
@@ -301,13 +321,13 @@ class Channel {
     wake();
   }
 
-  mutable std::mutex mutex_;
+  mutable detail::CrossLock mutex_;
   std::unique_ptr<std::optional<T>[]> ring_;
   std::size_t capacity_;
   std::size_t head_ = 0;
   std::size_t count_ = 0;
-  std::size_t items_set_aside_ = 0;  // for woken receivers that have not run yet
-  std::size_t room_set_aside_ = 0;   // for woken senders that have not run yet
+  std::size_t room_set_aside_ = 0;  // for woken senders that have not run yet
+  std::vector<T> returned_;         // given back by cancelled receivers; the newest last
   bool closed_ = false;
   detail::CrossWaitList senders_;
   detail::CrossWaitList receivers_;

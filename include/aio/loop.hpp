@@ -359,6 +359,7 @@ class EventLoop {
   bool warn_if_still_asleep();
   void move_due_timers();
   void drain_threadsafe_queue();
+  bool posts_pending() const noexcept;
   double poll_timeout() const;
   void poll_io();
   bool busy_poll_found_work();
@@ -399,8 +400,10 @@ class EventLoop {
   bool closed_ = false;
   bool eager_tasks_ = false;  // set_task_factory(eager_task_factory)
   std::atomic<bool> stopping_{false};
-  std::atomic<bool> threadsafe_pending_{false};
-  std::atomic<bool> sleeping_{false};                // in a blocking poll: a post must wake it
+  // In a blocking poll: a post must wake it. Other threads read it at every post: a cache line
+  // of its own, written only when the loop goes to sleep and wakes.
+  alignas(64) std::atomic<bool> sleeping_{false};
+  char pad_after_sleeping_[63] = {};
   std::unique_ptr<detail::LoopServices> services_;   // src/core/loop_services.hpp
   std::unique_ptr<detail::StallWatch> stall_watch_;  // RunOptions::stall_threshold
   detail::FutureBase* awaited_main_ = nullptr;       // run_until_complete()'s future
@@ -444,6 +447,8 @@ struct LoopAccess {
     return this_thread.running_loop == &loop;
   }
   static EventLoop& running() noexcept { return *this_thread.running_loop; }
+  /// Thread-safe: the loop is closed, or closing (posts fail).
+  static bool closed_to_posts(const EventLoop& loop) noexcept;
   /// Another thread will call in (a call to another loop is out): the loop waiting with
   /// nothing else to do is not deadlocked.
   static void expect_foreign_calls(EventLoop& loop) noexcept;

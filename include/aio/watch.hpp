@@ -164,7 +164,7 @@ class Watch {
   };
 
  private:
-  mutable std::mutex mutex_;
+  mutable detail::CrossLock mutex_;
   T value_;
   std::uint64_t version_ = 0;
   bool closed_ = false;

@@ -110,8 +110,8 @@ EventLoop::~EventLoop() {
     std::abort();
   }
   close();
-  // A post from another thread that is still inside the queue's mutex finishes first.
-  { std::lock_guard lock(services_->threadsafe_mutex); }
+  // A post from another thread that is still on its way out finishes first.
+  services_->posts.wait_for_posters();
   // Executor threads may still report to this loop: they are done before it goes.
   if (services_->default_executor) services_->default_executor->shutdown(true);
   if (services_->executor_joiner.joinable()) services_->executor_joiner.join();
@@ -244,7 +244,7 @@ void EventLoop::poll_io() {
   // About to sleep: say so, then look again at what other threads posted (wake_if_sleeping()).
   sleeping_.store(true, std::memory_order_relaxed);
   std::atomic_thread_fence(std::memory_order_seq_cst);
-  if (threadsafe_pending_.load(std::memory_order_relaxed)) timeout = 0;
+  if (posts_pending()) timeout = 0;
   const std::uint64_t before = detail::monotonic_ns();
   backend_->poll(timeout, ready_);
   counters_.idle_ns += detail::monotonic_ns() - before;
@@ -256,19 +256,21 @@ void EventLoop::poll_io() {
 // peer's send (a cross-CPU wake-up, costly on a VM); one that is still polling picks the data
 // up at once. Every wake-up source is checked here: the poll has already consumed its wake.
 bool EventLoop::busy_poll_found_work() {
-  const bool io = backend_->has_io();  // else only a post or a signal can come: no syscalls
+  // Another thread's post is a load of the queue's head; the backend's poll is a system call
+  // (epoll_wait) or a look at the completion ring: it goes every few rounds, not each time.
+  const bool io = backend_->has_io();
   const auto until = std::chrono::steady_clock::now() + std::chrono::nanoseconds(busy_poll_ns_);
+  unsigned round = 0;
   do {
-    if (io) backend_->poll(0, ready_);
+    if (io && (round++ & 7) == 0) backend_->poll(0, ready_);
     if (poll_timeout() == 0 || signal_pending()) return true;
-    if (!io) cpu_relax();
+    cpu_relax();
   } while (std::chrono::steady_clock::now() < until);
   return false;
 }
 
 double EventLoop::poll_timeout() const {
-  if (!ready_.empty() || stopping_.load(std::memory_order_relaxed) ||
-      threadsafe_pending_.load(std::memory_order_relaxed)) {
+  if (!ready_.empty() || stopping_.load(std::memory_order_relaxed) || posts_pending()) {
     return 0;
   }
   if (timers_.empty()) return -1;
@@ -326,55 +328,52 @@ void EventLoop::stop() noexcept {
 }
 
 void EventLoop::schedule_threadsafe(detail::HandleState* h) {
-  {
-    std::lock_guard lock(services_->threadsafe_mutex);
-    if (closed_) {
-      h->release();
-      throw RuntimeError("Event loop is closed");
-    }
-    services_->threadsafe_queue.push_back(h);
-    threadsafe_pending_.store(true, std::memory_order_relaxed);
-    if (detail::this_thread.running_loop != this && !detail::this_thread.delivering_result) {
-      services_->foreign_callers.store(true, std::memory_order_relaxed);
-    }
-    wake_if_sleeping();
+  if (!post(h, detail::PostKind::reply)) {
+    h->release();
+    throw RuntimeError("Event loop is closed");
   }
 }
 
 bool EventLoop::post(detail::Runnable* r, detail::PostKind kind) {
+  detail::PostQueue& posts = services_->posts;
   if (detail::this_thread.running_loop == this) {
-    if (kind == detail::PostKind::new_work && services_->refusing_new_work) [[unlikely]]
+    if (kind == detail::PostKind::new_work && posts.refusing_new_work()) [[unlikely]]
       return false;
     ready_.push(r);
     return true;
   }
-  {
-    std::lock_guard lock(services_->threadsafe_mutex);
-    if (closed_ || (kind == detail::PostKind::new_work && services_->refusing_new_work)) {
-      return false;
-    }
-    services_->threadsafe_queue.push_back(r);
-    threadsafe_pending_.store(true, std::memory_order_relaxed);
-    wake_if_sleeping();
+  if (!posts.enter(kind == detail::PostKind::new_work)) return false;
+  // A loop other threads post to busy-polls for their posts (RunOptions::busy_poll) and is
+  // not deadlocked while it waits for them. Written once: a line read, not bounced, after.
+  if (!services_->foreign_callers.load(std::memory_order_relaxed) &&
+      !detail::this_thread.delivering_result) {
+    services_->foreign_callers.store(true, std::memory_order_relaxed);
   }
+  posts.push(r);
+  wake_if_sleeping();
+  posts.leave();  // from here on the loop may be closed and destroyed
   return true;
 }
 
+bool detail::LoopAccess::closed_to_posts(const EventLoop& loop) noexcept {
+  return loop.services_->posts.closed();
+}
+
 void detail::LoopAccess::expect_foreign_calls(EventLoop& loop) noexcept {
-  loop.services_->foreign_callers.store(true, std::memory_order_relaxed);
+  std::atomic<bool>& flag = loop.services_->foreign_callers;
+  if (!flag.load(std::memory_order_relaxed)) flag.store(true, std::memory_order_relaxed);
 }
 
 void detail::LoopInternals::refuse_new_work(EventLoop& loop) {
-  std::lock_guard lock(loop.services_->threadsafe_mutex);
-  loop.services_->refusing_new_work = true;
+  loop.services_->posts.refuse_new_work();
 }
 
 // The other half of poll_io()'s handshake: the loop says it sleeps, then looks at the queue;
 // a poster fills the queue, then looks whether the loop sleeps. With a full fence on both
 // sides one of them sees the other, so a loop that is awake (or spinning) is never woken, and
-// a sleeping one is woken once for a whole batch of posts. Called with the queue's mutex held:
-// once a poster lets go of it, it touches the loop no more, so a loop may be closed and
-// destroyed as soon as what was posted has run (close() takes the mutex first).
+// a sleeping one is woken once for a whole batch of posts. (`sleeping_` has a cache line of its
+// own that only the loop writes, and only when it goes to sleep: reading it costs a poster
+// nothing while the loop is busy.)
 void EventLoop::wake_if_sleeping() noexcept {
   std::atomic_thread_fence(std::memory_order_seq_cst);
   if (sleeping_.load(std::memory_order_relaxed) &&
@@ -383,16 +382,12 @@ void EventLoop::wake_if_sleeping() noexcept {
   }
 }
 
+bool EventLoop::posts_pending() const noexcept {
+  return services_->posts.ready();
+}
+
 void EventLoop::drain_threadsafe_queue() {
-  if (!threadsafe_pending_.load(std::memory_order_acquire)) return;
-  std::vector<detail::Runnable*>& batch = services_->threadsafe_batch;
-  {
-    std::lock_guard lock(services_->threadsafe_mutex);
-    batch.swap(services_->threadsafe_queue);  // both keep their capacity: no allocation
-    threadsafe_pending_.store(false, std::memory_order_relaxed);
-  }
-  for (detail::Runnable* r : batch) ready_.push(r);
-  batch.clear();
+  if (services_->posts.ready()) services_->posts.drain(ready_);
 }
 
 void EventLoop::run_until_done(detail::FutureBase& future) {
@@ -425,22 +420,21 @@ void EventLoop::run_until_done(detail::FutureBase& future) {
 void EventLoop::discard_scheduled() noexcept {
   while (!ready_.empty()) ready_.pop()->discard();
   for (detail::TimerNode* node : timers_.release_all()) node->discard();
+  struct Collect {
+    std::vector<detail::Runnable*>& into;
+    void push(detail::Runnable* r) { into.push_back(r); }
+  };
   std::vector<detail::Runnable*> batch;
-  {
-    std::lock_guard lock(services_->threadsafe_mutex);
-    batch.swap(services_->threadsafe_queue);
-    threadsafe_pending_.store(false, std::memory_order_relaxed);
-  }
+  Collect collect{batch};
+  services_->posts.drain(collect);
   for (detail::Runnable* r : batch) r->discard();
 }
 
 void EventLoop::close() {
   if (running_) throw RuntimeError("Cannot close a running event loop");
   if (closed_) return;
-  {
-    std::lock_guard lock(services_->threadsafe_mutex);
-    closed_ = true;
-  }
+  closed_ = true;
+  services_->posts.close();  // no post lands after this
   discard_scheduled();
   remove_all_signal_handlers();
   if (services_->default_executor)

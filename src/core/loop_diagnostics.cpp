@@ -104,8 +104,7 @@ void EventLoop::throw_deadlock() {
   if (process_threads() != 1) {
     constexpr double grace = 0.25;
     backend_->poll(grace, ready_);
-    if (!ready_.empty() || threadsafe_pending_.load(std::memory_order_acquire) ||
-        stopping_.load(std::memory_order_relaxed)) {
+    if (!ready_.empty() || posts_pending() || stopping_.load(std::memory_order_relaxed)) {
       return;
     }
   }
@@ -125,8 +124,7 @@ bool EventLoop::warn_if_still_asleep() {
   const std::uint64_t before = detail::monotonic_ns();
   backend_->poll(patience, ready_);
   counters_.idle_ns += detail::monotonic_ns() - before;
-  if (!ready_.empty() || threadsafe_pending_.load(std::memory_order_acquire) ||
-      stopping_.load(std::memory_order_relaxed)) {
+  if (!ready_.empty() || posts_pending() || stopping_.load(std::memory_order_relaxed)) {
     return true;
   }
   warned_asleep_ = true;

@@ -15,14 +15,12 @@
 
 #include "aio/executor.hpp"
 #include "aio/loop.hpp"
+#include "core/post_queue.hpp"
 
 namespace aio::detail {
 
 struct LoopServices {
-  std::mutex threadsafe_mutex;
-  std::vector<Runnable*> threadsafe_queue;  // call_soon_threadsafe()'s, until the loop drains it
-  std::vector<Runnable*> threadsafe_batch;  // the loop's side of the swap (keeps its capacity)
-  bool refusing_new_work = false;           // shutting down: post(new_work) fails
+  PostQueue posts;  // what other threads post (call_soon_threadsafe, run_on...), until drained
   std::map<int, std::function<void()>> signal_handlers;
   std::unordered_set<GeneratorBase*> generators;  // live async generators
   std::shared_ptr<Executor> default_executor;

@@ -145,6 +145,31 @@ TEST(Channel, AReceiverCancelledAfterItsWakeUpPassesTheItemOn) {
   }());
 }
 
+TEST(Channel, AnItemHandedToACancelledReceiverGoesBackToTheFront) {
+  aio::run([]() -> aio::Coro<void> {
+    aio::Channel<int> ch(2);
+    auto receive = [&]() -> aio::Coro<int> { co_return co_await ch.recv(); };
+    aio::Task<int> r = aio::create_task(receive());
+    co_await aio::sleep(0);
+    co_await ch.send(1);  // handed to `r`, which has not run yet
+    co_await ch.send(2);
+    co_await ch.send(3);  // the channel is full again
+    r.cancel();
+    bool cancelled = false;
+    try {
+      co_await r;
+    } catch (const aio::CancelledError&) {
+      cancelled = true;
+    }
+    EXPECT_TRUE(cancelled);
+    EXPECT_EQ(ch.size(), 3u);  // 1 is back, ahead of the others
+    EXPECT_FALSE(ch.try_send(4));
+    std::vector<int> order;
+    while (std::optional<int> v = ch.try_recv()) order.push_back(*v);
+    EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
+  }());
+}
+
 TEST(Channel, ASenderCancelledAfterItsWakeUpSendsNothingAndPassesTheRoomOn) {
   aio::run([]() -> aio::Coro<void> {
     aio::Channel<int> ch(1);

@@ -18,9 +18,13 @@
 #include <vector>
 
 #include "aio/detail/future_base.hpp"
+#include "aio/detail/spin_lock.hpp"
 #include "aio/loop.hpp"
 
 namespace aio::detail {
+
+/// The lock of Channel, Watch and Broadcast: held for a few dozen instructions at a time.
+using CrossLock = SpinLock;
 
 struct CrossWaiter {
   enum class State : std::uint8_t { idle, waiting, woken, cancelled };
@@ -31,6 +35,7 @@ struct CrossWaiter {
   CrossWaiter* next = nullptr;
   State state = State::idle;
   bool granted = false;  // woken with something set aside for it (an item, room)
+  void* slot = nullptr;  // where a primitive that hands values over puts the waiter's
 };
 
 /// A task to wake once the primitive's mutex is released.
@@ -72,6 +77,8 @@ class CrossWaitList {
     }
     return {w->task, w->loop};
   }
+  /// The first waiter (the list must not be empty): to fill its slot before wake_one().
+  CrossWaiter& front() const noexcept { return *head_; }
   /// Under the mutex: wakes everyone; `tasks` gets the wake-ups to run after unlocking.
   void wake_all(std::vector<CrossWake>& tasks) {
     while (head_) {
@@ -90,7 +97,7 @@ class CrossWaitList {
 /// CancelledError, unless it was woken already.
 class CrossWait final : public CancelHook {
  public:
-  CrossWait(std::mutex& mutex, CrossWaitList& list, const char* what) noexcept
+  CrossWait(CrossLock& mutex, CrossWaitList& list, const char* what) noexcept
       : mutex_(&mutex), list_(&list), what_(what) {}
   CrossWait(const CrossWait&) = delete;
   CrossWait& operator=(const CrossWait&) = delete;
@@ -102,7 +109,7 @@ class CrossWait final : public CancelHook {
   }
 
   /// Under the mutex (held by `lock`, released here): queue the current task and suspend it.
-  void wait(std::coroutine_handle<> h, std::unique_lock<std::mutex>& lock) {
+  void wait(std::coroutine_handle<> h, std::unique_lock<CrossLock>& lock) {
     FutureBase& task = FutureBase::current();
     node_.task = &task;
     node_.loop = &LoopAccess::running();
@@ -121,6 +128,8 @@ class CrossWait final : public CancelHook {
   bool woken() const noexcept { return node_.state == CrossWaiter::State::woken; }
   /// Woken with something set aside for it (read under the mutex).
   bool granted() const noexcept { return node_.granted; }
+  /// Where a primitive that hands values over writes this waiter's (before waking it).
+  void set_slot(void* slot) noexcept { node_.slot = slot; }
 
   bool cancel(std::string_view msg) override {
     {
@@ -136,7 +145,7 @@ class CrossWait final : public CancelHook {
   std::string describe() const override { return what_; }
 
  private:
-  std::mutex* mutex_;
+  CrossLock* mutex_;
   CrossWaitList* list_;
   const char* what_;
   CrossWaiter node_;
@@ -145,8 +154,9 @@ class CrossWait final : public CancelHook {
 /// A plain thread's wait (send_blocking, recv_blocking): under the mutex held by `lock`;
 /// returns with it held again, once woken.
 /// Returns whether it was granted something.
-inline bool block_in(CrossWaitList& list, std::unique_lock<std::mutex>& lock) {
+inline bool block_in(CrossWaitList& list, std::unique_lock<CrossLock>& lock, void* slot = nullptr) {
   CrossWaiter node;
+  node.slot = slot;
   list.push(&node);
   lock.unlock();
   while (node.signal.load(std::memory_order_acquire) == 0) node.signal.wait(0);

@@ -98,7 +98,7 @@ class RemoteCallBase : public CancelHook {
   [[noreturn]] void refuse(const char* what) {
     phase_.store(idle, std::memory_order_relaxed);
     caller_->suspend(nullptr, nullptr);
-    throw RuntimeError(std::string(what) + (target_->is_closed()
+    throw RuntimeError(std::string(what) + (LoopAccess::closed_to_posts(*target_)
                                                 ? "(): the target event loop is closed"
                                                 : "(): the target event loop is shutting down"));
   }
@@ -139,7 +139,9 @@ class RunOnAwaiter final : public RemoteCallBase {
   template <class P>
   void await_suspend(std::coroutine_handle<P> h, std::uint32_t line = __builtin_LINE()) {
     note_await_line(h, line);
-    if (target_->is_closed()) throw RuntimeError("run_on(): the target event loop is closed");
+    if (LoopAccess::closed_to_posts(*target_)) {
+      throw RuntimeError("run_on(): the target event loop is closed");
+    }
     leave(h);
     if (LoopAccess::is_running_here(*target_)) {
       // The caller's own loop: a task awaited in place.
@@ -265,7 +267,9 @@ class CallOnAwaiter final : public RemoteCallBase {
   template <class P>
   void await_suspend(std::coroutine_handle<P> h, std::uint32_t line = __builtin_LINE()) {
     note_await_line(h, line);
-    if (target_->is_closed()) throw RuntimeError("call_on(): the target event loop is closed");
+    if (LoopAccess::closed_to_posts(*target_)) {
+      throw RuntimeError("call_on(): the target event loop is closed");
+    }
     leave(h);
     if (!LoopAccess::post(*target_, &call_, PostKind::new_work)) refuse("call_on");
     if (!LoopAccess::is_running_here(*target_)) LoopAccess::expect_foreign_calls(*caller_loop_);
