@@ -26,6 +26,7 @@
 
 #include <sys/resource.h>
 
+#include "echo_handlers.hpp"
 #include "multi_loop.hpp"
 #include "tls_cert.hpp"
 
@@ -189,24 +190,8 @@ aio::Coro<void> timers_main(std::int64_t n, Join join, Result& out) {
 
 // ----------------------------------------------------------------- echo-server
 
-// The protocols variant: what asyncio's and uvloop's protocol echo servers do.
-struct EchoProtocol final : aio::Protocol {
-  std::shared_ptr<aio::Transport> transport;
-  void connection_made(std::shared_ptr<aio::Transport> t) override { transport = std::move(t); }
-  void data_received(std::string_view data) override { transport->write(data); }
-  void connection_lost(std::exception_ptr) override { transport.reset(); }
-};
-
-// The streams variant: read what is there, write it back, drain.
-aio::Coro<void> echo_stream(aio::StreamReader reader, aio::StreamWriter writer) {
-  for (;;) {
-    std::string data = co_await reader.read(65536);
-    if (data.empty()) break;
-    writer.write(data);
-    co_await writer.drain();
-  }
-  writer.close();
-}
+using aio_bench::echo_stream;
+using aio_bench::EchoProtocol;
 
 aio::Coro<void> echo_server_main(std::uint16_t port, bool streams, bool tls) {
   aio::EventLoop& loop = aio::get_running_loop();

@@ -8,6 +8,7 @@
 // The timed window runs from the moment every loop is ready (a barrier) to the moment the
 // last one is done, so thread start-up is not counted. One JSON line, as the other workloads.
 #include "multi_loop.hpp"
+#include "echo_handlers.hpp"
 
 #include <sys/resource.h>
 
@@ -162,23 +163,6 @@ void print(std::string_view workload, int loops, std::int64_t n, const Window& w
       std::string(workload).c_str(), static_cast<long long>(n), loops, seconds,
       seconds > 0 ? static_cast<double>(n) / seconds : 0.0, cpu);
   std::fflush(stdout);
-}
-
-struct EchoProtocol final : aio::Protocol {
-  std::shared_ptr<aio::Transport> transport;
-  void connection_made(std::shared_ptr<aio::Transport> t) override { transport = std::move(t); }
-  void data_received(std::string_view data) override { transport->write(data); }
-  void connection_lost(std::exception_ptr) override { transport.reset(); }
-};
-
-aio::Coro<void> echo_stream(aio::StreamReader reader, aio::StreamWriter writer) {
-  for (;;) {
-    std::string data = co_await reader.read(65536);
-    if (data.empty()) break;
-    writer.write(data);
-    co_await writer.drain();
-  }
-  writer.close();
 }
 
 aio::Coro<void> echo_group_main(aio::LoopGroup& loops, std::uint16_t port, bool streams) {

@@ -42,31 +42,21 @@ class Broadcast {
   /// Appends `value` for every receiver (overwriting the oldest when full) and wakes those
   /// waiting; returns the number of receivers. QueueShutDown after close().
   std::size_t send(T value) {
-    std::vector<detail::CrossWake> wakes;
     std::optional<T> overwritten;  // destroyed outside the lock
     std::size_t receivers = 0;
-    {
-      std::lock_guard lock(mutex_);
+    detail::change_and_wake_all(mutex_, waiters_, [&] {
       if (closed_) throw QueueShutDown();
       std::optional<T>& slot = ring_[next_ % capacity_];
       overwritten = std::move(slot);
       slot.emplace(std::move(value));
       ++next_;
       receivers = receivers_;
-      waiters_.wake_all(wakes);
-    }
-    for (const auto& w : wakes) w();
+    });
     return receivers;
   }
   /// No more values; receivers get QueueShutDown once they have read what is held.
   void close() {
-    std::vector<detail::CrossWake> wakes;
-    {
-      std::lock_guard lock(mutex_);
-      closed_ = true;
-      waiters_.wake_all(wakes);
-    }
-    for (const auto& w : wakes) w();
+    detail::change_and_wake_all(mutex_, waiters_, [&] { closed_ = true; });
   }
   bool is_closed() const {
     std::lock_guard lock(mutex_);

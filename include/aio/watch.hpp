@@ -37,15 +37,11 @@ class Watch {
   /// Changes the value in place (fn(T&), under the watch's lock) and wakes the receivers.
   template <class F>
   void modify(F fn) {
-    std::vector<detail::CrossWake> wakes;
-    {
-      std::lock_guard lock(mutex_);
+    detail::change_and_wake_all(mutex_, waiters_, [&] {
       if (closed_) throw QueueShutDown();
       fn(value_);
       ++version_;
-      waiters_.wake_all(wakes);
-    }
-    for (const auto& w : wakes) w();
+    });
   }
   /// A copy of the latest value.
   T get() const {
@@ -59,13 +55,7 @@ class Watch {
   }
   /// No more values: receivers that have seen the last one get QueueShutDown from changed().
   void close() {
-    std::vector<detail::CrossWake> wakes;
-    {
-      std::lock_guard lock(mutex_);
-      closed_ = true;
-      waiters_.wake_all(wakes);
-    }
-    for (const auto& w : wakes) w();
+    detail::change_and_wake_all(mutex_, waiters_, [&] { closed_ = true; });
   }
   bool is_closed() const {
     std::lock_guard lock(mutex_);
@@ -115,6 +105,11 @@ class Watch {
     return Receiver(*this, version_);
   }
 
+  class NextChange;
+  /// `co_await watch.changed()`: waits for the next value sent after this call (a receiver of
+  /// its own, made now); QueueShutDown once closed. Then get() the value.
+  NextChange changed() { return NextChange(*this); }
+
   class ChangedAwaiter {
    public:
     explicit ChangedAwaiter(Receiver& rx)
@@ -161,6 +156,23 @@ class Watch {
     detail::CrossWait wait_;
     bool ready_ = false;
     bool closed_ = false;
+  };
+
+  class NextChange {
+   public:
+    explicit NextChange(Watch& w) : rx_(w.subscribe()), changed_(rx_) {}
+    NextChange(const NextChange&) = delete;
+    NextChange& operator=(const NextChange&) = delete;
+    bool await_ready() const noexcept { return false; }
+    template <class P>
+    bool await_suspend(std::coroutine_handle<P> h, std::uint32_t line = __builtin_LINE()) {
+      return changed_.await_suspend(h, line);
+    }
+    void await_resume() { changed_.await_resume(); }
+
+   private:
+    Receiver rx_;
+    ChangedAwaiter changed_;
   };
 
  private:

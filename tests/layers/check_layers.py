@@ -44,6 +44,7 @@ PUBLIC_ABOVE_CORE = {
     "aio/protocols.hpp": "net",
     "aio/socket.hpp": "net",
     "aio/streams.hpp": "net",
+    "aio/server_group.hpp": "net",
     "aio/ssl.hpp": "net",
     "aio/detail/connection_templates.hpp": "net",
     "aio/subprocess.hpp": "proc",

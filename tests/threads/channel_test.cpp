@@ -344,6 +344,22 @@ TEST(Watch, ChangedReturnsAtOnceForAnUnseenValueThenRaisesWhenClosed) {
   }());
 }
 
+TEST(Watch, ChangedOnTheWatchItselfWaitsForTheNextValue) {
+  aio::run([]() -> aio::Coro<void> {
+    aio::Watch<int> w(1);
+    auto waiter = [&]() -> aio::Coro<int> {
+      co_await w.changed();
+      co_return w.get();
+    };
+    aio::Task<int> t = aio::create_task(waiter());
+    co_await aio::sleep(0);
+    EXPECT_FALSE(t.done());  // the current value does not count
+    w.send(2);
+    const int got = co_await t;
+    EXPECT_EQ(got, 2);
+  }());
+}
+
 TEST(Broadcast, EveryReceiverGetsEveryValue) {
   aio::run([]() -> aio::Coro<void> {
     aio::Broadcast<int> b(4);

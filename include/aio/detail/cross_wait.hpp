@@ -92,6 +92,19 @@ class CrossWaitList {
   CrossWaiter* tail_ = nullptr;
 };
 
+/// Runs `change()` under `lock`, wakes every waiter of `list`, and posts the woken tasks once
+/// the lock is released (Watch's new value, Broadcast's, a close()).
+template <class F>
+void change_and_wake_all(CrossLock& lock, CrossWaitList& list, F&& change) {
+  std::vector<CrossWake> wakes;
+  {
+    std::lock_guard guard(lock);
+    change();
+    list.wake_all(wakes);
+  }
+  for (const auto& w : wakes) w();
+}
+
 /// The awaitable side of a cross-thread wait: suspends the current task in `list` (the caller
 /// holds `mutex`, which this releases). Cancelling unlinks the task and wakes it with
 /// CancelledError, unless it was woken already.
