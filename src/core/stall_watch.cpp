@@ -96,13 +96,17 @@ void StallWatch::capture() noexcept {
   captured_.store(true, std::memory_order_release);
 }
 
+void StallWatch::note_slowest(double seconds) noexcept {
+  auto slowest = std::atomic_ref<std::uint64_t>(LoopAccess::counters(loop_).slowest_step_ns);
+  const auto ns = static_cast<std::uint64_t>(seconds * 1e9);
+  if (ns > slowest.load(std::memory_order_relaxed)) slowest.store(ns, std::memory_order_relaxed);
+}
+
 void StallWatch::end_stall() {
   std::uint64_t stalled = steps_;
   if (stalled_.compare_exchange_strong(stalled, 0)) {
     const double lasted = steady_seconds() - stall_since_.load(std::memory_order_relaxed);
-    auto slowest = std::atomic_ref<std::uint64_t>(LoopAccess::counters(loop_).slowest_step_ns);
-    const auto ns = static_cast<std::uint64_t>(lasted * 1e9);
-    if (ns > slowest.load(std::memory_order_relaxed)) slowest.store(ns, std::memory_order_relaxed);
+    note_slowest(lasted);
     report_end(lasted);
   }
 }
@@ -118,12 +122,7 @@ void StallWatch::watch() {
     const double now = steady_seconds();
     if (step != seen) {
       // A step seen running for a while: the slowest so far? (to the sampling period)
-      if (seen != 0 && now - since > 0) {
-        auto slowest = std::atomic_ref<std::uint64_t>(LoopAccess::counters(loop_).slowest_step_ns);
-        const auto ns = static_cast<std::uint64_t>((now - since) * 1e9);
-        if (ns > slowest.load(std::memory_order_relaxed))
-          slowest.store(ns, std::memory_order_relaxed);
-      }
+      if (seen != 0 && now - since > 0) note_slowest(now - since);
       seen = step;
       since = now;
       continue;
@@ -138,7 +137,9 @@ void StallWatch::watch() {
       std::uint64_t stalled = step;
       if (step_.load(std::memory_order_acquire) != step &&
           stalled_.compare_exchange_strong(stalled, 0)) {
-        report_end(steady_seconds() - since);
+        const double lasted = steady_seconds() - since;
+        note_slowest(lasted);
+        report_end(lasted);
       }
       lock.lock();
     }

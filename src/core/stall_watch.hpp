@@ -54,6 +54,8 @@ class StallWatch {
   void report_stall(std::uint64_t step, double running_for);
   void report_end(double lasted);
   void end_stall();
+  // The metrics' slowest step: at least `seconds` (from either thread).
+  void note_slowest(double seconds) noexcept;
 
   static constexpr int max_frames = 64;
   static constexpr int max_native = 64;
