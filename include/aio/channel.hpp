@@ -17,12 +17,18 @@
 //     if (!v) break;
 //   }
 //
-// A waiting task is woken on its own loop (one post, which wakes that loop only if it
-// sleeps). A waiting receiver is handed its item directly (it does not touch the channel again
-// when it runs: across cores, fewer cache lines move), and a waiting sender has its room set
-// aside; a waiter cancelled after its wake-up takes nothing (the item goes back to the front)
-// and passes it on, as with asyncio.Queue. The Channel must outlive every call on it, and the
-// loops of the tasks waiting on it must outlive their wait.
+// The buffer is a lock-free ring (Vyukov's bounded queue): while no one waits, a send and a
+// receive each claim a cell with one CAS and move nothing but the cell's cache line between
+// the cores. A lock guards only the lists of waiters. A task (on any loop) or a thread that
+// must wait is handed what it waited for by the other side: a waiting receiver its item, a
+// waiting sender's value is put in as room frees up; then it is woken on its own loop (one
+// post, which wakes that loop only if it sleeps). Each side, after its fast path, looks
+// whether anyone waits (a flag that changes only when a list does) and serves them under the
+// lock; a waiter enlists first and then looks at the ring once more, so that one of the two
+// always sees the other. A receiver cancelled after it was handed an item gives it back, to
+// the front (asyncio.Queue's "a cancelled getter takes nothing"); a sender cancelled after
+// its value went in has sent it, and sees the CancelledError at its next await. The Channel must
+// outlive every call on it, and the loops of the tasks waiting on it must outlive their wait.
 #pragma once
 
 #include <coroutine>
@@ -47,13 +53,15 @@ class Channel {
   /// capacity >= 1 (std::invalid_argument otherwise).
   explicit Channel(std::size_t capacity) : capacity_(capacity) {
     if (capacity == 0) throw std::invalid_argument("Channel capacity must be at least 1");
-    ring_ = std::make_unique<std::optional<T>[]>(capacity);
+    cells_ = std::make_unique<Cell[]>(capacity);
+    for (std::size_t i = 0; i < capacity; ++i) {
+      cells_[i].seq.store(2 * i, std::memory_order_relaxed);
+    }
   }
   Channel(const Channel&) = delete;
   Channel& operator=(const Channel&) = delete;
 
   class SendAwaiter;
-  class RecvAwaiter;
   template <bool Optional>
   class ReceiveAwaiter;
 
@@ -72,40 +80,60 @@ class Channel {
   }
   /// An item if there is one; std::nullopt when empty; QueueShutDown once closed and drained.
   std::optional<T> try_recv() {
-    std::unique_lock lock(mutex_);
-    if (available() == 0) {
-      if (closed_) throw QueueShutDown();
-      return std::nullopt;
-    }
-    return take_locked(lock);
+    std::optional<T> item;
+    if (take(item)) return item;
+    if (closed_.load(std::memory_order_acquire) && drained()) throw QueueShutDown();
+    return std::nullopt;
   }
 
   /// From a plain thread (it blocks; never call these from a loop's thread).
   void send_blocking(T value) {
-    std::unique_lock lock(mutex_);
-    bool granted = false;
     for (;;) {
-      if (closed_) {
-        if (granted) --room_set_aside_;
-        throw QueueShutDown();
+      if (closed_.load(std::memory_order_acquire)) throw QueueShutDown();
+      if (push(value)) {
+        after_put();
+        return;
       }
-      if (granted) {
-        --room_set_aside_;
-        break;
+      std::unique_lock lock(mutex_);
+      detail::CrossWaiter node;
+      node.slot = &value;
+      senders_.push(&node);
+      std::atomic_thread_fence(std::memory_order_seq_cst);
+      if (closed_.load(std::memory_order_relaxed) || push(value)) {
+        senders_.unlink(&node);
+        lock.unlock();
+        if (closed_.load(std::memory_order_relaxed)) throw QueueShutDown();
+        after_put();
+        return;
       }
-      if (room() > 0) break;
-      granted = detail::block_in(senders_, lock);
+      lock.unlock();
+      while (node.signal.load(std::memory_order_acquire) == 0) node.signal.wait(0);
+      lock.lock();               // the waker signalled under the lock: it is done with the node
+      if (node.granted) return;  // a receiver put the value in
+      // woken by close(): the loop sees it
     }
-    put_locked(lock, value);
   }
   T recv_blocking() {
-    std::unique_lock lock(mutex_);
-    std::optional<T> handed;
     for (;;) {
-      if (available() > 0) return *take_locked(lock);
-      if (closed_) throw QueueShutDown();
-      detail::block_in(receivers_, lock, &handed);
-      if (handed) return std::move(*handed);
+      std::optional<T> item;
+      if (take(item)) return std::move(*item);
+      if (closed_.load(std::memory_order_acquire) && drained()) throw QueueShutDown();
+      std::unique_lock lock(mutex_);
+      detail::CrossWaiter node;
+      node.slot = &item;
+      receivers_.push(&node);
+      std::atomic_thread_fence(std::memory_order_seq_cst);
+      if (take_locked(item) || (closed_.load(std::memory_order_relaxed) && drained())) {
+        receivers_.unlink(&node);
+        lock.unlock();
+        if (!item) throw QueueShutDown();
+        after_take();
+        return std::move(*item);
+      }
+      lock.unlock();
+      while (node.signal.load(std::memory_order_acquire) == 0) node.signal.wait(0);
+      lock.lock();
+      if (item) return std::move(*item);
     }
   }
 
@@ -113,19 +141,13 @@ class Channel {
   /// dropped too. Everyone waiting wakes (and sees it). Idempotent.
   void close(bool immediate = false) {
     std::vector<detail::CrossWake> wakes;
-    std::vector<T> dropped;  // destroyed outside the lock
+    std::vector<std::optional<T>> dropped;  // destroyed outside the lock
     {
       std::lock_guard lock(mutex_);
-      closed_ = true;
+      closed_.store(true, std::memory_order_seq_cst);
       if (immediate) {
-        for (T& item : returned_) dropped.push_back(std::move(item));
-        returned_.clear();
-        while (count_ > 0) {
-          dropped.push_back(std::move(*ring_[head_]));
-          ring_[head_].reset();
-          head_ = (head_ + 1) % capacity_;
-          --count_;
-        }
+        std::optional<T> item;
+        while (take_locked(item)) dropped.push_back(std::move(item));
       }
       senders_.wake_all(wakes);
       receivers_.wake_all(wakes);
@@ -133,13 +155,12 @@ class Channel {
     for (const auto& w : wakes) w();
   }
 
-  bool is_closed() const {
-    std::lock_guard lock(mutex_);
-    return closed_;
-  }
+  bool is_closed() const { return closed_.load(std::memory_order_acquire); }
   std::size_t size() const {
-    std::lock_guard lock(mutex_);
-    return count_ + returned_.size();
+    const std::uint64_t head = head_.load(std::memory_order_acquire);
+    const std::uint64_t tail = tail_.load(std::memory_order_acquire);
+    return static_cast<std::size_t>(tail > head ? tail - head : 0) +
+           returned_count_.load(std::memory_order_acquire);
   }
   bool empty() const { return size() == 0; }
   bool full() const { return size() >= capacity_; }
@@ -159,35 +180,40 @@ class Channel {
     template <class P>
     bool await_suspend(std::coroutine_handle<P> h, std::uint32_t line = __builtin_LINE()) {
       detail::note_await_line(h, line);
-      std::unique_lock lock(ch_->mutex_);
-      if (ch_->closed_) throw QueueShutDown();
-      if (ch_->room() > 0) {
-        ch_->put_locked(lock, value_);
-        sent_ = true;
+      Channel& ch = *ch_;
+      if (ch.closed_.load(std::memory_order_acquire)) throw QueueShutDown();
+      if (ch.push(value_)) {
+        ch.after_put();
         return false;
       }
-      wait_.wait(h, lock);
+      std::unique_lock lock(ch.mutex_);
+      wait_.set_slot(&value_);  // a receiver puts it in as room frees up
+      wait_.enlist();
+      std::atomic_thread_fence(std::memory_order_seq_cst);
+      const bool closed = ch.closed_.load(std::memory_order_relaxed);
+      if (closed || ch.push(value_)) {
+        wait_.delist();
+        lock.unlock();
+        if (closed) throw QueueShutDown();
+        ch.after_put();
+        return false;
+      }
+      suspended_ = true;
+      wait_.suspend(h, lock);
       return true;
     }
     void await_resume() {
-      if (sent_) return;
-      std::unique_lock lock(ch_->mutex_);
-      if (wait_.granted()) --ch_->room_set_aside_;
-      try {
-        wait_.check();
-      } catch (...) {  // cancelled: the room set aside goes to the next sender
-        if (wait_.granted()) ch_->pass_room_on(lock);
-        throw;
-      }
-      if (ch_->closed_) throw QueueShutDown();
-      ch_->put_locked(lock, value_);
+      if (!suspended_) return;
+      if (wait_.granted()) return;  // sent (a cancellation comes at the next await)
+      wait_.check();                // cancelled while waiting: nothing was sent
+      throw QueueShutDown();        // woken by close()
     }
 
    private:
     Channel* ch_;
     T value_;
     detail::CrossWait wait_;
-    bool sent_ = false;
+    bool suspended_ = false;
   };
 
   /// recv() (Optional: next()).
@@ -204,18 +230,20 @@ class Channel {
     template <class P>
     bool await_suspend(std::coroutine_handle<P> h, std::uint32_t line = __builtin_LINE()) {
       detail::note_await_line(h, line);
-      std::unique_lock lock(ch_->mutex_);
-      if (ch_->available() > 0) {
-        item_ = ch_->take_locked(lock);
-        return false;
-      }
-      if (ch_->closed_) {
-        closed_ = true;
-        return false;
-      }
+      Channel& ch = *ch_;
+      if (ch.take(item_)) return false;
+      std::unique_lock lock(ch.mutex_);
       wait_.set_slot(&item_);  // a sender hands the item over here
+      wait_.enlist();
+      std::atomic_thread_fence(std::memory_order_seq_cst);
+      if (ch.take_locked(item_) || (ch.closed_.load(std::memory_order_relaxed) && ch.drained())) {
+        wait_.delist();
+        lock.unlock();
+        if (item_) ch.after_take();
+        return false;
+      }
       suspended_ = true;
-      wait_.wait(h, lock);
+      wait_.suspend(h, lock);
       return true;
     }
     Result await_resume() {
@@ -226,9 +254,11 @@ class Channel {
           if (item_) ch_->give_back(std::move(*item_));
           throw;
         }
-        if (!item_) closed_ = true;  // woken by close(), with nothing for it
+        if (!item_) {  // woken by close(): what is left is still received
+          if (ch_->take(item_)) ch_->after_take();
+        }
       }
-      if (closed_) {
+      if (!item_) {
         if constexpr (Optional) {
           return std::nullopt;
         } else {
@@ -246,91 +276,151 @@ class Channel {
     Channel* ch_;
     detail::CrossWait wait_;
     std::optional<T> item_;
-    bool closed_ = false;
     bool suspended_ = false;
   };
 
  private:
-  // Under the mutex: what a newcomer may take or fill (woken waiters' shares set aside).
-  std::size_t available() const noexcept { return count_ + returned_.size(); }
-  std::size_t room() const noexcept {
-    const std::size_t used = count_ + returned_.size() + room_set_aside_;
-    return used < capacity_ ? capacity_ - used : 0;
+  // Vyukov's sequence numbers, doubled so that a ring of one cell works too: a cell is free for
+  // the send at position p when seq == 2p, holds its item when seq == 2p + 1.
+  struct Cell {
+    std::atomic<std::uint64_t> seq;
+    std::optional<T> value;
+  };
+
+  // ---- the ring (lock-free) ----
+
+  bool push(T& value) {
+    std::uint64_t pos = tail_.load(std::memory_order_relaxed);
+    for (;;) {
+      Cell& cell = cells_[pos % capacity_];
+      const std::uint64_t seq = cell.seq.load(std::memory_order_acquire);
+      const auto diff = static_cast<std::int64_t>(seq - 2 * pos);
+      if (diff == 0) {
+        if (tail_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
+          cell.value.emplace(std::move(value));
+          cell.seq.store(2 * pos + 1, std::memory_order_release);
+          return true;
+        }
+      } else if (diff < 0) {
+        return false;  // full
+      } else {
+        pos = tail_.load(std::memory_order_relaxed);
+      }
+    }
+  }
+  bool pop(std::optional<T>& out) {
+    std::uint64_t pos = head_.load(std::memory_order_relaxed);
+    for (;;) {
+      Cell& cell = cells_[pos % capacity_];
+      const std::uint64_t seq = cell.seq.load(std::memory_order_acquire);
+      const auto diff = static_cast<std::int64_t>(seq - (2 * pos + 1));
+      if (diff == 0) {
+        if (head_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
+          out.emplace(std::move(*cell.value));
+          cell.value.reset();
+          cell.seq.store(2 * (pos + capacity_), std::memory_order_release);
+          return true;
+        }
+      } else if (diff < 0) {
+        return false;  // empty
+      } else {
+        pos = head_.load(std::memory_order_relaxed);
+      }
+    }
+  }
+  // Nothing in the ring, nothing given back, no cell being written.
+  bool drained() const noexcept {
+    return head_.load(std::memory_order_acquire) == tail_.load(std::memory_order_acquire) &&
+           returned_count_.load(std::memory_order_acquire) == 0;
   }
 
-  bool try_send_impl(T& value) {
-    std::unique_lock lock(mutex_);
-    if (closed_) throw QueueShutDown();
-    if (room() == 0) return false;
-    put_locked(lock, value);
+  // ---- taking and putting, and serving the waiters ----
+
+  // Takes the oldest item: one given back first (rare, under the lock), else the ring.
+  bool take(std::optional<T>& out) {
+    if (returned_count_.load(std::memory_order_acquire) != 0) {
+      std::unique_lock lock(mutex_);
+      const bool got = take_locked(out);
+      lock.unlock();
+      if (got) after_take();
+      return got;
+    }
+    if (!pop(out)) return false;
+    after_take();
     return true;
   }
-  // Under the lock (released here): hands the value to the first waiting receiver (a
-  // receiver waits only while the channel is empty), or queues it.
-  void put_locked(std::unique_lock<detail::CrossLock>& lock, T& value) {
-    if (!receivers_.empty()) {
-      static_cast<std::optional<T>*>(receivers_.front().slot)->emplace(std::move(value));
-      const detail::CrossWake wake = receivers_.wake_one();
-      lock.unlock();
-      wake();
-      return;
-    }
-    ring_[(head_ + count_) % capacity_].emplace(std::move(value));
-    ++count_;
-    lock.unlock();
-  }
-  // Under the lock (released here): the oldest item; a waiting sender gets the room set aside.
-  std::optional<T> take_locked(std::unique_lock<detail::CrossLock>& lock) {
-    std::optional<T> item;
+  // Under the lock.
+  bool take_locked(std::optional<T>& out) {
     if (!returned_.empty()) {
-      item.emplace(std::move(returned_.back()));
+      out.emplace(std::move(returned_.back()));
       returned_.pop_back();
-    } else {
-      item.emplace(std::move(*ring_[head_]));
-      ring_[head_].reset();
-      head_ = (head_ + 1) % capacity_;
-      --count_;
+      returned_count_.store(returned_.size(), std::memory_order_release);
+      return true;
     }
-    pass_room_on(lock);
-    return item;
+    return pop(out);
   }
-  // A receiver cancelled after it was handed `item`: it goes back to the front (or to the next
-  // waiting receiver). It may not fit any more (senders filled the room since): the few such
-  // items wait in returned_, which takers empty first.
+  bool try_send_impl(T& value) {
+    if (closed_.load(std::memory_order_acquire)) throw QueueShutDown();
+    if (!push(value)) return false;
+    after_put();
+    return true;
+  }
+  // An item went in: a receiver that waits is handed it (it found the ring empty).
+  void after_put() {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (receivers_.has_waiters()) feed_receivers();
+  }
+  // Room came free: a sender that waits has its value put in.
+  void after_take() {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (senders_.has_waiters()) feed_senders();
+  }
+  void feed_receivers() {
+    std::vector<detail::CrossWake> wakes;
+    {
+      std::lock_guard lock(mutex_);
+      while (!receivers_.empty()) {
+        auto* slot = static_cast<std::optional<T>*>(receivers_.front().slot);
+        if (!take_locked(*slot)) break;
+        wakes.push_back(receivers_.wake_one());
+      }
+    }
+    for (const auto& w : wakes) w();
+    if (!wakes.empty()) after_take();  // room came free
+  }
+  void feed_senders() {
+    std::vector<detail::CrossWake> wakes;
+    {
+      std::lock_guard lock(mutex_);
+      while (!senders_.empty() && !closed_.load(std::memory_order_relaxed)) {
+        if (!push(*static_cast<T*>(senders_.front().slot))) break;
+        wakes.push_back(senders_.wake_one());
+      }
+    }
+    for (const auto& w : wakes) w();
+    if (!wakes.empty()) after_put();  // items came in
+  }
+  // A receiver cancelled after it was handed `item`: back to the front (to a waiting receiver
+  // if there is one). Kept aside from the ring, which may have filled since.
   void give_back(T item) {
-    std::unique_lock lock(mutex_);
-    if (!receivers_.empty()) {
-      put_locked(lock, item);
-      return;
-    }
-    if (count_ < capacity_ && returned_.empty()) {
-      head_ = (head_ + capacity_ - 1) % capacity_;
-      ring_[head_].emplace(std::move(item));
-      ++count_;
-    } else {
+    {
+      std::lock_guard lock(mutex_);
       returned_.push_back(std::move(item));
+      returned_count_.store(returned_.size(), std::memory_order_release);
     }
-  }
-  void pass_room_on(std::unique_lock<detail::CrossLock>& lock) {
-    detail::CrossWake wake;
-    if (room() > 0 && !senders_.empty() && !closed_) {
-      ++room_set_aside_;
-      wake = senders_.wake_one();
-    }
-    lock.unlock();
-    wake();
+    after_put();
   }
 
-  mutable detail::CrossLock mutex_;
-  std::unique_ptr<std::optional<T>[]> ring_;
+  std::unique_ptr<Cell[]> cells_;
   std::size_t capacity_;
-  std::size_t head_ = 0;
-  std::size_t count_ = 0;
-  std::size_t room_set_aside_ = 0;  // for woken senders that have not run yet
-  std::vector<T> returned_;         // given back by cancelled receivers; the newest last
-  bool closed_ = false;
+  alignas(64) std::atomic<std::uint64_t> tail_{0};  // senders'
+  alignas(64) std::atomic<std::uint64_t> head_{0};  // receivers'
+  alignas(64) mutable detail::CrossLock mutex_;     // the waiters, and what was given back
   detail::CrossWaitList senders_;
   detail::CrossWaitList receivers_;
+  std::atomic<bool> closed_{false};
+  std::atomic<std::size_t> returned_count_{0};
+  std::vector<T> returned_;  // newest last, taken first
 };
 
 }  // namespace aio

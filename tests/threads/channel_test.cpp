@@ -170,31 +170,41 @@ TEST(Channel, AnItemHandedToACancelledReceiverGoesBackToTheFront) {
   }());
 }
 
-TEST(Channel, ASenderCancelledAfterItsWakeUpSendsNothingAndPassesTheRoomOn) {
+// A waiting sender's value is put in by the receiver that makes room, before the sender runs:
+// cancelled after that, the sender has sent it (the CancelledError would come at its next
+// await). One cancelled while it still waits sends nothing.
+TEST(Channel, ASenderCancelledAfterItsValueWentInHasSentIt) {
   aio::run([]() -> aio::Coro<void> {
     aio::Channel<int> ch(1);
     co_await ch.send(1);
     auto send = [&](int v) -> aio::Coro<void> { co_await ch.send(v); };
     aio::Task<void> first = aio::create_task(send(2));
     aio::Task<void> second = aio::create_task(send(3));
+    aio::Task<void> third = aio::create_task(send(4));
     co_await aio::sleep(0);
+    third.cancel();  // still waiting: sends nothing
     {
-      const int got = co_await ch.recv();  // room set aside for `first`
+      const int got = co_await ch.recv();  // makes room: `first`'s 2 goes in
       EXPECT_EQ(got, 1);
     }
     first.cancel();
+    co_await first;  // it has sent
+    {
+      const int got = co_await ch.recv();
+      EXPECT_EQ(got, 2);
+    }
+    co_await second;
+    {
+      const int got = co_await ch.recv();
+      EXPECT_EQ(got, 3);
+    }
     bool cancelled = false;
     try {
-      co_await first;
+      co_await third;
     } catch (const aio::CancelledError&) {
       cancelled = true;
     }
     EXPECT_TRUE(cancelled);
-    co_await second;
-    {
-      auto got = co_await ch.recv();
-      EXPECT_EQ(got, 3);
-    }
     EXPECT_TRUE(ch.empty());
   }());
 }

@@ -50,17 +50,22 @@ struct CrossWake {
 class CrossWaitList {
  public:
   bool empty() const noexcept { return !head_; }
+  /// Without the mutex: someone waits (a Channel's fast path asks after each send or receive;
+  /// the flag changes only when the list does, so asking moves no cache line).
+  bool has_waiters() const noexcept { return waiting_.load(std::memory_order_relaxed); }
   void push(CrossWaiter* w) noexcept {
     w->prev = tail_;
     w->next = nullptr;
     (tail_ ? tail_->next : head_) = w;
     tail_ = w;
     w->state = CrossWaiter::State::waiting;
+    if (!waiting_.load(std::memory_order_relaxed)) waiting_.store(true, std::memory_order_relaxed);
   }
   void unlink(CrossWaiter* w) noexcept {
     (w->prev ? w->prev->next : head_) = w->next;
     (w->next ? w->next->prev : tail_) = w->prev;
     w->prev = w->next = nullptr;
+    if (!head_) waiting_.store(false, std::memory_order_relaxed);
   }
   /// Under the mutex: wakes the first waiter (a thread at once, a task by the CrossWake the
   /// caller runs after unlocking). An empty CrossWake when no one waits.
@@ -90,6 +95,7 @@ class CrossWaitList {
  private:
   CrossWaiter* head_ = nullptr;
   CrossWaiter* tail_ = nullptr;
+  std::atomic<bool> waiting_{false};
 };
 
 /// Runs `change()` under `lock`, wakes every waiter of `list`, and posts the woken tasks once
@@ -123,11 +129,25 @@ class CrossWait final : public CancelHook {
 
   /// Under the mutex (held by `lock`, released here): queue the current task and suspend it.
   void wait(std::coroutine_handle<> h, std::unique_lock<CrossLock>& lock) {
-    FutureBase& task = FutureBase::current();
-    node_.task = &task;
+    enlist();
+    suspend(h, lock);
+  }
+  /// Under the mutex: queues the current task (a waker may take it from now on), without
+  /// suspending it yet: the primitive may look once more, and delist() it if it need not wait.
+  void enlist() {
+    node_.task = &FutureBase::current();
     node_.loop = &LoopAccess::running();
-    task.suspend(h, this);
     list_->push(&node_);
+  }
+  void delist() noexcept {
+    list_->unlink(&node_);
+    node_.state = CrossWaiter::State::idle;
+  }
+  /// After enlist(), under the mutex (released here): the task suspends. A waker that took it
+  /// meanwhile has posted it to this loop, which runs it only once this step is over.
+  void suspend(std::coroutine_handle<> h, std::unique_lock<CrossLock>& lock) {
+    FutureBase& task = *node_.task;
+    task.suspend(h, this);
     lock.unlock();
     LoopAccess::expect_foreign_calls(*node_.loop);
     task.after_suspend();
