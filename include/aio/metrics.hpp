@@ -43,6 +43,9 @@ struct LoopMetrics {
   double slowest_step_seconds = 0;  ///< while steps are timed (stall detector, debug)
   std::string slowest_step;         ///< what it ran ("Task 'worker'", "callback")
   std::uint64_t stalls = 0;         ///< steps the stall detector reported
+  /// Times another thread's post (call_soon_threadsafe, run_on, a Channel) woke the loop from
+  /// a blocking poll: one per batch of posts, none while the loop is busy or busy-polling.
+  std::uint64_t wakeups = 0;
 };
 
 }  // namespace aio

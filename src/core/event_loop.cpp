@@ -378,6 +378,7 @@ void EventLoop::wake_if_sleeping() noexcept {
   std::atomic_thread_fence(std::memory_order_seq_cst);
   if (sleeping_.load(std::memory_order_relaxed) &&
       sleeping_.exchange(false, std::memory_order_relaxed)) {
+    std::atomic_ref<std::uint64_t>(counters_.wakeups).fetch_add(1, std::memory_order_relaxed);
     backend_->wake();
   }
 }

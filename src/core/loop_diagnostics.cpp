@@ -79,6 +79,7 @@ LoopMetrics EventLoop::metrics() const {
       1e-9;
   m.slowest_step = slowest_step_;
   m.stalls = std::atomic_ref<const std::uint64_t>(c.stalls).load(std::memory_order_relaxed);
+  m.wakeups = std::atomic_ref<const std::uint64_t>(c.wakeups).load(std::memory_order_relaxed);
   return m;
 }
 

@@ -27,6 +27,48 @@ TEST(Threadsafe, CallSoonThreadsafeWakesTheLoop) {
   EXPECT_EQ(calls.load(), 100);
 }
 
+// A post wakes the loop (an eventfd write) only if it sleeps: a thousand posts to a loop that
+// is busy the whole time write none, and a burst to a sleeping loop far fewer than one each.
+TEST(Threadsafe, PostsToABusyLoopWakeNothing) {
+  aio::EventLoop loop;
+  int calls = 0;
+  loop.call_soon([&] {
+    std::thread poster([&] {
+      for (int i = 0; i < 1000; ++i) {
+        loop.call_soon_threadsafe([&] {
+          if (++calls == 1000) loop.stop();
+        });
+      }
+    });
+    poster.join();  // the loop is inside this callback, awake, all along
+  });
+  loop.run_forever();
+  EXPECT_EQ(calls, 1000);
+  EXPECT_EQ(loop.metrics().wakeups, 0u);
+}
+
+TEST(Threadsafe, ABurstOfPostsToASleepingLoopWakesItOncePerBatch) {
+  aio::EventLoop loop;  // no busy polling: between batches it sleeps in the backend
+  std::atomic<int> calls{0};
+  std::atomic<bool> asleep_soon{false};
+  loop.call_soon([&] { asleep_soon = true; });
+  std::thread poster([&] {
+    while (!asleep_soon) std::this_thread::yield();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the loop is asleep by now
+    for (int i = 0; i < 1000; ++i) {
+      loop.call_soon_threadsafe([&] {
+        if (++calls == 1000) loop.stop();
+      });
+    }
+  });
+  loop.run_forever();
+  poster.join();
+  EXPECT_EQ(calls.load(), 1000);
+  const std::uint64_t wakeups = loop.metrics().wakeups;
+  EXPECT_GE(wakeups, 1u);
+  EXPECT_LE(wakeups, 500u) << "a post per wake-up: the batching is gone";
+}
+
 TEST(Threadsafe, StopFromAnotherThread) {
   aio::EventLoop loop;
   std::atomic<bool> started{false};

@@ -237,7 +237,8 @@ std::string format_metrics(const Snapshot& s) {
                                                             {"born_ns", c.born_ns},
                                                             {"slowest_step_ns", c.slowest_step_ns},
                                                             {"stalls", c.stalls},
-                                                            {"executor_jobs", c.executor_jobs}};
+                                                            {"executor_jobs", c.executor_jobs},
+                                                            {"wakeups", c.wakeups}};
     for (const auto& [name, value] : fields) {
       out += "  " + std::string(name) + ": " + std::to_string(value) + "\n";
     }

@@ -1,6 +1,7 @@
 // aio/detail/loop_counters.hpp — the counters behind EventLoop::metrics() (aio/metrics.hpp),
 // kept in the loop as plain words in a fixed order, so that aio-ps can read them out of a
-// running process (docs/design.md "Introspection"). Only the loop's thread writes them.
+// running process (docs/design.md "Introspection"). Only the loop's thread writes them, but for
+// the stall detector's two and `wakeups`, which other threads add to through std::atomic_ref.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +24,7 @@ struct LoopCounters {
   std::uint64_t io_started[io_kinds] = {};
   std::uint64_t io_completed[io_kinds] = {};
   std::uint64_t executor_jobs = 0;  // run_in_executor() jobs whose results are still to come
+  std::uint64_t wakeups = 0;        // eventfd writes by other threads' posts (they add, atomic_ref)
 };
 
 }  // namespace aio::detail
