@@ -7,6 +7,8 @@
 //   --loops N echo-server PORT   the echo server on N loops (start_server_group)
 // The timed window runs from the moment every loop is ready (a barrier) to the moment the
 // last one is done, so thread start-up is not counted. One JSON line, as the other workloads.
+// Diagnostics: AIO_PIN=1 pins loop i to the i-th usable CPU; AIO_BENCH_METRICS=1 prints each
+// loop's turns, steps and idle time (LoopMetrics) to stderr when it is done.
 #include "multi_loop.hpp"
 #include "echo_handlers.hpp"
 
