@@ -99,16 +99,15 @@ class Channel {
       node.slot = &value;
       senders_.push(&node);
       std::atomic_thread_fence(std::memory_order_seq_cst);
-      if (closed_.load(std::memory_order_relaxed) || push(value)) {
+      const bool closed = closed_.load(std::memory_order_relaxed);
+      if (closed || push(value)) {
         senders_.unlink(&node);
         lock.unlock();
-        if (closed_.load(std::memory_order_relaxed)) throw QueueShutDown();
+        if (closed) throw QueueShutDown();
         after_put();
         return;
       }
-      lock.unlock();
-      while (node.signal.load(std::memory_order_acquire) == 0) node.signal.wait(0);
-      lock.lock();               // the waker signalled under the lock: it is done with the node
+      detail::sleep_until_woken(node, lock);
       if (node.granted) return;  // a receiver put the value in
       // woken by close(): the loop sees it
     }
@@ -130,10 +129,8 @@ class Channel {
         after_take();
         return std::move(*item);
       }
-      lock.unlock();
-      while (node.signal.load(std::memory_order_acquire) == 0) node.signal.wait(0);
-      lock.lock();
-      if (item) return std::move(*item);
+      detail::sleep_until_woken(node, lock);
+      if (item) return std::move(*item);  // handed over
     }
   }
 

@@ -24,15 +24,6 @@ namespace aio {
 
 namespace {
 
-// A spin-wait hint: lets the sibling hyperthread run, and costs the poster less to reach us.
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#endif
-}
-
 // RunOptions::busy_poll, or AIO_BUSY_POLL_US when set; none under virtual time, whose clock
 // does not move while the loop polls.
 std::chrono::nanoseconds busy_poll_from(Duration option) {
@@ -264,7 +255,7 @@ bool EventLoop::busy_poll_found_work() {
   do {
     if (io && (round++ & 7) == 0) backend_->poll(0, ready_);
     if (poll_timeout() == 0 || signal_pending()) return true;
-    cpu_relax();
+    detail::cpu_relax();
   } while (std::chrono::steady_clock::now() < until);
   return false;
 }
@@ -345,10 +336,7 @@ bool EventLoop::post(detail::Runnable* r, detail::PostKind kind) {
   if (!posts.enter(kind == detail::PostKind::new_work)) return false;
   // A loop other threads post to busy-polls for their posts (RunOptions::busy_poll) and is
   // not deadlocked while it waits for them. Written once: a line read, not bounced, after.
-  if (!services_->foreign_callers.load(std::memory_order_relaxed) &&
-      !detail::this_thread.delivering_result) {
-    services_->foreign_callers.store(true, std::memory_order_relaxed);
-  }
+  if (!detail::this_thread.delivering_result) detail::LoopAccess::expect_foreign_calls(*this);
   posts.push(r);
   wake_if_sleeping();
   posts.leave();  // from here on the loop may be closed and destroyed

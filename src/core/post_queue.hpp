@@ -79,7 +79,7 @@ class PostQueue {
     // The overflow holds posts made after the ring filled: first every cell claimed before
     // them (a producer may still be writing one), then the overflow.
     while (head_ != tail_.load(std::memory_order_acquire)) {
-      if (!pop_into(out)) pause();
+      if (!pop_into(out)) cpu_relax();
     }
     std::lock_guard lock(overflow_lock_);
     while (pop_into(out)) {
@@ -98,7 +98,7 @@ class PostQueue {
   void refuse_new_work() noexcept { refusing_.store(true, std::memory_order_relaxed); }
   bool refusing_new_work() const noexcept { return refusing_.load(std::memory_order_relaxed); }
   void wait_for_posters() const noexcept {
-    while (posters_.load(std::memory_order_seq_cst) != 0) pause();
+    while (posters_.load(std::memory_order_seq_cst) != 0) cpu_relax();
   }
 
  private:
@@ -134,11 +134,6 @@ class PostQueue {
     cell.seq.store(head_ + capacity, std::memory_order_release);
     ++head_;
     return true;
-  }
-  static void pause() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
   }
 
   // One cache line for what producers write, one for what the loop writes, one for what both

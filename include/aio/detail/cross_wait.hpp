@@ -184,17 +184,21 @@ class CrossWait final : public CancelHook {
   CrossWaiter node_;
 };
 
-/// A plain thread's wait (send_blocking, recv_blocking): under the mutex held by `lock`;
-/// returns with it held again, once woken.
-/// Returns whether it was granted something.
-inline bool block_in(CrossWaitList& list, std::unique_lock<CrossLock>& lock, void* slot = nullptr) {
-  CrossWaiter node;
-  node.slot = slot;
-  list.push(&node);
+/// A plain thread that has put `node` in a list, under the mutex held by `lock`: releases the
+/// mutex, sleeps until a waker signals the node, and takes the mutex again (the waker signals
+/// under it, so it is done with the node by then).
+inline void sleep_until_woken(CrossWaiter& node, std::unique_lock<CrossLock>& lock) {
   lock.unlock();
   while (node.signal.load(std::memory_order_acquire) == 0) node.signal.wait(0);
   lock.lock();
-  return node.granted;
+}
+
+/// A plain thread's wait in `list` (Watch, Broadcast): under the mutex held by `lock`;
+/// returns with it held again, once woken.
+inline void block_in(CrossWaitList& list, std::unique_lock<CrossLock>& lock) {
+  CrossWaiter node;
+  list.push(&node);
+  sleep_until_woken(node, lock);
 }
 
 }  // namespace aio::detail

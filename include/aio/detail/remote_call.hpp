@@ -86,8 +86,12 @@ class RemoteCallBase : public CancelHook {
     while (!let_go_.load(std::memory_order_acquire)) std::this_thread::yield();
   }
 
-  /// await_suspend's common part: names the caller, marks the call out.
-  void leave(std::coroutine_handle<> h) {
+  /// await_suspend's common part: refuses a closed target, names the caller, marks the call
+  /// out. `what`: "run_on" or "call_on", for the errors.
+  void leave(std::coroutine_handle<> h, const char* what) {
+    if (LoopAccess::closed_to_posts(*target_)) {
+      throw RuntimeError(std::string(what) + "(): the target event loop is closed");
+    }
     FutureBase& task = FutureBase::current();
     caller_ = &task;
     caller_loop_ = &LoopAccess::running();
@@ -139,10 +143,7 @@ class RunOnAwaiter final : public RemoteCallBase {
   template <class P>
   void await_suspend(std::coroutine_handle<P> h, std::uint32_t line = __builtin_LINE()) {
     note_await_line(h, line);
-    if (LoopAccess::closed_to_posts(*target_)) {
-      throw RuntimeError("run_on(): the target event loop is closed");
-    }
-    leave(h);
+    leave(h, "run_on");
     if (LoopAccess::is_running_here(*target_)) {
       // The caller's own loop: a task awaited in place.
       same_loop_ = true;
@@ -267,10 +268,7 @@ class CallOnAwaiter final : public RemoteCallBase {
   template <class P>
   void await_suspend(std::coroutine_handle<P> h, std::uint32_t line = __builtin_LINE()) {
     note_await_line(h, line);
-    if (LoopAccess::closed_to_posts(*target_)) {
-      throw RuntimeError("call_on(): the target event loop is closed");
-    }
-    leave(h);
+    leave(h, "call_on");
     if (!LoopAccess::post(*target_, &call_, PostKind::new_work)) refuse("call_on");
     if (!LoopAccess::is_running_here(*target_)) LoopAccess::expect_foreign_calls(*caller_loop_);
     caller_->after_suspend();
